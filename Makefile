@@ -1,0 +1,39 @@
+# The two promises: `make run` (install and start everything, run a demo job) and `make test`.
+SHELL := /bin/bash
+export MSBUILDDISABLENODEREUSE := 1
+export DOTNET_CLI_USE_MSBUILD_SERVER := 0
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+
+.PHONY: run stop infra infra-stop build test bench demo clean
+
+run: infra
+	bash infra/services.sh start
+	bash infra/demo.sh
+
+stop:
+	bash infra/services.sh stop
+
+infra:
+	bash infra/install.sh
+	bash infra/start.sh
+
+infra-stop: stop
+	bash infra/stop.sh
+
+build:
+	dotnet build Microservices.sln -c Release -nologo -v quiet -p:UseSharedCompilation=false
+
+test:
+	source infra/env.sh && dotnet build Microservices.sln -c Release -nologo -v quiet -p:UseSharedCompilation=false && \
+	  dotnet test Microservices.sln -c Release --no-build --logger "console;verbosity=normal" -p:UseSharedCompilation=false
+
+bench: infra
+	source infra/env.sh && dotnet run --project bench/Bench/Bench.csproj -c Release -- $(BENCH_ARGS)
+
+demo:
+	bash infra/demo.sh
+
+clean:
+	dotnet clean Microservices.sln -nologo -v quiet
+	rm -rf .run

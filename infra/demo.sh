@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs a demo synthetic job through the HTTP API and prints its result and the URLs to look at.
+set -euo pipefail
+
+api="${REPORTING_URL:-http://127.0.0.1:5080}"
+body='{"platform":"synthetic","settings":{"children":100,"grandchildren":2,"work_ms":5}}'
+echo "[demo] POST $api/jobs $body"
+response="$(curl -fsS -X POST "$api/jobs" -H 'content-type: application/json' -d "$body")"
+id="$(jq -r .id <<<"$response")"
+echo "[demo] accepted job $id"
+for _ in $(seq 1 240); do
+  job="$(curl -fsS "$api/jobs/$id")"
+  status="$(jq -r .status <<<"$job")"
+  case "$status" in
+    Completed|Failed|Cancelled) break ;;
+  esac
+  sleep 0.5
+done
+echo "[demo] result: $(jq -c . <<<"$job")"
+cat <<TXT
+
+  Reporting API        $api  (GET /jobs/$id, GET /platforms)
+  RabbitMQ management  http://127.0.0.1:15672  (guest / guest)
+  Metrics              http://127.0.0.1:5080/metrics ... :5084/metrics
+  Health               http://127.0.0.1:508{0..4}/health/ready
+  Logs                 .run/logs/<Service>.log   (stop everything with: make stop)
+TXT
+[[ "$status" == Completed ]] || { echo "[demo] the demo job ended $status" >&2; exit 1; }

@@ -1,0 +1,102 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Jobs.Auditor.Audit;
+
+/// <summary>The audit trail: every job event as it arrived, and one row per root job and per child job.</summary>
+public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : DbContext(options)
+{
+    public DbSet<JobEvent> JobEvents => Set<JobEvent>();
+
+    public DbSet<RootJobRecord> RootJobs => Set<RootJobRecord>();
+
+    public DbSet<ChildJobRecord> ChildJobs => Set<ChildJobRecord>();
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<JobEvent>(e =>
+        {
+            e.ToTable("job_events");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasColumnName("id").UseIdentityAlwaysColumn();
+            e.Property(x => x.MessageId).HasColumnName("message_id");
+            e.HasIndex(x => x.MessageId).IsUnique();
+            e.Property(x => x.RootJobId).HasColumnName("root_job_id");
+            e.HasIndex(x => x.RootJobId);
+            e.Property(x => x.EventType).HasColumnName("event_type");
+            e.Property(x => x.Payload).HasColumnName("payload").HasColumnType("jsonb");
+            e.Property(x => x.ReceivedAt).HasColumnName("received_at");
+        });
+        model.Entity<RootJobRecord>(e =>
+        {
+            e.ToTable("root_jobs");
+            e.HasKey(x => x.RootJobId);
+            e.Property(x => x.RootJobId).HasColumnName("root_job_id");
+            e.Property(x => x.Platform).HasColumnName("platform");
+            e.Property(x => x.Schedule).HasColumnName("schedule");
+            e.Property(x => x.Status).HasColumnName("status");
+            e.Property(x => x.Settings).HasColumnName("settings").HasColumnType("jsonb");
+            e.Property(x => x.Total).HasColumnName("total");
+            e.Property(x => x.Completed).HasColumnName("completed");
+            e.Property(x => x.Failed).HasColumnName("failed");
+            e.Property(x => x.StartedAt).HasColumnName("started_at");
+            e.Property(x => x.FinishedAt).HasColumnName("finished_at");
+            e.Property(x => x.Error).HasColumnName("error");
+            e.HasIndex(x => new { x.Platform, x.StartedAt });
+        });
+        model.Entity<ChildJobRecord>(e =>
+        {
+            e.ToTable("child_jobs");
+            e.HasKey(x => x.ChildJobId);
+            e.Property(x => x.ChildJobId).HasColumnName("child_job_id");
+            e.Property(x => x.RootJobId).HasColumnName("root_job_id");
+            e.Property(x => x.ParentJobId).HasColumnName("parent_job_id");
+            e.Property(x => x.Generation).HasColumnName("generation");
+            e.Property(x => x.Task).HasColumnName("task");
+            e.Property(x => x.Status).HasColumnName("status");
+            e.Property(x => x.Error).HasColumnName("error");
+            e.Property(x => x.Attempts).HasColumnName("attempts");
+            e.Property(x => x.StartedAt).HasColumnName("started_at");
+            e.Property(x => x.FinishedAt).HasColumnName("finished_at");
+            e.HasIndex(x => x.RootJobId);
+        });
+    }
+}
+
+public sealed class JobEvent
+{
+    public long Id { get; set; }
+    public Guid MessageId { get; set; }
+    public Guid RootJobId { get; set; }
+    public string EventType { get; set; } = "";
+    public string Payload { get; set; } = "{}";
+    public DateTimeOffset ReceivedAt { get; set; }
+}
+
+public sealed class RootJobRecord
+{
+    public Guid RootJobId { get; set; }
+    public string Platform { get; set; } = "";
+    public string? Schedule { get; set; }
+    public string Status { get; set; } = "";
+    public string? Settings { get; set; }
+    public long Total { get; set; }
+    public long Completed { get; set; }
+    public long Failed { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    public string? Error { get; set; }
+}
+
+public sealed class ChildJobRecord
+{
+    public Guid ChildJobId { get; set; }
+    public Guid RootJobId { get; set; }
+    public Guid ParentJobId { get; set; }
+    public int Generation { get; set; }
+    public string Task { get; set; } = "";
+    public string Status { get; set; } = "";
+    public string? Error { get; set; }
+    public int Attempts { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset FinishedAt { get; set; }
+}

@@ -1,0 +1,29 @@
+using Jobs.Platforms;
+
+namespace Jobs.Integrations.Hosting;
+
+/// <summary>A data source plugin. Implement <see cref="Integration{TSettings}"/> rather than this.</summary>
+public interface IIntegration
+{
+    /// <summary>The platform name: lower-case, used in <c>integration-&lt;name&gt;</c>.</summary>
+    string Name { get; }
+
+    PlatformDescriptor Describe();
+
+    /// <summary>Runs one job of this platform: the entry run (task <c>entry</c>), a spawned child or a continuation.</summary>
+    Task RunAsync(JobContext context);
+}
+
+/// <summary>An integration with typed settings; its schema (for validation and <c>GET /platforms</c>) comes from <typeparamref name="TSettings"/>.</summary>
+public abstract class Integration<TSettings> : IIntegration where TSettings : class, new()
+{
+    public abstract string Name { get; }
+
+    public abstract string DisplayName { get; }
+
+    public abstract string Description { get; }
+
+    public PlatformDescriptor Describe() => new(Name, DisplayName, Description, SettingsSchema.For<TSettings>());
+
+    public abstract Task RunAsync(JobContext context);
+}

@@ -1,0 +1,27 @@
+using Jobs.Contracts;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Jobs.Integrations.Hosting;
+
+/// <summary>One receive endpoint <c>integration-&lt;name&gt;</c> per hosted integration, bound to nothing else.</summary>
+public static class IntegrationEndpoints
+{
+    public static void Configure(IBusRegistrationContext context, IReceiveConfigurator configurator)
+    {
+        var registry = context.GetRequiredService<IntegrationRegistry>();
+        var options = context.GetRequiredService<IOptions<IntegrationsOptions>>().Value;
+        foreach (var integration in registry.Hosted)
+        {
+            configurator.ReceiveEndpoint(IntegrationQueues.QueueName(integration.Name), endpoint =>
+            {
+                // Only messages sent to this queue: no binding to the RunChildJobs exchange, so a publish
+                // never reaches every integration.
+                endpoint.ConfigureConsumeTopology = false;
+                endpoint.ConcurrentMessageLimit = options.ConcurrentMessageLimit;
+                if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit) rabbit.PrefetchCount = options.PrefetchCount;
+                endpoint.ConfigureConsumer<RunChildJobsConsumer>(context);
+            });
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Options;
+
+namespace Jobs.Integrations.Hosting;
+
+/// <summary>The integrations this process hosts: every registered plugin, narrowed by <c>Integrations:Enabled</c>.</summary>
+public sealed class IntegrationRegistry
+{
+    private readonly Dictionary<string, IIntegration> _hosted;
+
+    public IntegrationRegistry(IEnumerable<IIntegration> integrations, IOptions<IntegrationsOptions> options)
+    {
+        var all = integrations.ToDictionary(i => i.Name, StringComparer.Ordinal);
+        var enabled = options.Value.Enabled;
+        var unknown = enabled.Where(name => !all.ContainsKey(name)).ToList();
+        if (unknown.Count > 0)
+            throw new InvalidOperationException(
+                $"Integrations:Enabled names unknown integrations: {string.Join(", ", unknown)}; built in: {string.Join(", ", all.Keys)}");
+        _hosted = enabled.Count == 0 ? all : all.Where(kv => enabled.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+    }
+
+    public IReadOnlyCollection<IIntegration> Hosted => _hosted.Values;
+
+    public IIntegration? Find(string platform) => _hosted.GetValueOrDefault(platform);
+}

@@ -1,0 +1,40 @@
+using Jobs.Contracts;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Jobs.Integrations.Hosting;
+
+/// <summary>
+/// Consumes one integration's queue: runs a batch of children (in parallel, bounded) and publishes their
+/// outcomes as one <see cref="ChildJobsFinished"/>. Children of a cancelled root are not started.
+/// </summary>
+public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMultiplexer redis, IOptions<IntegrationsOptions> options)
+    : IConsumer<RunChildJobs>
+{
+    public async Task Consume(ConsumeContext<RunChildJobs> context)
+    {
+        var message = context.Message;
+        var outcomes = new ChildJobOutcome[message.Children.Count];
+        var status = (string?)await redis.GetDatabase().HashGetAsync(JobState.Key(message.RootJobId), JobState.Status);
+        if (status is JobStatus.Cancelled)
+        {
+            var now = DateTimeOffset.UtcNow;
+            for (var i = 0; i < outcomes.Length; i++)
+            {
+                var job = message.Children[i];
+                outcomes[i] = new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId, job.Generation, job.Task, false,
+                    "cancelled before it started", 0, null, 0, now, now);
+            }
+        }
+        else
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, outcomes.Length),
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Value.ParallelChildrenPerMessage) },
+                async (i, _) => outcomes[i] = await runner.RunAsync(message.RootJobId, message.Platform, message.Children[i], context,
+                    context.CancellationToken));
+        }
+
+        await context.Publish(new ChildJobsFinished(message.RootJobId, message.Platform, outcomes));
+    }
+}

@@ -1,0 +1,25 @@
+using Jobs.Integrations.Hosting;
+using Jobs.Integrations.Synthetic;
+using Jobs.Platforms;
+using Jobs.ServiceDefaults;
+using MassTransit;
+
+namespace Jobs.Integrations;
+
+public static class IntegrationsServices
+{
+    public static WebApplicationBuilder AddIntegrationsServices(this WebApplicationBuilder builder)
+    {
+        builder.AddRedis().AddPostgres();
+        builder.Services.Configure<IntegrationsOptions>(builder.Configuration.GetSection("Integrations"));
+        builder.Services.AddSingleton<IIntegration, SyntheticIntegration>();
+        builder.Services.AddSingleton<IntegrationRegistry>();
+        builder.Services.AddSingleton<PlatformCatalog>();
+        builder.Services.AddSingleton<ChildJobRunner>();
+        builder.Services.AddHostedService<PlatformRegistration>();
+        builder.AddBus(
+            x => x.AddConsumer<RunChildJobsConsumer>().ExcludeFromConfigureEndpoints(),
+            IntegrationEndpoints.Configure);
+        return builder;
+    }
+}

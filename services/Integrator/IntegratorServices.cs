@@ -1,0 +1,33 @@
+using Jobs.Integrator.Consumers;
+using Jobs.Integrator.Ledger;
+using Jobs.Integrator.Persistence;
+using Jobs.Integrator.RootJobs;
+using Jobs.Platforms;
+using Jobs.ServiceDefaults;
+using MassTransit;
+
+namespace Jobs.Integrator;
+
+public static class IntegratorServices
+{
+    public static WebApplicationBuilder AddIntegratorServices(this WebApplicationBuilder builder)
+    {
+        builder.AddRedis();
+        builder.Services.AddSingleton<JobLedger>();
+        builder.Services.AddSingleton<PlatformCatalog>();
+        builder.Services.AddSingleton<JobRequestValidator>();
+        builder.Services.AddScoped<StartRootJobActivity>();
+        builder.Services.AddScoped<FinishRootJobActivity>();
+        builder.AddBus(AddIntegratorConsumers);
+        return builder;
+    }
+
+    /// <summary>The Integrator's consumers and saga; shared with the test harness.</summary>
+    public static void AddIntegratorConsumers(IBusRegistrationConfigurator x)
+    {
+        x.AddConsumer<StartRootJobConsumer, StartRootJobConsumerDefinition>();
+        x.AddConsumer<ChildJobsFinishedConsumer, ChildJobsFinishedConsumerDefinition>();
+        x.AddSagaStateMachine<RootJobStateMachine, RootJobState, RootJobStateDefinition>()
+            .RedisRepository("saga:root-job:", expiry: TimeSpan.FromDays(30));
+    }
+}

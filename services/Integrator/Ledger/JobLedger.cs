@@ -1,0 +1,182 @@
+using System.Globalization;
+using System.Text.Json;
+using Jobs.Contracts;
+using StackExchange.Redis;
+
+namespace Jobs.Integrator.Ledger;
+
+/// <summary>A continuation whose children have all finished: it must be sent now.</summary>
+public sealed record ContinuationDue(Guid SpawnerJobId, Guid GroupId, int Generation, ContinuationJob Job);
+
+public sealed record LedgerResult(long Total, long Completed, long Failed, bool RootFinished, IReadOnlyList<ContinuationDue> Continuations);
+
+/// <summary>
+/// Per-root bookkeeping of children in Redis, one script call per batch of outcomes.
+/// <para>
+/// Keys (all with the root's hash tag): <c>job:{R}</c> the read model with the counters, <c>:done</c> the
+/// ids of finished children (and of the root), <c>:groups</c> the number of unfinished registered members
+/// of each group (the root, or a spawner with a continuation), <c>:early</c> per parent the children that
+/// finished before the parent's own outcome registered them, <c>:conts</c> the continuations waiting for
+/// their group, <c>:batches</c> the actions decided for each processed message (so a redelivery repeats
+/// the sends it may have missed and changes no counter).
+/// </para>
+/// A group can only reach zero once its owner is in <c>:done</c>, so a root or a continuation never fires
+/// early, however the outcomes of parents and children race.
+/// </summary>
+public sealed class JobLedger(IConnectionMultiplexer redis)
+{
+    public static readonly TimeSpan BatchMemory = TimeSpan.FromDays(7);
+
+    private const string InitScript = """
+        if redis.call('HSETNX', KEYS[1], 'initialized', '1') == 0 then return 0 end
+        redis.call('HSET', KEYS[1], 'status', 'Running', 'platform', ARGV[2], 'schedule', ARGV[3], 'startedAt', ARGV[4],
+          'total', 0, 'completed', 0, 'failed', 0)
+        redis.call('SADD', KEYS[2], ARGV[1])
+        redis.call('HSET', KEYS[3], ARGV[1], 1)
+        return 1
+        """;
+
+    private const string RecordScript = """
+        local job, done, groups, early, conts, batches = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+        local batch, root = ARGV[1], ARGV[2]
+        local memo = redis.call('HGET', batches, batch)
+        if memo then
+          local c = redis.call('HMGET', job, 'total', 'completed', 'failed')
+          return {c[1], c[2], c[3], memo}
+        end
+        local actions = {}
+        local function settle(g)
+          if tonumber(redis.call('HGET', groups, g) or '0') ~= 0 or redis.call('SISMEMBER', done, g) == 0 then return end
+          redis.call('HDEL', groups, g)
+          if g == root then
+            if redis.call('HSETNX', job, 'childrenFinished', '1') == 1 then table.insert(actions, 'root') end
+          else
+            local c = redis.call('HGET', conts, g)
+            if c then
+              redis.call('HDEL', conts, g)
+              table.insert(actions, g .. '|' .. c)
+            end
+          end
+        end
+        local n = tonumber(ARGV[3])
+        local i = 4
+        for _ = 1, n do
+          local child, parent, group, gen, ok, spawned, cont =
+            ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4], tonumber(ARGV[i + 5]), ARGV[i + 6]
+          i = i + 7
+          if redis.call('SADD', done, child) == 1 then
+            if gen > 0 then
+              if ok == '1' then redis.call('HINCRBY', job, 'completed', 1) else redis.call('HINCRBY', job, 'failed', 1) end
+            end
+            local e = tonumber(redis.call('HGET', early, child) or '0')
+            if e > 0 then redis.call('HDEL', early, child) end
+            if cont ~= '' then
+              redis.call('HSET', conts, child, cont)
+              redis.call('HINCRBY', job, 'total', spawned + 1)
+              redis.call('HINCRBY', groups, group, 1)
+              redis.call('HINCRBY', groups, child, spawned - e)
+              settle(child)
+            else
+              if spawned > 0 then redis.call('HINCRBY', job, 'total', spawned) end
+              if spawned - e ~= 0 then redis.call('HINCRBY', groups, group, spawned - e) end
+            end
+            if redis.call('SISMEMBER', done, parent) == 1 then
+              redis.call('HINCRBY', groups, group, -1)
+              settle(group)
+            else
+              redis.call('HINCRBY', early, parent, 1)
+            end
+          end
+        end
+        local encoded = table.concat(actions, '\n')
+        redis.call('HSET', batches, batch, encoded)
+        redis.call('PEXPIRE', batches, ARGV[#ARGV])
+        local c = redis.call('HMGET', job, 'total', 'completed', 'failed')
+        return {c[1], c[2], c[3], encoded}
+        """;
+
+    private IDatabase Database => redis.GetDatabase();
+
+    public static string DoneKey(Guid root) => JobState.Key(root) + ":done";
+
+    private static RedisKey[] Keys(Guid root)
+    {
+        var job = JobState.Key(root);
+        return [job, job + ":done", job + ":groups", job + ":early", job + ":conts", job + ":batches"];
+    }
+
+    /// <summary>Registers the root with its single entry child. Idempotent.</summary>
+    public async Task<bool> StartAsync(Guid rootJobId, string platform, string? schedule, DateTimeOffset startedAt)
+    {
+        var keys = Keys(rootJobId);
+        var started = (int)await Database.ScriptEvaluateAsync(InitScript, [keys[0], keys[1], keys[2]],
+            [Id(rootJobId), platform, schedule ?? "", startedAt.ToString("O", CultureInfo.InvariantCulture)]);
+        return started == 1;
+    }
+
+    /// <summary>Counts a batch of outcomes exactly once; <paramref name="batchId"/> identifies the message.</summary>
+    public async Task<LedgerResult> RecordAsync(Guid rootJobId, Guid batchId, IReadOnlyList<ChildJobOutcome> outcomes)
+    {
+        var args = new List<RedisValue>(4 + outcomes.Count * 7) { Id(batchId), Id(rootJobId), outcomes.Count };
+        foreach (var o in outcomes)
+        {
+            args.Add(Id(o.ChildJobId));
+            args.Add(Id(o.ParentJobId));
+            args.Add(Id(o.GroupId));
+            args.Add(o.Generation);
+            args.Add(o.Succeeded ? "1" : "0");
+            args.Add(o.Spawned);
+            args.Add(o.Continuation is null ? "" : JsonSerializer.Serialize(new StoredContinuation(o.Continuation, o.GroupId, o.Generation + 1)));
+        }
+
+        args.Add((long)BatchMemory.TotalMilliseconds);
+        var result = (RedisResult[])(await Database.ScriptEvaluateAsync(RecordScript, Keys(rootJobId), args.ToArray()))!;
+        var rootFinished = false;
+        var continuations = new List<ContinuationDue>();
+        foreach (var action in ((string?)result[3] ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (action == "root")
+            {
+                rootFinished = true;
+                continue;
+            }
+
+            var bar = action.IndexOf('|');
+            var stored = JsonSerializer.Deserialize<StoredContinuation>(action[(bar + 1)..])!;
+            continuations.Add(new ContinuationDue(Guid.ParseExact(action[..bar], "N"), stored.GroupId, stored.Generation, stored.Job));
+        }
+
+        return new LedgerResult(Number(result[0]), Number(result[1]), Number(result[2]), rootFinished, continuations);
+    }
+
+    /// <summary>Writes status fields of the read model (the saga's view).</summary>
+    public Task SetStatusAsync(Guid rootJobId, string status, DateTimeOffset? finishedAt, string? error)
+    {
+        var fields = new List<HashEntry> { new(JobState.Status, status) };
+        if (finishedAt is { } f) fields.Add(new(JobState.FinishedAt, f.ToString("O", CultureInfo.InvariantCulture)));
+        if (error is not null) fields.Add(new(JobState.Error, error));
+        return Database.HashSetAsync(JobState.Key(rootJobId), fields.ToArray());
+    }
+
+    /// <summary>Once the root has ended the per-child bookkeeping is only needed for late duplicates.</summary>
+    public async Task ExpireBookkeepingAsync(Guid rootJobId, TimeSpan after)
+    {
+        var keys = Keys(rootJobId);
+        var batch = Database.CreateBatch();
+        var tasks = keys.Skip(1).Select(k => batch.KeyExpireAsync(k, after)).ToList();
+        batch.Execute();
+        await Task.WhenAll(tasks);
+    }
+
+    public async Task<string?> EntryErrorAsync(Guid rootJobId) =>
+        (string?)await Database.HashGetAsync(JobState.Key(rootJobId), JobState.Error);
+
+    public Task RecordEntryErrorAsync(Guid rootJobId, string error) =>
+        Database.HashSetAsync(JobState.Key(rootJobId), JobState.Error, error);
+
+    private static string Id(Guid id) => id.ToString("N");
+
+    private static long Number(RedisResult value) => value.IsNull ? 0 : (long)value;
+
+    private sealed record StoredContinuation(ContinuationJob Job, Guid GroupId, int Generation);
+}

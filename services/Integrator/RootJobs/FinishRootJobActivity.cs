@@ -1,0 +1,36 @@
+using Jobs.Integrator.Ledger;
+using MassTransit;
+
+namespace Jobs.Integrator.RootJobs;
+
+/// <summary>Writes the final status into the read model and lets the per-child bookkeeping expire.</summary>
+public sealed class FinishRootJobActivity(JobLedger ledger, ILogger<FinishRootJobActivity> logger) : IStateMachineActivity<RootJobState>
+{
+    public static readonly TimeSpan KeepBookkeeping = TimeSpan.FromDays(1);
+
+    public Task Execute(BehaviorContext<RootJobState> context, IBehavior<RootJobState> next) => Finish(context, () => next.Execute(context));
+
+    public Task Execute<T>(BehaviorContext<RootJobState, T> context, IBehavior<RootJobState, T> next) where T : class =>
+        Finish(context, () => next.Execute(context));
+
+    private async Task Finish(BehaviorContext<RootJobState> context, Func<Task> next)
+    {
+        var job = context.Saga;
+        await ledger.SetStatusAsync(job.CorrelationId, job.CurrentState, job.FinishedAt, job.Reason);
+        await ledger.ExpireBookkeepingAsync(job.CorrelationId, KeepBookkeeping);
+        using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = job.CorrelationId }))
+            logger.LogInformation("Root job {Status}: {Completed} completed, {Failed} failed of {Total} {Reason}",
+                job.CurrentState, job.Completed, job.Failed, job.Total, job.Reason);
+        await next();
+    }
+
+    public Task Faulted<TException>(BehaviorExceptionContext<RootJobState, TException> context, IBehavior<RootJobState> next)
+        where TException : Exception => next.Faulted(context);
+
+    public Task Faulted<T, TException>(BehaviorExceptionContext<RootJobState, T, TException> context, IBehavior<RootJobState, T> next)
+        where T : class where TException : Exception => next.Faulted(context);
+
+    public void Probe(ProbeContext context) => context.CreateScope("finish-root-job");
+
+    public void Accept(StateMachineVisitor visitor) => visitor.Visit(this);
+}

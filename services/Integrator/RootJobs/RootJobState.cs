@@ -1,0 +1,37 @@
+using System.Text.Json;
+using MassTransit;
+
+namespace Jobs.Integrator.RootJobs;
+
+/// <summary>
+/// The saga instance of one root job. It stays small whatever the number of children: per-child detail
+/// and the counters live in the job ledger, outside the instance.
+/// </summary>
+public class RootJobState : SagaStateMachineInstance, ISagaVersion
+{
+    public Guid CorrelationId { get; set; }
+
+    public int Version { get; set; }
+
+    public string CurrentState { get; set; } = "";
+
+    public string Platform { get; set; } = "";
+
+    public JsonElement Settings { get; set; }
+
+    public string? Schedule { get; set; }
+
+    public double MinSuccessPercent { get; set; }
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public long Total { get; set; }
+
+    public long Completed { get; set; }
+
+    public long Failed { get; set; }
+
+    public string? Reason { get; set; }
+}

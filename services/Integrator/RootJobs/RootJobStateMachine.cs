@@ -1,0 +1,104 @@
+using Jobs.Contracts;
+using Jobs.Integrator.Ledger;
+using MassTransit;
+
+namespace Jobs.Integrator.RootJobs;
+
+/// <summary>
+/// One instance per root job: Running until the ledger reports that every descendant has finished, then
+/// Completed or Failed by the job's failure policy; Cancelled on request.
+/// </summary>
+public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
+{
+    public RootJobStateMachine()
+    {
+        InstanceState(x => x.CurrentState);
+
+        Event(() => Started, e => e.CorrelateById(m => m.Message.RootJobId));
+        Event(() => ChildrenFinished, e =>
+        {
+            e.CorrelateById(m => m.Message.RootJobId);
+            // Sent only after the saga was stored (outbox); a miss means a replica lags: retry, never drop.
+            e.OnMissingInstance(m => m.Fault());
+        });
+        Event(() => CancelRequested, e =>
+        {
+            e.CorrelateById(m => m.Message.RootJobId);
+            e.OnMissingInstance(m => m.Discard());
+        });
+
+        Initially(
+            When(Started)
+                .Then(context =>
+                {
+                    var message = context.Message;
+                    context.Saga.Platform = message.Platform;
+                    context.Saga.Settings = message.Settings.Clone();
+                    context.Saga.Schedule = message.Schedule;
+                    context.Saga.MinSuccessPercent = message.MinSuccessPercent;
+                    context.Saga.StartedAt = message.StartedAt;
+                })
+                .Activity(x => x.OfType<StartRootJobActivity>())
+                .TransitionTo(Running));
+
+        During(Running,
+            Ignore(Started),
+            When(ChildrenFinished)
+                .Then(context =>
+                {
+                    var message = context.Message;
+                    context.Saga.Total = message.Total;
+                    context.Saga.Completed = message.Completed;
+                    context.Saga.Failed = message.Failed;
+                    context.Saga.FinishedAt = DateTimeOffset.UtcNow;
+                    context.Saga.Reason = FailureReason(context.Saga, message.EntryError);
+                })
+                .IfElse(context => context.Saga.Reason is null,
+                    completed => completed
+                        .TransitionTo(Completed)
+                        .Activity(x => x.OfInstanceType<FinishRootJobActivity>())
+                        .Publish(context => new RootJobCompleted(context.Saga.CorrelationId, context.Saga.Platform, context.Saga.Schedule,
+                            context.Saga.Total, context.Saga.Completed, context.Saga.Failed, context.Saga.StartedAt, context.Saga.FinishedAt!.Value)),
+                    failed => failed
+                        .TransitionTo(Failed)
+                        .Activity(x => x.OfInstanceType<FinishRootJobActivity>())
+                        .Publish(context => new RootJobFailed(context.Saga.CorrelationId, context.Saga.Platform, context.Saga.Schedule,
+                            context.Saga.Total, context.Saga.Completed, context.Saga.Failed, context.Saga.Reason!, context.Saga.StartedAt,
+                            context.Saga.FinishedAt!.Value))),
+            When(CancelRequested)
+                .Then(context =>
+                {
+                    context.Saga.FinishedAt = DateTimeOffset.UtcNow;
+                    context.Saga.Reason = context.Message.Reason ?? "cancelled";
+                })
+                .TransitionTo(Cancelled)
+                .Activity(x => x.OfInstanceType<FinishRootJobActivity>())
+                .Publish(context => new RootJobCancelled(context.Saga.CorrelationId, context.Saga.Platform, context.Saga.Schedule,
+                    context.Saga.Reason, context.Saga.StartedAt, context.Saga.FinishedAt!.Value)));
+
+        During(Completed, Failed, Cancelled,
+            Ignore(Started),
+            Ignore(ChildrenFinished),
+            Ignore(CancelRequested));
+    }
+
+    public State Running { get; private set; } = null!;
+    public State Completed { get; private set; } = null!;
+    public State Failed { get; private set; } = null!;
+    public State Cancelled { get; private set; } = null!;
+
+    public Event<RootJobStarted> Started { get; private set; } = null!;
+    public Event<RootJobChildrenFinished> ChildrenFinished { get; private set; } = null!;
+    public Event<CancelRootJob> CancelRequested { get; private set; } = null!;
+
+    /// <summary>The failure policy: the entry run must succeed, and at least MinSuccessPercent of the children.</summary>
+    public static string? FailureReason(RootJobState job, string? entryError)
+    {
+        if (entryError is not null) return $"the job's entry run failed: {entryError}";
+        if (job.MinSuccessPercent <= 0 || job.Total == 0) return null;
+        var percent = 100.0 * job.Completed / job.Total;
+        return percent + 1e-9 < job.MinSuccessPercent
+            ? $"{job.Completed} of {job.Total} children succeeded ({percent:F1}%), below the required {job.MinSuccessPercent}%"
+            : null;
+    }
+}

@@ -1,0 +1,33 @@
+using System.Text.Json;
+using Jobs.Contracts;
+using Jobs.Integrator.Ledger;
+using MassTransit;
+
+namespace Jobs.Integrator.RootJobs;
+
+/// <summary>Registers the root in the ledger and sends its entry run to the platform's queue.</summary>
+public sealed class StartRootJobActivity(JobLedger ledger, ILogger<StartRootJobActivity> logger)
+    : IStateMachineActivity<RootJobState, RootJobStarted>
+{
+    public async Task Execute(BehaviorContext<RootJobState, RootJobStarted> context, IBehavior<RootJobState, RootJobStarted> next)
+    {
+        var job = context.Saga;
+        using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = job.CorrelationId }))
+        {
+            await ledger.StartAsync(job.CorrelationId, job.Platform, job.Schedule, job.StartedAt);
+            var entry = new ChildJob(JobIds.Entry(job.CorrelationId), job.CorrelationId, job.CorrelationId, 0, IntegrationTasks.Entry, job.Settings);
+            var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(job.Platform));
+            await endpoint.Send(new RunChildJobs(job.CorrelationId, job.Platform, [entry]));
+            logger.LogInformation("Root job started on platform {Platform}", job.Platform);
+        }
+
+        await next.Execute(context);
+    }
+
+    public Task Faulted<TException>(BehaviorExceptionContext<RootJobState, RootJobStarted, TException> context,
+        IBehavior<RootJobState, RootJobStarted> next) where TException : Exception => next.Faulted(context);
+
+    public void Probe(ProbeContext context) => context.CreateScope("start-root-job");
+
+    public void Accept(StateMachineVisitor visitor) => visitor.Visit(this);
+}

@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Text.Json;
+using Jobs.Contracts;
+using Jobs.Platforms;
+using MassTransit;
+using StackExchange.Redis;
+
+namespace Jobs.Reporting;
+
+public sealed record SubmitJobRequest(string? Platform, JsonElement? Settings, double? MinSuccessPercent);
+
+public sealed record SubmitJobResponse(Guid Id);
+
+public sealed record ChildCounts(long Total, long Completed, long Failed);
+
+public sealed record JobResponse(
+    Guid Id,
+    string Platform,
+    string Status,
+    ChildCounts Children,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string? Schedule,
+    string? Error);
+
+public static class JobsEndpoints
+{
+    /// <summary>Status of a job accepted by the API whose start has not been processed yet.</summary>
+    public const string Pending = "Pending";
+
+    public static IEndpointRouteBuilder MapJobsEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/jobs", SubmitAsync).WithName("SubmitJob");
+        app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob");
+        app.MapGet("/platforms", async (PlatformCatalog catalog) => Results.Ok(await catalog.ListAsync())).WithName("ListPlatforms");
+        app.MapGet("/system/alive", () => Results.Ok(new { alive = true })).WithName("Alive");
+        return app;
+    }
+
+    private static async Task<IResult> SubmitAsync(SubmitJobRequest request, JobRequestValidator validator, ISendEndpointProvider sender,
+        IConnectionMultiplexer redis, LinkGenerator links, HttpContext http)
+    {
+        var validation = await validator.ValidateAsync(request.Platform, request.Settings);
+        var errors = validation.Errors.ToDictionary(e => e.Key, e => e.Value);
+        if (request.MinSuccessPercent is < 0 or > 100) errors["minSuccessPercent"] = ["must be between 0 and 100"];
+        if (errors.Count > 0)
+            return Results.ValidationProblem(errors, title: "The job request is invalid", detail: validation.Describe());
+
+        var id = NewId.NextGuid();
+        await redis.GetDatabase().HashSetAsync(JobState.Key(id), [
+            new HashEntry(JobState.Status, Pending),
+            new HashEntry(JobState.Platform, validation.Platform!.Name),
+        ], CommandFlags.None);
+        var endpoint = await sender.GetSendEndpoint(IntegrationQueues.StartJobsAddress);
+        await endpoint.Send(new StartRootJob
+        {
+            RootJobId = id,
+            Platform = validation.Platform.Name,
+            Settings = validation.Settings,
+            MinSuccessPercent = request.MinSuccessPercent,
+        });
+        return Results.Accepted(links.GetPathByName(http, "GetJob", new { id }), new SubmitJobResponse(id));
+    }
+
+    private static async Task<IResult> GetAsync(Guid id, IConnectionMultiplexer redis)
+    {
+        var fields = (await redis.GetDatabase().HashGetAllAsync(JobState.Key(id))).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        if (!fields.TryGetValue(JobState.Status, out var status))
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"No job with id {id}");
+
+        return Results.Ok(new JobResponse(
+            id,
+            fields.GetValueOrDefault(JobState.Platform, ""),
+            status,
+            new ChildCounts(Number(fields, JobState.Total), Number(fields, JobState.Completed), Number(fields, JobState.Failed)),
+            Time(fields, JobState.StartedAt),
+            Time(fields, JobState.FinishedAt),
+            fields.GetValueOrDefault(JobState.Schedule) is { Length: > 0 } schedule ? schedule : null,
+            fields.GetValueOrDefault(JobState.Error)));
+    }
+
+    private static long Number(Dictionary<string, string> fields, string name) =>
+        fields.TryGetValue(name, out var value) && long.TryParse(value, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    private static DateTimeOffset? Time(Dictionary<string, string> fields, string name) =>
+        fields.TryGetValue(name, out var value) && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t)
+            ? t
+            : null;
+}

@@ -1,0 +1,3 @@
+namespace Jobs.Contracts;
+
+public record CancelRootJob(Guid RootJobId, string? Reason);

@@ -1,0 +1,15 @@
+namespace Jobs.Contracts;
+
+/// <summary>Well-known addresses on the bus.</summary>
+public static class IntegrationQueues
+{
+    /// <summary>Exchange and queue where any service starts a root job (MassTransit envelope or plain JSON).</summary>
+    public const string StartJobs = "jobs.start";
+
+    public static Uri StartJobsAddress { get; } = new($"queue:{StartJobs}");
+
+    /// <summary>The queue of one integration; only that integration consumes it.</summary>
+    public static string QueueName(string platform) => $"integration-{platform}";
+
+    public static Uri For(string platform) => new($"queue:{QueueName(platform)}");
+}

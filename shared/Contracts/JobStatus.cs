@@ -1,0 +1,10 @@
+namespace Jobs.Contracts;
+
+/// <summary>Root job states as stored in the read model and returned by the API.</summary>
+public static class JobStatus
+{
+    public const string Running = "Running";
+    public const string Completed = "Completed";
+    public const string Failed = "Failed";
+    public const string Cancelled = "Cancelled";
+}

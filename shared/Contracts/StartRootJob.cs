@@ -1,0 +1,25 @@
+using System.Text.Json;
+
+namespace Jobs.Contracts;
+
+/// <summary>
+/// The public command that starts a root job. Accepted on the <c>jobs.start</c> exchange both in a
+/// MassTransit envelope and as plain JSON (<c>{"platform":"synthetic","settings":{"children":3}}</c>).
+/// Every field is optional on the wire so that a malformed request is rejected with a reason instead of
+/// failing deserialization.
+/// </summary>
+public record StartRootJob
+{
+    /// <summary>Chosen by the caller to make the request idempotent; generated when absent.</summary>
+    public Guid? RootJobId { get; init; }
+
+    public string? Platform { get; init; }
+
+    public JsonElement? Settings { get; init; }
+
+    /// <summary>Name of the schedule that fired this job, when it was a schedule.</summary>
+    public string? Schedule { get; init; }
+
+    /// <summary>Minimum share of children (0-100) that must succeed for the root to complete; default 0.</summary>
+    public double? MinSuccessPercent { get; init; }
+}

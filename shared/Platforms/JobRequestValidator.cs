@@ -1,0 +1,35 @@
+using System.Text.Json;
+
+namespace Jobs.Platforms;
+
+public sealed record JobRequestValidation(PlatformDescriptor? Platform, JsonElement Settings, IReadOnlyDictionary<string, string[]> Errors)
+{
+    public bool IsValid => Errors.Count == 0;
+
+    /// <summary>Every problem on one line, e.g. <c>settings.children: must be at least 0</c>.</summary>
+    public string Describe() => string.Join("; ", Errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
+}
+
+/// <summary>Checks a start request (platform + settings) the same way for the API and the bus.</summary>
+public sealed class JobRequestValidator(PlatformCatalog catalog)
+{
+    public async Task<JobRequestValidation> ValidateAsync(string? platform, JsonElement? settings)
+    {
+        if (string.IsNullOrWhiteSpace(platform))
+            return Invalid(null, "platform", "is required");
+
+        var descriptor = await catalog.FindAsync(platform);
+        if (descriptor is null)
+        {
+            var known = (await catalog.ListAsync()).Select(p => p.Name);
+            return Invalid(null, "platform", $"unknown platform '{platform}'; known platforms: {string.Join(", ", known)}");
+        }
+
+        var result = SettingsValidator.Validate(descriptor.Settings, settings);
+        var errors = result.Errors.ToDictionary(e => e.Key == "settings" ? "settings" : $"settings.{e.Key}", e => e.Value);
+        return new JobRequestValidation(descriptor, result.Settings, errors);
+    }
+
+    private static JobRequestValidation Invalid(PlatformDescriptor? platform, string key, string error) =>
+        new(platform, default, new Dictionary<string, string[]> { [key] = [error] });
+}

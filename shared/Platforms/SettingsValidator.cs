@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Jobs.Platforms;
+
+public sealed record SettingsValidation(JsonElement Settings, IReadOnlyDictionary<string, string[]> Errors)
+{
+    public bool IsValid => Errors.Count == 0;
+}
+
+/// <summary>
+/// Checks settings against a platform's schema and returns them with every default filled in, or every
+/// problem found (not just the first), keyed by setting name.
+/// </summary>
+public static class SettingsValidator
+{
+    public static SettingsValidation Validate(IReadOnlyList<SettingDescriptor> schema, JsonElement? settings)
+    {
+        var errors = new Dictionary<string, List<string>>();
+        void Error(string key, string message)
+        {
+            if (!errors.TryGetValue(key, out var list)) errors[key] = list = [];
+            list.Add(message);
+        }
+
+        var given = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        if (settings is { ValueKind: JsonValueKind.Object } obj)
+        {
+            foreach (var property in obj.EnumerateObject()) given[property.Name] = property.Value;
+        }
+        else if (settings is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } other)
+        {
+            Error("settings", $"must be a JSON object, not {other.ValueKind.ToString().ToLowerInvariant()}");
+        }
+
+        var normalized = new JsonObject();
+        var known = schema.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in given.Keys.Where(k => !known.Contains(k)))
+            Error(name, $"unknown setting; known settings: {string.Join(", ", known.Order())}");
+
+        foreach (var setting in schema)
+        {
+            if (!given.TryGetValue(setting.Name, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                if (setting.Required) Error(setting.Name, "is required");
+                else if (setting.Default is { } d) normalized[setting.Name] = JsonNode.Parse(d.GetRawText());
+                continue;
+            }
+
+            var problem = Check(setting, value);
+            if (problem is not null) Error(setting.Name, problem);
+            else normalized[setting.Name] = JsonNode.Parse(value.GetRawText());
+        }
+
+        var result = JsonSerializer.SerializeToElement(normalized);
+        return new SettingsValidation(result, errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+    }
+
+    private static string? Check(SettingDescriptor setting, JsonElement value)
+    {
+        switch (setting.Type)
+        {
+            case "integer":
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var whole)) return "must be a whole number";
+                return CheckRange(setting, whole);
+            case "number":
+                if (value.ValueKind != JsonValueKind.Number) return "must be a number";
+                return CheckRange(setting, value.GetDouble());
+            case "boolean":
+                return value.ValueKind is JsonValueKind.True or JsonValueKind.False ? null : "must be true or false";
+            case "date":
+                return value.ValueKind == JsonValueKind.String &&
+                       DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)
+                    ? null
+                    : "must be a date (yyyy-MM-dd)";
+            case "string":
+                if (value.ValueKind != JsonValueKind.String) return "must be a string";
+                if (setting.AllowedValues is { Count: > 0 } allowed && !allowed.Contains(value.GetString()))
+                    return $"must be one of: {string.Join(", ", allowed)}";
+                return null;
+            case "string[]":
+                return value.ValueKind == JsonValueKind.Array && value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String)
+                    ? null
+                    : "must be an array of strings";
+            default:
+                return null;
+        }
+    }
+
+    private static string? CheckRange(SettingDescriptor setting, double value)
+    {
+        if (setting.Minimum is { } min && value < min) return $"must be at least {min.ToString(CultureInfo.InvariantCulture)}";
+        if (setting.Maximum is { } max && value > max) return $"must be at most {max.ToString(CultureInfo.InvariantCulture)}";
+        return null;
+    }
+}

@@ -1,0 +1,134 @@
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using Prometheus;
+using Serilog;
+using Serilog.Events;
+using StackExchange.Redis;
+
+namespace Jobs.ServiceDefaults;
+
+/// <summary>Cross-cutting hosting shared by the five services: logging, metrics, health, bus, Redis, PostgreSQL.</summary>
+public static class Extensions
+{
+    public const string ReadyTag = "ready";
+
+    private const string ConsoleTemplate =
+        "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {ServiceName} {SourceContext}{JobIds}: {Message:lj}{NewLine}{Exception}";
+
+    /// <summary>Serilog (console, and Seq when <c>Seq:ServerUrl</c> is set) and health checks.</summary>
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName)
+    {
+        var configuration = builder.Configuration;
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger.MinimumLevel.Information()
+                .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+                .MinimumLevel.Override("MassTransit", LogEventLevel.Warning)
+                .ReadFrom.Configuration(configuration)
+                .Enrich.FromLogContext()
+                .Enrich.WithProperty("ServiceName", serviceName)
+                .Enrich.With<JobIdsEnricher>()
+                .WriteTo.Console(outputTemplate: ConsoleTemplate);
+            var seqUrl = configuration["Seq:ServerUrl"];
+            if (!string.IsNullOrWhiteSpace(seqUrl))
+                logger.WriteTo.Seq(seqUrl, apiKey: configuration["Seq:ApiKey"]);
+        });
+
+        builder.Services.AddHealthChecks();
+        return builder;
+    }
+
+    /// <summary>MassTransit on RabbitMQ: kebab-case endpoints from definitions, telemetry off, start awaited.</summary>
+    public static WebApplicationBuilder AddBus(
+        this WebApplicationBuilder builder,
+        Action<IBusRegistrationConfigurator> register,
+        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
+    {
+        var uri = Connections.RabbitMqUri(builder.Configuration);
+        builder.Services.AddMassTransit(x =>
+        {
+            x.DisableUsageTelemetry();
+            x.SetKebabCaseEndpointNameFormatter();
+            register(x);
+            x.UsingRabbitMq((context, cfg) =>
+            {
+                cfg.ConfigureRabbitMqHost(uri);
+                configureBus?.Invoke(context, cfg);
+                cfg.ConfigureEndpoints(context);
+            });
+        });
+        builder.Services.Configure<MassTransitHostOptions>(options =>
+        {
+            options.WaitUntilStarted = true;
+            options.StartTimeout = TimeSpan.FromSeconds(60);
+            options.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+        return builder;
+    }
+
+    public static void ConfigureRabbitMqHost(this IRabbitMqBusFactoryConfigurator cfg, Uri uri)
+    {
+        var vhost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        if (vhost.Length == 0) vhost = "/";
+        var user = uri.UserInfo.Split(':', 2);
+        var port = uri.IsDefaultPort || uri.Port <= 0 ? 5672 : uri.Port;
+        cfg.Host(uri.Host, (ushort)port, vhost, h =>
+        {
+            h.Username(user[0].Length > 0 ? Uri.UnescapeDataString(user[0]) : "guest");
+            h.Password(user.Length > 1 ? Uri.UnescapeDataString(user[1]) : "guest");
+            h.PublisherConfirmation = true;
+        });
+    }
+
+    /// <summary>One shared Redis connection (<c>REDIS_URL</c>), checked by /health/ready.</summary>
+    public static WebApplicationBuilder AddRedis(this WebApplicationBuilder builder)
+    {
+        var options = Connections.RedisOptions(builder.Configuration[Connections.RedisKey]);
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
+        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);
+        return builder;
+    }
+
+    /// <summary>An <see cref="NpgsqlDataSource"/> for <c>POSTGRES_URL</c>, checked by /health/ready.</summary>
+    public static WebApplicationBuilder AddPostgres(this WebApplicationBuilder builder)
+    {
+        var connectionString = Connections.PostgresConnectionString(builder.Configuration[Connections.PostgresKey]);
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [ReadyTag]);
+        return builder;
+    }
+
+    /// <summary>/health/live, /health/ready (RabbitMQ, Redis, PostgreSQL where used) and /metrics.</summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.UseHttpMetrics();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(ReadyTag),
+            ResponseWriter = WriteHealthReport,
+        });
+        app.MapMetrics("/metrics");
+        return app;
+    }
+
+    private static Task WriteHealthReport(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        var body = new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(
+                e => e.Key,
+                e => new { status = e.Value.Status.ToString(), error = e.Value.Exception?.Message ?? e.Value.Description }),
+        };
+        return context.Response.WriteAsJsonAsync(body);
+    }
+}
