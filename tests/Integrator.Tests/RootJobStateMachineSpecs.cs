@@ -1,0 +1,207 @@
+using System.Text.Json;
+using Jobs.Contracts;
+using Jobs.Integrator.Ledger;
+using Jobs.Integrator.RootJobs;
+using Jobs.Platforms;
+using MassTransit;
+using MassTransit.Saga;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace Jobs.Integrator.Tests;
+
+/// <summary>
+/// The RootJob saga and the ledger consumer in MassTransit's in-memory harness, with the real Redis
+/// repository and ledger. The test plays the integration by answering RunChildJobs with outcomes.
+/// </summary>
+public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixture<RedisFixture>, IAsyncLifetime
+{
+    private static readonly JsonElement Settings = JsonSerializer.SerializeToElement(new { children = 2 });
+    private ServiceProvider _provider = null!;
+    private ITestHarness _harness = null!;
+
+    public async Task InitializeAsync()
+    {
+        _provider = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(fixture.Redis)
+            .AddSingleton<JobLedger>()
+            .AddSingleton<PlatformCatalog>()
+            .AddSingleton<JobRequestValidator>()
+            .AddScoped<StartRootJobActivity>()
+            .AddScoped<FinishRootJobActivity>()
+            .AddMassTransitTestHarness(IntegratorServices.AddIntegratorConsumers)
+            .BuildServiceProvider(true);
+        _harness = _provider.GetRequiredService<ITestHarness>();
+        _harness.TestTimeout = TimeSpan.FromSeconds(20);
+        _harness.TestInactivityTimeout = TimeSpan.FromSeconds(1);
+        await _harness.Start();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _harness.Stop();
+        await _provider.DisposeAsync();
+    }
+
+    private async Task<Guid> StartAsync(double minSuccessPercent = 0)
+    {
+        var root = Guid.NewGuid();
+        await _harness.Bus.Publish(new RootJobStarted(root, "synthetic", Settings, null, minSuccessPercent, DateTimeOffset.UtcNow));
+        Assert.True(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.RootJobId == root));
+        return root;
+    }
+
+    private async Task<RootJobState?> LoadAsync(Guid root) =>
+        await _provider.GetRequiredService<ILoadSagaRepository<RootJobState>>().Load(root);
+
+    private async Task<RootJobState> WaitForStateAsync(Guid root, string state) =>
+        (await TestSupport.Eventually.Until(() => LoadAsync(root), s => s?.CurrentState == state, TimeSpan.FromSeconds(20), $"saga {root} {state}"))!;
+
+    private static ChildJobOutcome Outcome(Guid id, Guid parent, Guid group, int generation, bool ok = true, int spawned = 0) =>
+        new(id, parent, group, generation, generation == 0 ? "entry" : "child", ok, ok ? null : "failed on purpose", spawned, null, 1,
+            DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+
+    [Fact]
+    public async Task When_a_root_job_starts_Should_send_its_entry_run_to_the_platform_queue()
+    {
+        var root = await StartAsync();
+
+        var sent = (await _harness.Sent.SelectAsync<RunChildJobs>(m => m.Context.Message.RootJobId == root).First()).Context;
+        Assert.Equal("integration-synthetic", sent.DestinationAddress!.AbsolutePath.Trim('/'));
+        var entry = Assert.Single(sent.Message.Children);
+        Assert.Equal((JobIds.Entry(root), root, root, 0, IntegrationTasks.Entry), (entry.ChildJobId, entry.ParentJobId, entry.GroupId, entry.Generation, entry.Task));
+        Assert.Equal("Running", (await WaitForStateAsync(root, "Running")).CurrentState);
+    }
+
+    [Fact]
+    public async Task When_every_child_reports_Should_complete_with_exact_counts_and_publish_RootJobCompleted()
+    {
+        var root = await StartAsync();
+        var entry = JobIds.Entry(root);
+        await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic", [Outcome(entry, root, root, 0, spawned: 2)]));
+        await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic",
+            [Outcome(JobIds.Child(entry, 0), entry, root, 1), Outcome(JobIds.Child(entry, 1), entry, root, 1, ok: false)]));
+
+        var state = await WaitForStateAsync(root, "Completed");
+        Assert.Equal((2L, 1L, 1L), (state.Total, state.Completed, state.Failed));
+        Assert.True(await _harness.Published.Any<RootJobCompleted>(m => m.Context.Message.RootJobId == root && m.Context.Message.Total == 2));
+        var view = await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), JobState.Status);
+        Assert.Equal("Completed", view.ToString());
+    }
+
+    [Fact]
+    public async Task When_the_same_completion_message_is_delivered_twice_Should_change_nothing()
+    {
+        var root = await StartAsync();
+        var entry = JobIds.Entry(root);
+        await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic", [Outcome(entry, root, root, 0, spawned: 2)]));
+        var messageId = NewId.NextGuid();
+        var first = new ChildJobsFinished(root, "synthetic", [Outcome(JobIds.Child(entry, 0), entry, root, 1)]);
+        await _harness.Bus.Publish(first, c => c.MessageId = messageId);
+        await _harness.Bus.Publish(first, c => c.MessageId = messageId);
+        Assert.True(await _harness.Consumed.Any<ChildJobsFinished>(m => m.Context.MessageId == messageId));
+        await _harness.InactivityTask;
+
+        var counts = await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), [JobState.Total, JobState.Completed, JobState.Failed]);
+        Assert.Equal(["2", "1", "0"], counts.Select(c => c.ToString()));
+        Assert.Equal("Running", (await LoadAsync(root))!.CurrentState);
+
+        await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic", [Outcome(JobIds.Child(entry, 1), entry, root, 1)]));
+        var state = await WaitForStateAsync(root, "Completed");
+        Assert.Equal((2L, 2L, 0L), (state.Total, state.Completed, state.Failed));
+    }
+
+    [Fact]
+    public async Task When_hundreds_of_completions_arrive_at_once_Should_count_each_exactly_once()
+    {
+        const int children = 300;
+        var root = await StartAsync();
+        var entry = JobIds.Entry(root);
+        await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic", [Outcome(entry, root, root, 0, spawned: children)]));
+        await Task.WhenAll(Enumerable.Range(0, children).Select(i =>
+            _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic", [Outcome(JobIds.Child(entry, i), entry, root, 1, ok: i % 10 != 0)]))));
+
+        var state = await WaitForStateAsync(root, "Completed");
+        Assert.Equal(((long)children, 270L, 30L), (state.Total, state.Completed, state.Failed));
+        Assert.Single(_harness.Published.Select<RootJobCompleted>(m => m.Context.Message.RootJobId == root));
+    }
+
+    [Fact]
+    public async Task When_the_entry_run_fails_Should_fail_the_root_with_its_error()
+    {
+        var root = await StartAsync();
+        await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic", [Outcome(JobIds.Entry(root), root, root, 0, ok: false)]));
+
+        var state = await WaitForStateAsync(root, "Failed");
+        Assert.Contains("failed on purpose", state.Reason);
+        Assert.True(await _harness.Published.Any<RootJobFailed>(m => m.Context.Message.RootJobId == root));
+    }
+
+    [Fact]
+    public async Task When_fewer_children_succeed_than_required_Should_fail_the_root()
+    {
+        var root = await StartAsync(minSuccessPercent: 75);
+        var entry = JobIds.Entry(root);
+        await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic", [Outcome(entry, root, root, 0, spawned: 2)]));
+        await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic",
+            [Outcome(JobIds.Child(entry, 0), entry, root, 1), Outcome(JobIds.Child(entry, 1), entry, root, 1, ok: false)]));
+
+        var state = await WaitForStateAsync(root, "Failed");
+        Assert.Contains("1 of 2 children succeeded", state.Reason);
+    }
+
+    [Fact]
+    public async Task When_a_running_job_is_cancelled_Should_end_cancelled_and_ignore_later_outcomes()
+    {
+        var root = await StartAsync();
+        await WaitForStateAsync(root, "Running");
+        await _harness.Bus.Publish(new CancelRootJob(root, "operator asked"));
+        await WaitForStateAsync(root, "Cancelled");
+        await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic", [Outcome(JobIds.Entry(root), root, root, 0)]));
+        Assert.True(await _harness.Consumed.Any<RootJobChildrenFinished>(m => m.Context.Message.RootJobId == root));
+
+        Assert.Equal("Cancelled", (await LoadAsync(root))!.CurrentState);
+        Assert.True(await _harness.Published.Any<RootJobCancelled>(m => m.Context.Message.RootJobId == root));
+        Assert.False(await _harness.Published.Any<RootJobCompleted>(m => m.Context.Message.RootJobId == root));
+    }
+
+    [Fact]
+    public async Task When_a_start_request_names_an_unknown_platform_Should_fault_with_the_reason()
+    {
+        await new PlatformCatalog(fixture.Redis).PublishAsync([new PlatformDescriptor("spec-platform", "Spec", "for specs", [])]);
+        var request = new StartRootJob { Platform = "no-such-platform", Settings = Settings };
+        await _harness.Bus.Publish(request);
+
+        Assert.True(await _harness.Published.Any<Fault<StartRootJob>>(m =>
+            m.Context.Message.Exceptions.Any(e => e.Message.Contains("unknown platform 'no-such-platform'"))));
+        Assert.False(await _harness.Published.Any<RootJobStarted>(m => m.Context.Message.Platform == "no-such-platform"));
+    }
+
+    [Fact]
+    public async Task When_a_valid_start_request_arrives_Should_start_the_root_with_defaults_filled()
+    {
+        var schema = SettingsSchema.For<SpecSettings>();
+        await new PlatformCatalog(fixture.Redis).PublishAsync([new PlatformDescriptor("spec-platform", "Spec", "for specs", schema)]);
+        var root = Guid.NewGuid();
+        await _harness.Bus.Publish(new StartRootJob { RootJobId = root, Platform = "spec-platform", Settings = JsonSerializer.SerializeToElement(new { size = 5 }) });
+
+        var started = (await _harness.Published.SelectAsync<RootJobStarted>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
+        Assert.Equal(5, started.Settings.GetProperty("size").GetInt32());
+        Assert.Equal("x", started.Settings.GetProperty("name").GetString());
+    }
+
+    private sealed class SpecSettings
+    {
+        public int Size { get; set; } = 1;
+        public string Name { get; set; } = "x";
+    }
+
+    [Fact]
+    public void The_saga_instance_stays_small_whatever_the_number_of_children()
+    {
+        var state = new RootJobState { CorrelationId = Guid.NewGuid(), Platform = "synthetic", Settings = Settings, Total = 100_000, Completed = 99_999 };
+        Assert.True(JsonSerializer.Serialize(state).Length < 600);
+    }
+}

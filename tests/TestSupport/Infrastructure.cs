@@ -1,0 +1,143 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Jobs.ServiceDefaults;
+using Npgsql;
+using Testcontainers.PostgreSql;
+using Testcontainers.RabbitMq;
+using Testcontainers.Redis;
+
+namespace Jobs.TestSupport;
+
+/// <summary>
+/// The real RabbitMQ, Redis and PostgreSQL the tests run against: the addresses in <c>RABBITMQ_URL</c>,
+/// <c>REDIS_URL</c> and <c>POSTGRES_URL</c>; containers only where those are unset and a Docker engine
+/// answers; otherwise a failure that says what to start.
+/// </summary>
+public static class Infrastructure
+{
+    private const string HowToStart =
+        "Start the local infrastructure with `make infra` (or `bash infra/install.sh && bash infra/start.sh`) and " +
+        "`source infra/env.sh`, or set {0} to a running server, or run a Docker engine so Testcontainers can start one.";
+
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static string? _rabbit, _redis, _postgres;
+
+    public static async Task<Uri> RabbitMqAsync() => new(await ResolveAsync(Connections.RabbitMqKey, () => _rabbit, v => _rabbit = v, async () =>
+    {
+        var container = new RabbitMqBuilder("rabbitmq:3.10-management").Build();
+        await container.StartAsync();
+        return container.GetConnectionString();
+    }));
+
+    public static Task<string> RedisAsync() => ResolveAsync(Connections.RedisKey, () => _redis, v => _redis = v, async () =>
+    {
+        var container = new RedisBuilder("redis:7").WithCommand("--appendonly", "yes").Build();
+        await container.StartAsync();
+        return container.GetConnectionString();
+    });
+
+    public static Task<string> PostgresAsync() => ResolveAsync(Connections.PostgresKey, () => _postgres, v => _postgres = v, async () =>
+    {
+        var container = new PostgreSqlBuilder("postgres:15").Build();
+        await container.StartAsync();
+        return container.GetConnectionString();
+    });
+
+    /// <summary>Creates an empty database for one test class and returns its connection string.</summary>
+    public static async Task<string> CreateDatabaseAsync(string prefix)
+    {
+        var server = Connections.PostgresConnectionString(await PostgresAsync());
+        var name = $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 33, 63)].ToLowerInvariant();
+        await using (var connection = new NpgsqlConnection(server))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return new NpgsqlConnectionStringBuilder(server) { Database = name, Pooling = true }.ConnectionString;
+    }
+
+    public static async Task DropDatabaseAsync(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var name = builder.Database!;
+        builder.Database = "postgres";
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A new RabbitMQ virtual host (so tests never share queues with each other or a running system).</summary>
+    public static async Task<Uri> CreateVirtualHostAsync(string prefix)
+    {
+        var broker = await RabbitMqAsync();
+        var vhost = $"{prefix}-{Guid.NewGuid():N}";
+        using var management = Management(broker);
+        (await management.PutAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}", null)).EnsureSuccessStatusCode();
+        var user = broker.UserInfo.Split(':')[0];
+        var permissions = new StringContent("""{"configure":".*","write":".*","read":".*"}""", Encoding.UTF8, "application/json");
+        (await management.PutAsync($"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(user)}", permissions)).EnsureSuccessStatusCode();
+        return new UriBuilder(broker) { Path = "/" + Uri.EscapeDataString(vhost) }.Uri;
+    }
+
+    public static async Task DeleteVirtualHostAsync(Uri vhostUri)
+    {
+        using var management = Management(vhostUri);
+        await management.DeleteAsync($"api/vhosts/{vhostUri.AbsolutePath.TrimStart('/')}");
+    }
+
+    /// <summary>An HTTP client for the RabbitMQ management API of the broker at <paramref name="broker"/> (port 15672).</summary>
+    public static HttpClient Management(Uri broker)
+    {
+        var port = Environment.GetEnvironmentVariable("RABBITMQ_MANAGEMENT_PORT") ?? "15672";
+        var client = new HttpClient { BaseAddress = new Uri($"http://{broker.Host}:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
+        var credentials = Uri.UnescapeDataString(broker.UserInfo is { Length: > 0 } u ? u : "guest:guest");
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        return client;
+    }
+
+    private static async Task<string> ResolveAsync(string key, Func<string?> get, Action<string> set, Func<Task<string>> container)
+    {
+        if (get() is { } known) return known;
+        await Gate.WaitAsync();
+        try
+        {
+            if (get() is { } again) return again;
+            var value = Environment.GetEnvironmentVariable(key);
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                if (!DockerAnswers())
+                    throw new InvalidOperationException($"{key} is not set and no Docker engine answers. " + string.Format(HowToStart, key));
+                value = await container();
+            }
+
+            set(value);
+            return value;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    private static bool DockerAnswers()
+    {
+        var host = Environment.GetEnvironmentVariable("DOCKER_HOST");
+        if (!string.IsNullOrEmpty(host)) return true;
+        if (!File.Exists("/var/run/docker.sock")) return false;
+        try
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,
+                System.Net.Sockets.ProtocolType.Unspecified);
+            socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint("/var/run/docker.sock"));
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+}
