@@ -1,0 +1,149 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Jobs.TestSupport;
+
+namespace Jobs.EndToEnd.Tests;
+
+[Collection(SystemCollection.Name)]
+public sealed class JobLifecycleTests(SystemFixture system)
+{
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task A_job_with_1000_children_and_2_grandchildren_each_counts_3000_exactly_once()
+    {
+        var id = await system.SubmitAsync(new { children = 1000, grandchildren = 2 });
+
+        var job = await system.WaitForEndAsync(id, JobTimeout);
+
+        Assert.Equal("Completed", job.GetProperty("status").GetString());
+        var children = job.GetProperty("children");
+        Assert.Equal((3000, 3000, 0), (children.GetProperty("total").GetInt64(), children.GetProperty("completed").GetInt64(), children.GetProperty("failed").GetInt64()));
+        Assert.NotEqual(JsonValueKind.Null, job.GetProperty("finishedAt").ValueKind);
+        var audited = await Eventually.Until(() => system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation > 0", id),
+            n => n >= 3000, TimeSpan.FromSeconds(60), "audit rows of the children");
+        Assert.Equal(3000, audited);
+        await Eventually.Until(() => system.ScalarAsync("SELECT count(*) FROM root_jobs WHERE root_job_id = $1 AND status = 'Completed' AND total = 3000", id),
+            n => n == 1, TimeSpan.FromSeconds(30), "the audited root job");
+    }
+
+    [Fact]
+    public async Task With_fail_ratio_0_1_the_failed_count_equals_the_failures_the_integration_reported()
+    {
+        var before = await FailuresReportedAsync();
+        var id = await system.SubmitAsync(new { children = 500, grandchildren = 1, fail_ratio = 0.1 });
+
+        var job = await system.WaitForEndAsync(id, JobTimeout);
+
+        var children = job.GetProperty("children");
+        var failed = children.GetProperty("failed").GetInt64();
+        var reported = await FailuresReportedAsync() - before;
+        Assert.InRange(failed, 40, 160);
+        Assert.Equal(reported, failed);
+        var audited = await Eventually.Until(
+            () => system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND status = 'Failed'", id),
+            n => n >= failed, TimeSpan.FromSeconds(60), "audited failures");
+        Assert.Equal(failed, audited);
+        // A failed child spawns no grandchild: the total is the 500 children plus one grandchild per successful child.
+        var failedChildren = await system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND status = 'Failed' AND generation = 1", id);
+        Assert.Equal(500 + (500 - failedChildren), children.GetProperty("total").GetInt64());
+    }
+
+    [Fact]
+    public async Task The_integrator_killed_mid_job_and_restarted_completes_with_exactly_2000_counted()
+    {
+        var id = await system.SubmitAsync(new { children = 2000, work_ms = 150 });
+        var progress = await Eventually.Until(() => system.GetJobAsync(id), j => Completed(j) > 0, JobTimeout, "first completions");
+        Assert.True(Completed(progress) < 2000, "the job finished before the Integrator could be killed");
+
+        system["Integrator"].Kill();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await system["Integrator"].StartAsync();
+
+        var job = await system.WaitForEndAsync(id, JobTimeout);
+        Assert.Equal("Completed", job.GetProperty("status").GetString());
+        Assert.Equal((2000, 2000, 0), Counts(job));
+    }
+
+    [Fact]
+    public async Task An_integrations_process_killed_mid_job_and_restarted_counts_redelivered_children_once()
+    {
+        var id = await system.SubmitAsync(new { children = 2000, work_ms = 150 });
+        var progress = await Eventually.Until(() => system.GetJobAsync(id), j => Completed(j) > 0, JobTimeout, "first completions");
+        Assert.True(Completed(progress) < 2000, "the job finished before the Integrations process could be killed");
+
+        system["Integrations"].Kill();
+        await system["Integrations"].StartAsync();
+
+        var job = await system.WaitForEndAsync(id, JobTimeout);
+        Assert.Equal("Completed", job.GetProperty("status").GetString());
+        Assert.Equal((2000, 2000, 0), Counts(job));
+        var audited = await Eventually.Until(() => system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation = 1", id),
+            n => n >= 2000, TimeSpan.FromSeconds(60), "audit rows");
+        Assert.Equal(2000, audited);
+    }
+
+    [Fact]
+    public async Task A_job_with_a_continuation_runs_it_once_after_every_child()
+    {
+        var id = await system.SubmitAsync(new { children = 50, grandchildren = 2, continuation = true });
+
+        var job = await system.WaitForEndAsync(id, JobTimeout);
+
+        // 50 children + 100 grandchildren + the summary continuation.
+        Assert.Equal((151, 151, 0), Counts(job));
+        var summaries = await Eventually.Until(
+            () => system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND task = 'summary'", id),
+            n => n >= 1, TimeSpan.FromSeconds(30), "the audited continuation");
+        Assert.Equal(1, summaries);
+        var lastChild = await system.ScalarAsync(
+            "SELECT (extract(epoch FROM max(finished_at)) * 1000)::bigint FROM child_jobs WHERE root_job_id = $1 AND task <> 'summary' AND generation > 0", id);
+        var summaryStart = await system.ScalarAsync(
+            "SELECT (extract(epoch FROM started_at) * 1000)::bigint FROM child_jobs WHERE root_job_id = $1 AND task = 'summary'", id);
+        Assert.True(summaryStart >= lastChild, "the continuation started before the last child finished");
+    }
+
+    [Fact]
+    public async Task Invalid_requests_get_problem_details_listing_every_field()
+    {
+        var response = await system.Api.PostAsJsonAsync("jobs", new { platform = "synthetic", settings = new { children = -1, fail_ratio = "x", color = "red" } });
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var errors = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.True(errors.TryGetProperty("settings.children", out _));
+        Assert.True(errors.TryGetProperty("settings.fail_ratio", out _));
+        Assert.True(errors.TryGetProperty("settings.color", out _));
+
+        var unknown = await system.Api.PostAsJsonAsync("jobs", new { platform = "nope", settings = new { } });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("unknown platform", await unknown.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_scheduler_fires_its_configured_schedule_and_the_job_completes()
+    {
+        var completed = await Eventually.Until(
+            () => system.ScalarAsync("SELECT count(*) FROM root_jobs WHERE schedule = $1 AND status = 'Completed' AND total = 2", SystemFixture.EverySecondSchedule),
+            n => n >= 1, TimeSpan.FromSeconds(60), "a completed scheduled job");
+        Assert.True(completed >= 1);
+    }
+
+    private static long Completed(JsonElement job) =>
+        job.TryGetProperty("children", out var c) ? c.GetProperty("completed").GetInt64() : 0;
+
+    private static (long, long, long) Counts(JsonElement job)
+    {
+        var c = job.GetProperty("children");
+        return (c.GetProperty("total").GetInt64(), c.GetProperty("completed").GetInt64(), c.GetProperty("failed").GetInt64());
+    }
+
+    private async Task<long> FailuresReportedAsync()
+    {
+        using var http = new HttpClient { BaseAddress = system["Integrations"].BaseAddress };
+        var metrics = await http.GetStringAsync("metrics");
+        return metrics.Split('\n')
+            .Where(l => l.StartsWith("synthetic_failures_total{", StringComparison.Ordinal))
+            .Sum(l => (long)double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Jobs.EndToEnd.Tests;
+
+/// <summary>One service of the system, run from its build output as a real process.</summary>
+public sealed class ServiceProcess(string name, string dll, IReadOnlyDictionary<string, string> environment) : IAsyncDisposable
+{
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+
+    public string Name { get; } = name;
+
+    public int Port { get; } = FreePort();
+
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    public async Task StartAsync()
+    {
+        var info = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        info.Environment["Urls"] = BaseAddress.ToString().TrimEnd('/');
+        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        _process = Process.Start(info) ?? throw new InvalidOperationException($"{Name} did not start");
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"{Name} exited with {_process.ExitCode} during start-up:\n{Tail()}");
+            try
+            {
+                if ((await http.GetAsync(new Uri(BaseAddress, "health/ready"))).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{Name} was not ready within 90 s:\n{Tail()}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>SIGKILL: no shutdown, no acknowledgement of what is in flight.</summary>
+    public void Kill()
+    {
+        if (_process is null || _process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(10_000);
+    }
+
+    public async Task StopAsync()
+    {
+        if (_process is null || _process.HasExited) return;
+        // SIGTERM lets the host stop gracefully.
+        using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
+        if (!_process.WaitForExit(15_000)) Kill();
+    }
+
+    public string Tail(int lines = 60)
+    {
+        lock (_log)
+        {
+            var all = _log.ToString().Split('\n');
+            return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process?.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_log) _log.AppendLine(line);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
