@@ -28,8 +28,10 @@ test:
 	source infra/env.sh && dotnet build Microservices.sln -c Release -nologo -v quiet -p:UseSharedCompilation=false && \
 	  dotnet test Microservices.sln -c Release --no-build --logger "console;verbosity=normal" -p:UseSharedCompilation=false
 
+# BENCH_ARGS="--children 1000,10000,100000 --latency-runs 100" for more.
 bench: infra
-	source infra/env.sh && dotnet run --project bench/Bench/Bench.csproj -c Release -- $(BENCH_ARGS)
+	source infra/env.sh && dotnet build Microservices.sln -c Release -nologo -v quiet -p:UseSharedCompilation=false && \
+	  dotnet bench/Bench/bin/Release/net10.0/Bench.dll $(BENCH_ARGS)
 
 demo:
 	bash infra/demo.sh

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Jobs.EndToEnd.Tests;
+namespace Jobs.TestSupport;
 
 /// <summary>One service of the system, run from its build output as a real process.</summary>
 public sealed class ServiceProcess(string name, string dll, IReadOnlyDictionary<string, string> environment) : IAsyncDisposable
@@ -17,6 +17,23 @@ public sealed class ServiceProcess(string name, string dll, IReadOnlyDictionary<
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
 
     public bool IsRunning => _process is { HasExited: false };
+
+    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
+
+    /// <summary>Peak resident set size (VmHWM) of the running process, from /proc.</summary>
+    public long? PeakRssBytes()
+    {
+        if (ProcessId is not { } pid) return null;
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 
     public async Task StartAsync()
     {

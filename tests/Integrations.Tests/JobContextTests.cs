@@ -1,0 +1,58 @@
+using System.Text.Json;
+using Jobs.Contracts;
+using Jobs.Integrations.Hosting;
+using Jobs.Integrations.Synthetic;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Jobs.Integrations.Tests;
+
+public sealed class JobContextTests(HostFixture host) : IClassFixture<HostFixture>
+{
+    private JobContext Context(Guid root, string task, string settingsJson) =>
+        new(root, new ChildJob(JobIds.Child(root, 0), root, root, 1, task, JsonDocument.Parse(settingsJson).RootElement), host.Redis,
+            host.Postgres, NullLogger.Instance, CancellationToken.None);
+
+    [Fact]
+    public void When_reading_settings_Should_bind_snake_case_to_the_typed_settings()
+    {
+        var context = Context(Guid.NewGuid(), "child", """{"children": 4, "work_ms": 12, "fail_ratio": 0.5, "continuation": true}""");
+
+        var settings = context.SettingsAs<SyntheticSettings>();
+
+        Assert.Equal((4, 12, 0.5, true), (settings.Children, settings.WorkMs, settings.FailRatio, settings.Continuation));
+    }
+
+    [Fact]
+    public void When_settings_are_json_null_Should_throw_naming_the_job()
+    {
+        var context = Context(Guid.NewGuid(), "child", "null");
+
+        var error = Assert.Throws<InvalidOperationException>(() => context.SettingsAs<SyntheticSettings>());
+        Assert.Contains(context.JobId.ToString(), error.Message);
+    }
+
+    [Fact]
+    public void When_spawning_children_Should_default_to_the_parent_settings_and_serialize_objects_snake_case()
+    {
+        var context = Context(Guid.NewGuid(), "child", """{"children": 4}""");
+
+        context.SpawnChild("a");
+        context.SpawnChild("b", new SyntheticSettings { WorkMs = 7 });
+        context.SpawnChild("c", JsonDocument.Parse("""{"x": 1}""").RootElement);
+
+        Assert.Equal(["a", "b", "c"], context.Children.Select(c => c.Task));
+        Assert.Equal("""{"children": 4}""", context.Children[0].Settings.GetRawText());
+        Assert.Equal(7, context.Children[1].Settings.GetProperty("work_ms").GetInt32());
+        Assert.Equal("""{"x": 1}""", context.Children[2].Settings.GetRawText());
+    }
+
+    [Fact]
+    public void When_asking_for_a_second_continuation_Should_refuse()
+    {
+        var context = Context(Guid.NewGuid(), "entry", "{}");
+        context.ContinueWith("summary");
+
+        Assert.Throws<InvalidOperationException>(() => context.ContinueWith("again"));
+        Assert.Equal("summary", context.Continuation?.Task);
+    }
+}

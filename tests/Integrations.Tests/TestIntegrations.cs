@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using Jobs.Integrations.Hosting;
+
+namespace Jobs.Integrations.Tests;
+
+public sealed class EmptySettings;
+
+/// <summary>
+/// Fails the first <see cref="FailuresBeforeSuccess"/> runs of each job, spawning a child named after the attempt
+/// every time, so a test can tell which attempt's children were sent.
+/// </summary>
+public sealed class FlakyIntegration(int failuresBeforeSuccess) : Integration<EmptySettings>
+{
+    public const string Platform = "flaky";
+
+    private readonly ConcurrentDictionary<Guid, int> _runs = new();
+
+    public int FailuresBeforeSuccess { get; } = failuresBeforeSuccess;
+
+    public override string Name => Platform;
+
+    public override string DisplayName => "Flaky";
+
+    public override string Description => "Fails a given number of times, then succeeds.";
+
+    public int RunsOf(Guid jobId) => _runs.GetValueOrDefault(jobId);
+
+    public override Task RunAsync(JobContext context)
+    {
+        var run = _runs.AddOrUpdate(context.JobId, 1, (_, n) => n + 1);
+        context.SpawnChild($"from-attempt-{run}");
+        if (run <= FailuresBeforeSuccess) throw new InvalidOperationException($"flaky failure {run} of {FailuresBeforeSuccess}");
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Uses the stores a <see cref="JobContext"/> hands a plugin: reports progress to Redis and asks PostgreSQL its database.</summary>
+public sealed class ProbeIntegration : Integration<EmptySettings>
+{
+    public const string Platform = "probe";
+
+    public override string Name => Platform;
+
+    public override string DisplayName => "Probe";
+
+    public override string Description => "Touches Redis and PostgreSQL through the job context.";
+
+    public ConcurrentDictionary<Guid, string> DatabaseSeen { get; } = new();
+
+    public override async Task RunAsync(JobContext context)
+    {
+        await using var command = context.Postgres.CreateCommand("SELECT current_database()");
+        DatabaseSeen[context.JobId] = (string)(await command.ExecuteScalarAsync(context.CancellationToken))!;
+        await context.ReportProgressAsync(50, "halfway");
+    }
+}

@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Jobs.Contracts;
+using Jobs.Platforms;
+using Jobs.ServiceDefaults;
+using Jobs.TestSupport;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace Jobs.Reporting.Tests;
+
+/// <summary>
+/// Reporting in memory (WebApplicationFactory) on a fresh RabbitMQ virtual host and the real Redis, with a
+/// test-only platform in the catalog. Everything it adds (vhost, catalog entry, job keys) is removed at the end.
+/// </summary>
+public sealed class ReportingFixture : IAsyncLifetime
+{
+    private readonly ConcurrentDictionary<Guid, JsonElement> _startMessages = new();
+    private readonly ConcurrentBag<Guid> _jobs = [];
+    private WebApplicationFactory<Program>? _factory;
+
+    public string Platform { get; } = $"test-platform-{Guid.NewGuid():N}";
+
+    public Uri VirtualHost { get; private set; } = null!;
+
+    public IConnectionMultiplexer Redis { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        VirtualHost = await Infrastructure.CreateVirtualHostAsync("reporting-tests");
+        var redisUrl = await Infrastructure.RedisAsync();
+        Redis = await ConnectionMultiplexer.ConnectAsync(Connections.RedisOptions(redisUrl));
+        await new PlatformCatalog(Redis).PublishAsync([
+            new PlatformDescriptor(Platform, "Test platform", "Published by Reporting.Tests", SettingsSchema.For<TestPlatformSettings>()),
+        ]);
+
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting(Connections.RabbitMqKey, VirtualHost.ToString());
+            builder.UseSetting(Connections.RedisKey, redisUrl);
+        });
+        Client = _factory.CreateClient();
+
+        // Never let a test send to a broker address other than the fresh virtual host.
+        var configured = _factory.Services.GetRequiredService<IConfiguration>()[Connections.RabbitMqKey];
+        if (configured != VirtualHost.ToString())
+            throw new InvalidOperationException($"Reporting under test uses RABBITMQ_URL {configured}, not the test virtual host {VirtualHost}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        if (_factory is not null) await _factory.DisposeAsync();
+        if (Redis is not null)
+        {
+            var db = Redis.GetDatabase();
+            await db.HashDeleteAsync(PlatformCatalog.Key, Platform);
+            foreach (var id in _jobs) await db.KeyDeleteAsync(JobState.Key(id));
+            await Redis.DisposeAsync();
+        }
+
+        if (VirtualHost is not null) await Infrastructure.DeleteVirtualHostAsync(VirtualHost);
+    }
+
+    /// <summary>Remembers a job the API accepted, so its read-model key is deleted at the end.</summary>
+    public void Track(Guid id) => _jobs.Add(id);
+
+    /// <summary>
+    /// The <see cref="StartRootJob"/> (the <c>message</c> of its MassTransit envelope) that Reporting sent for
+    /// <paramref name="rootJobId"/>, taken off the vhost's <c>jobs.start</c> queue. Messages of other jobs read on
+    /// the way are kept for their own tests.
+    /// </summary>
+    public Task<JsonElement> StartMessageAsync(Guid rootJobId) =>
+        Eventually.Until(async () =>
+        {
+            if (!_startMessages.ContainsKey(rootJobId)) await DrainStartQueueAsync();
+            return _startMessages.TryGetValue(rootJobId, out var message) ? message : (JsonElement?)null;
+        }, m => m is not null, TimeSpan.FromSeconds(30), $"StartRootJob {rootJobId} on {IntegrationQueues.StartJobs}").ContinueWith(t => t.Result!.Value);
+
+    private async Task DrainStartQueueAsync()
+    {
+        using var management = Infrastructure.Management(VirtualHost);
+        var vhost = VirtualHost.AbsolutePath.TrimStart('/');
+        var request = new StringContent("""{"count":50,"ackmode":"ack_requeue_false","encoding":"auto"}""", Encoding.UTF8, "application/json");
+        var response = await management.PostAsync($"api/queues/{vhost}/{IntegrationQueues.StartJobs}/get", request);
+        if (response.StatusCode == HttpStatusCode.NotFound) return; // not declared yet
+        response.EnsureSuccessStatusCode();
+        using var messages = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        foreach (var item in messages.RootElement.EnumerateArray())
+        {
+            using var envelope = JsonDocument.Parse(item.GetProperty("payload").GetString()!);
+            var message = envelope.RootElement.GetProperty("message").Clone();
+            _startMessages[message.GetProperty("rootJobId").GetGuid()] = message;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+
+namespace Jobs.Reporting.Tests;
+
+/// <summary>
+/// The shape of the synthetic platform's settings, declared here because Reporting (and so its tests) must not
+/// reference the Integrations host. Published under a test-only platform name.
+/// </summary>
+public sealed class TestPlatformSettings
+{
+    [Description("Children the root job fans out")]
+    [Range(0, 1_000_000)]
+    public int Children { get; set; } = 3;
+
+    [Range(0, 10_000)]
+    public int Grandchildren { get; set; }
+
+    [Range(0, 3_600_000)]
+    public int WorkMs { get; set; }
+
+    [Range(0.0, 1.0)]
+    public double FailRatio { get; set; }
+
+    public bool Continuation { get; set; }
+}

@@ -1,0 +1,80 @@
+using Jobs.ServiceDefaults;
+
+namespace Jobs.TestSupport;
+
+/// <summary>
+/// The five services started from their build output as processes, on a RabbitMQ virtual host and an audit
+/// database of their own (created here, removed on dispose), sharing the real Redis.
+/// </summary>
+public sealed class ServiceSystem : IAsyncDisposable
+{
+    public static readonly string[] Names = ["Integrations", "Integrator", "Auditor", "Scheduler", "Reporting"];
+
+    private readonly Dictionary<string, ServiceProcess> _services = new();
+
+    private ServiceSystem(Uri virtualHost, string auditDatabase)
+    {
+        VirtualHost = virtualHost;
+        AuditDatabase = auditDatabase;
+    }
+
+    public Uri VirtualHost { get; }
+
+    public string AuditDatabase { get; }
+
+    public ServiceProcess this[string name] => _services[name];
+
+    public IEnumerable<ServiceProcess> Services => _services.Values;
+
+    /// <param name="name">Prefix of the virtual host and database.</param>
+    /// <param name="settings">Extra configuration (environment variables) for every service.</param>
+    public static async Task<ServiceSystem> StartAsync(string name, IReadOnlyDictionary<string, string> settings, string? configuration = null)
+    {
+        var system = new ServiceSystem(await Infrastructure.CreateVirtualHostAsync(name), await Infrastructure.CreateDatabaseAsync($"{name}_audit"));
+        var environment = new Dictionary<string, string>(settings)
+        {
+            [Connections.RabbitMqKey] = system.VirtualHost.ToString(),
+            [Connections.RedisKey] = await Infrastructure.RedisAsync(),
+            [Connections.PostgresKey] = system.AuditDatabase,
+        };
+        configuration ??= typeof(ServiceSystem).Assembly.Location.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}")
+            ? "Release"
+            : "Debug";
+        var root = RepositoryRoot();
+        foreach (var service in Names)
+        {
+            var dll = Path.Combine(root, "services", service, "bin", configuration, "net10.0", $"{service}.dll");
+            if (!File.Exists(dll)) throw new FileNotFoundException($"Build the solution ({configuration}) first: {dll} is missing");
+            system._services[service] = new ServiceProcess(service, dll, environment);
+        }
+
+        try
+        {
+            await Task.WhenAll(system._services.Values.Select(s => s.StartAsync()));
+        }
+        catch
+        {
+            await system.DisposeAsync();
+            throw;
+        }
+
+        return system;
+    }
+
+    public string Diagnostics() =>
+        string.Join("\n", _services.Values.Select(s => $"--- {s.Name} (running: {s.IsRunning})\n{s.Tail(15)}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(_services.Values.Select(s => s.DisposeAsync().AsTask()));
+        await Infrastructure.DeleteVirtualHostAsync(VirtualHost);
+        await Infrastructure.DropDatabaseAsync(AuditDatabase);
+    }
+
+    public static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Microservices.sln"))) directory = directory.Parent;
+        return directory?.FullName ?? throw new InvalidOperationException("Microservices.sln not found above the program's directory");
+    }
+}
