@@ -25,8 +25,7 @@ build:
 	dotnet build Microservices.sln -c Release -nologo -v quiet -p:UseSharedCompilation=false
 
 test:
-	source infra/env.sh && dotnet build Microservices.sln -c Release -nologo -v quiet -p:UseSharedCompilation=false && \
-	  dotnet test Microservices.sln -c Release --no-build --logger "console;verbosity=normal" -p:UseSharedCompilation=false
+	bash infra/test.sh
 
 # BENCH_ARGS="--children 1000,10000,100000 --latency-runs 100" for more.
 bench: infra

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make test`: build once, run every test project, and close with one plain line "N passed, N failed".
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+# shellcheck source=/dev/null
+source infra/env.sh >/dev/null
+export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+dotnet build Microservices.sln -c Release -nologo -v quiet -p:UseSharedCompilation=false || exit 1
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+dotnet test Microservices.sln -c Release --no-build --logger "console;verbosity=normal" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+
+passed=$(awk '/^[[:space:]]+Passed:[[:space:]]+[0-9]+/ {s += $2} END {print s + 0}' "$log")
+failed=$(awk '/^[[:space:]]+Failed:[[:space:]]+[0-9]+/ {s += $2} END {print s + 0}' "$log")
+skipped=$(awk '/^[[:space:]]+Skipped:[[:space:]]+[0-9]+/ {s += $2} END {print s + 0}' "$log")
+if [[ $rc -ne 0 && $failed -eq 0 ]]; then failed=1; fi
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$rc"
