@@ -25,9 +25,6 @@ public sealed record JobResponse(
 
 public static class JobsEndpoints
 {
-    /// <summary>Status of a job accepted by the API whose start has not been processed yet.</summary>
-    public const string Pending = "Pending";
-
     public static IEndpointRouteBuilder MapJobsEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/jobs", SubmitAsync).WithName("SubmitJob");
@@ -48,7 +45,7 @@ public static class JobsEndpoints
 
         var id = NewId.NextGuid();
         await redis.GetDatabase().HashSetAsync(JobState.Key(id), [
-            new HashEntry(JobState.Status, Pending),
+            new HashEntry(JobState.Status, JobStatus.Pending),
             new HashEntry(JobState.Platform, validation.Platform!.Name),
         ], CommandFlags.None);
         var endpoint = await sender.GetSendEndpoint(IntegrationQueues.StartJobsAddress);

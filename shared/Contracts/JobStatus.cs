@@ -3,6 +3,9 @@ namespace Jobs.Contracts;
 /// <summary>Root job states as stored in the read model and returned by the API.</summary>
 public static class JobStatus
 {
+    /// <summary>Accepted by the API; the Integrator has not started it yet.</summary>
+    public const string Pending = "Pending";
+
     public const string Running = "Running";
     public const string Completed = "Completed";
     public const string Failed = "Failed";

@@ -180,6 +180,19 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task When_a_request_the_api_accepted_is_refused_on_the_bus_Should_mark_the_pending_job_failed_with_the_reason()
+    {
+        var root = Guid.NewGuid();
+        await fixture.Redis.GetDatabase().HashSetAsync(JobState.Key(root), JobState.Status, JobStatus.Pending);
+        await _harness.Bus.Publish(new StartRootJob { RootJobId = root, Platform = "vanished-platform", Settings = Settings });
+
+        var view = await TestSupport.Eventually.Until(
+            () => fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), [JobState.Status, JobState.Error]),
+            v => v[0] == JobStatus.Failed, TimeSpan.FromSeconds(20), "the pending job marked failed");
+        Assert.Contains("unknown platform 'vanished-platform'", view[1].ToString());
+    }
+
+    [Fact]
     public async Task When_a_valid_start_request_arrives_Should_start_the_root_with_defaults_filled()
     {
         var schema = SettingsSchema.For<SpecSettings>();

@@ -7,7 +7,7 @@ using Jobs.Platforms;
 using Jobs.ServiceDefaults;
 using Jobs.TestSupport;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Configuration;
+using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
@@ -47,10 +47,10 @@ public sealed class ReportingFixture : IAsyncLifetime
         });
         Client = _factory.CreateClient();
 
-        // Never let a test send to a broker address other than the fresh virtual host.
-        var configured = _factory.Services.GetRequiredService<IConfiguration>()[Connections.RabbitMqKey];
-        if (configured != VirtualHost.ToString())
-            throw new InvalidOperationException($"Reporting under test uses RABBITMQ_URL {configured}, not the test virtual host {VirtualHost}");
+        // Never let a test send anything through a bus on another virtual host (such as a running system's).
+        var busAddress = _factory.Services.GetRequiredService<IBus>().Address;
+        if (!busAddress.AbsolutePath.StartsWith(VirtualHost.AbsolutePath + "/", StringComparison.Ordinal))
+            throw new InvalidOperationException($"Reporting under test runs its bus at {busAddress}, not on the test virtual host {VirtualHost}");
     }
 
     public async Task DisposeAsync()
@@ -76,12 +76,15 @@ public sealed class ReportingFixture : IAsyncLifetime
     /// <paramref name="rootJobId"/>, taken off the vhost's <c>jobs.start</c> queue. Messages of other jobs read on
     /// the way are kept for their own tests.
     /// </summary>
-    public Task<JsonElement> StartMessageAsync(Guid rootJobId) =>
-        Eventually.Until(async () =>
+    public async Task<JsonElement> StartMessageAsync(Guid rootJobId)
+    {
+        var found = await Eventually.Until(async () =>
         {
             if (!_startMessages.ContainsKey(rootJobId)) await DrainStartQueueAsync();
             return _startMessages.TryGetValue(rootJobId, out var message) ? message : (JsonElement?)null;
-        }, m => m is not null, TimeSpan.FromSeconds(30), $"StartRootJob {rootJobId} on {IntegrationQueues.StartJobs}").ContinueWith(t => t.Result!.Value);
+        }, m => m.HasValue, TimeSpan.FromSeconds(30), $"StartRootJob {rootJobId} on {IntegrationQueues.StartJobs}");
+        return found!.Value;
+    }
 
     private async Task DrainStartQueueAsync()
     {

@@ -63,7 +63,8 @@ public sealed class SyntheticIntegration : Integration<SyntheticSettings>
         if (ratio <= 0) return false;
         Span<byte> bytes = stackalloc byte[16];
         jobId.TryWriteBytes(bytes);
-        return BinaryPrimitives.ReadUInt32LittleEndian(bytes[..4]) / (double)uint.MaxValue < ratio;
+        // Divide by 2^32 so the fraction is in [0, 1): ratio 1 then fails every id, including one whose word is uint.MaxValue.
+        return BinaryPrimitives.ReadUInt32LittleEndian(bytes[..4]) / 4294967296.0 < ratio;
     }
 }
 

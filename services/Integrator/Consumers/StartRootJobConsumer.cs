@@ -1,4 +1,5 @@
 using Jobs.Contracts;
+using Jobs.Integrator.Ledger;
 using Jobs.Platforms;
 using MassTransit;
 
@@ -9,7 +10,8 @@ namespace Jobs.Integrator.Consumers;
 /// publishing plain JSON) and starts the root job. Invalid requests fault into <c>jobs.start_error</c>
 /// with the reason in the <c>MT-Fault-Message</c> header.
 /// </summary>
-public sealed class StartRootJobConsumer(JobRequestValidator validator, ILogger<StartRootJobConsumer> logger) : IConsumer<StartRootJob>
+public sealed class StartRootJobConsumer(JobRequestValidator validator, JobLedger ledger, ILogger<StartRootJobConsumer> logger)
+    : IConsumer<StartRootJob>
 {
     public async Task Consume(ConsumeContext<StartRootJob> context)
     {
@@ -18,14 +20,15 @@ public sealed class StartRootJobConsumer(JobRequestValidator validator, ILogger<
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = rootJobId });
 
         var result = await validator.ValidateAsync(request.Platform, request.Settings);
-        if (!result.IsValid)
+        var problem = !result.IsValid ? result.Describe()
+            : request.MinSuccessPercent is < 0 or > 100 ? "minSuccessPercent: must be between 0 and 100"
+            : null;
+        if (problem is not null)
         {
-            logger.LogWarning("Rejected start request for platform {Platform}: {Errors}", request.Platform, result.Describe());
-            throw new InvalidJobRequestException(result.Describe());
+            logger.LogWarning("Rejected start request for platform {Platform}: {Errors}", request.Platform, problem);
+            await ledger.RejectPendingAsync(rootJobId, problem);
+            throw new InvalidJobRequestException(problem);
         }
-
-        if (request.MinSuccessPercent is < 0 or > 100)
-            throw new InvalidJobRequestException("minSuccessPercent: must be between 0 and 100");
 
         await context.Publish(new RootJobStarted(rootJobId, result.Platform!.Name, result.Settings, request.Schedule,
             request.MinSuccessPercent ?? 0, DateTimeOffset.UtcNow));

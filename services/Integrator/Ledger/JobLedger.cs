@@ -158,6 +158,20 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         return Database.HashSetAsync(JobState.Key(rootJobId), fields.ToArray());
     }
 
+    private const string RejectScript = """
+        if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then return 0 end
+        redis.call('HSET', KEYS[1], 'status', ARGV[2], 'error', ARGV[3], 'finishedAt', ARGV[4])
+        return 1
+        """;
+
+    /// <summary>
+    /// A request the API accepted (status Pending) that the bus endpoint refused: the job is marked Failed
+    /// with the reason instead of staying Pending.
+    /// </summary>
+    public async Task RejectPendingAsync(Guid rootJobId, string reason) =>
+        await Database.ScriptEvaluateAsync(RejectScript, [JobState.Key(rootJobId)],
+            [JobStatus.Pending, JobStatus.Failed, reason, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)]);
+
     /// <summary>Once the root has ended the per-child bookkeeping is only needed for late duplicates.</summary>
     public async Task ExpireBookkeepingAsync(Guid rootJobId, TimeSpan after)
     {

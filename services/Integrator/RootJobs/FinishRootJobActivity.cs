@@ -19,8 +19,8 @@ public sealed class FinishRootJobActivity(JobLedger ledger, ILogger<FinishRootJo
         await ledger.SetStatusAsync(job.CorrelationId, job.CurrentState, job.FinishedAt, job.Reason);
         await ledger.ExpireBookkeepingAsync(job.CorrelationId, KeepBookkeeping);
         using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = job.CorrelationId }))
-            logger.LogInformation("Root job {Status}: {Completed} completed, {Failed} failed of {Total} {Reason}",
-                job.CurrentState, job.Completed, job.Failed, job.Total, job.Reason);
+            logger.LogInformation("Root job {Status}: {Completed} completed and {Failed} failed of {Total} children{Reason}",
+                job.CurrentState, job.Completed, job.Failed, job.Total, job.Reason is null ? "" : $" ({job.Reason})");
         await next();
     }
 
