@@ -34,6 +34,7 @@ public sealed class ReportingFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         VirtualHost = await Infrastructure.CreateVirtualHostAsync("reporting-tests");
+        await BindStartedQueueAsync();
         var redisUrl = await Infrastructure.RedisAsync();
         Redis = await ConnectionMultiplexer.ConnectAsync(Connections.RedisOptions(redisUrl));
         await new PlatformCatalog(Redis).PublishAsync([
@@ -72,9 +73,9 @@ public sealed class ReportingFixture : IAsyncLifetime
     public void Track(Guid id) => _jobs.Add(id);
 
     /// <summary>
-    /// The <see cref="StartRootJob"/> (the <c>message</c> of its MassTransit envelope) that Reporting sent for
-    /// <paramref name="rootJobId"/>, taken off the vhost's <c>jobs.start</c> queue. Messages of other jobs read on
-    /// the way are kept for their own tests.
+    /// The <see cref="RootJobStarted"/> (the <c>message</c> of its MassTransit envelope) that Reporting published
+    /// for <paramref name="rootJobId"/>, taken off a queue the fixture bound to the event's exchange. Messages of
+    /// other jobs read on the way are kept for their own tests.
     /// </summary>
     public async Task<JsonElement> StartMessageAsync(Guid rootJobId)
     {
@@ -82,8 +83,24 @@ public sealed class ReportingFixture : IAsyncLifetime
         {
             if (!_startMessages.ContainsKey(rootJobId)) await DrainStartQueueAsync();
             return _startMessages.TryGetValue(rootJobId, out var message) ? message : (JsonElement?)null;
-        }, m => m.HasValue, TimeSpan.FromSeconds(30), $"StartRootJob {rootJobId} on {IntegrationQueues.StartJobs}");
+        }, m => m.HasValue, TimeSpan.FromSeconds(30), $"RootJobStarted {rootJobId} on {StartedQueue}");
         return found!.Value;
+    }
+
+    private const string StartedQueue = "reporting-tests-root-job-started";
+    private const string StartedExchange = "Jobs.Contracts:RootJobStarted";
+
+    /// <summary>Plays the Integrator's saga endpoint: a queue bound to the exchange MassTransit publishes RootJobStarted to.</summary>
+    private async Task BindStartedQueueAsync()
+    {
+        using var management = Infrastructure.Management(VirtualHost);
+        var vhost = VirtualHost.AbsolutePath.TrimStart('/');
+        (await management.PutAsync($"api/exchanges/{vhost}/{Uri.EscapeDataString(StartedExchange)}",
+            new StringContent("""{"type":"fanout","durable":true}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        (await management.PutAsync($"api/queues/{vhost}/{StartedQueue}",
+            new StringContent("""{"durable":true}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        (await management.PostAsync($"api/bindings/{vhost}/e/{Uri.EscapeDataString(StartedExchange)}/q/{StartedQueue}",
+            new StringContent("""{"routing_key":""}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
     }
 
     private async Task DrainStartQueueAsync()
@@ -91,7 +108,7 @@ public sealed class ReportingFixture : IAsyncLifetime
         using var management = Infrastructure.Management(VirtualHost);
         var vhost = VirtualHost.AbsolutePath.TrimStart('/');
         var request = new StringContent("""{"count":50,"ackmode":"ack_requeue_false","encoding":"auto"}""", Encoding.UTF8, "application/json");
-        var response = await management.PostAsync($"api/queues/{vhost}/{IntegrationQueues.StartJobs}/get", request);
+        var response = await management.PostAsync($"api/queues/{vhost}/{StartedQueue}/get", request);
         if (response.StatusCode == HttpStatusCode.NotFound) return; // not declared yet
         response.EnsureSuccessStatusCode();
         using var messages = JsonDocument.Parse(await response.Content.ReadAsStringAsync());

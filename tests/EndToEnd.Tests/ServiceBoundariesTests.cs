@@ -1,0 +1,50 @@
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using System.Xml.Linq;
+using Jobs.TestSupport;
+
+namespace Jobs.EndToEnd.Tests;
+
+/// <summary>Only contracts (and the shared hosting pieces) cross service boundaries.</summary>
+public sealed class ServiceBoundariesTests
+{
+    private static readonly string Root = ServiceSystem.RepositoryRoot();
+
+    public static TheoryData<string> Services() => new(ServiceSystem.Names);
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void A_service_project_references_only_the_shared_libraries(string service)
+    {
+        var project = Path.Combine(Root, "services", service, $"{service}.csproj");
+        var references = XDocument.Load(project).Descendants("ProjectReference")
+            .Select(r => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(project)!, r.Attribute("Include")!.Value)))
+            .ToList();
+
+        Assert.All(references, r => Assert.StartsWith(Path.Combine(Root, "shared") + Path.DirectorySeparatorChar, r));
+    }
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void A_built_service_loads_no_other_service(string service)
+    {
+        var dll = Directory.GetFiles(Path.Combine(Root, "services", service, "bin"), $"{service}.dll", SearchOption.AllDirectories)
+            .OrderByDescending(File.GetLastWriteTimeUtc).First();
+        using var stream = File.OpenRead(dll);
+        using var pe = new PEReader(stream);
+        var metadata = pe.GetMetadataReader();
+        var referenced = metadata.AssemblyReferences.Select(h => metadata.GetString(metadata.GetAssemblyReference(h).Name)).ToHashSet();
+
+        Assert.Empty(referenced.Intersect(ServiceSystem.Names.Where(n => n != service)));
+        Assert.Contains("Jobs.Contracts", referenced);
+    }
+
+    [Fact]
+    public void Contracts_are_plain_records_without_dependencies()
+    {
+        var project = Path.Combine(Root, "shared", "Contracts", "Contracts.csproj");
+        var document = XDocument.Load(project);
+        Assert.Empty(document.Descendants("PackageReference"));
+        Assert.Empty(document.Descendants("ProjectReference"));
+    }
+}
