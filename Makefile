@@ -29,7 +29,7 @@ test:
 
 # BENCH_ARGS="--children 1000,10000,100000 --latency-runs 100" for more.
 bench: infra
-	source infra/env.sh && dotnet build Microservices.sln -c Release -nologo -v quiet -p:UseSharedCompilation=false && \
+	source infra/env.sh && dotnet build bench/Bench/Bench.csproj -c Release -nologo -v quiet -p:UseSharedCompilation=false && \
 	  dotnet bench/Bench/bin/Release/net10.0/Bench.dll $(BENCH_ARGS)
 
 demo:
