@@ -7,6 +7,9 @@ using StackExchange.Redis;
 
 namespace Jobs.Integrations.Hosting;
 
+/// <summary>What one run produced: its outcome and the messages carrying the children it spawned (not sent yet).</summary>
+public sealed record ChildRun(ChildJobOutcome Outcome, IReadOnlyList<RunChildJobs> Spawned);
+
 /// <summary>Runs one child job through its plugin, with retries, and sends the children it spawned.</summary>
 public sealed class ChildJobRunner(
     IntegrationRegistry registry,
@@ -15,14 +18,35 @@ public sealed class ChildJobRunner(
     IOptions<IntegrationsOptions> options,
     ILogger<ChildJobRunner> logger)
 {
+    /// <summary>Runs the job and sends the children it spawned.</summary>
     public async Task<ChildJobOutcome> RunAsync(Guid rootJobId, string platform, ChildJob job, ISendEndpointProvider sender,
         CancellationToken cancellationToken)
     {
+        var run = await ExecuteAsync(rootJobId, platform, job, cancellationToken);
+        await SendAsync(sender, platform, run.Spawned);
+        return run.Outcome;
+    }
+
+    /// <summary>
+    /// Sends spawned children. The caller may publish the parent's outcome at the same time: the incoming
+    /// message is acknowledged only after both are confirmed, and a redelivery re-sends the same child ids.
+    /// </summary>
+    public static async Task SendAsync(ISendEndpointProvider sender, string platform, IReadOnlyList<RunChildJobs> spawned)
+    {
+        if (spawned.Count == 0) return;
+        var endpoint = await sender.GetSendEndpoint(IntegrationQueues.For(platform));
+        await Task.WhenAll(spawned.Select(message => endpoint.Send(message)));
+    }
+
+    /// <summary>Runs the job through its plugin (with retries); the children it spawned are returned, not sent.</summary>
+    public async Task<ChildRun> ExecuteAsync(Guid rootJobId, string platform, ChildJob job, CancellationToken cancellationToken)
+    {
         var startedAt = DateTimeOffset.UtcNow;
         using var scope = logger.BeginJobScope(rootJobId, job.ChildJobId);
-        ChildJobOutcome Outcome(bool ok, string? error, int attempts, int spawned = 0, ContinuationJob? continuation = null) =>
-            new(job.ChildJobId, job.ParentJobId, job.GroupId, job.Generation, job.Task, ok, error, spawned, continuation, attempts, startedAt,
-                DateTimeOffset.UtcNow);
+        ChildRun Outcome(bool ok, string? error, int attempts, IReadOnlyList<RunChildJobs>? spawned = null, int count = 0,
+            ContinuationJob? continuation = null) =>
+            new(new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId, job.Generation, job.Task, ok, error, count, continuation, attempts, startedAt,
+                DateTimeOffset.UtcNow), spawned ?? []);
 
         var integration = registry.Find(platform);
         if (integration is null)
@@ -55,18 +79,15 @@ public sealed class ChildJobRunner(
                 return Outcome(false, $"{ex.GetType().Name}: {ex.Message}", attempt);
             }
 
-            await SendChildrenAsync(rootJobId, platform, job, context, sender);
-            return Outcome(true, null, attempt, context.Children.Count, context.Continuation);
+            return Outcome(true, null, attempt, Batches(rootJobId, platform, job, context), context.Children.Count, context.Continuation);
         }
     }
 
-    private static async Task SendChildrenAsync(Guid rootJobId, string platform, ChildJob parent, JobContext context, ISendEndpointProvider sender)
+    private static List<RunChildJobs> Batches(Guid rootJobId, string platform, ChildJob parent, JobContext context)
     {
-        if (context.Children.Count == 0) return;
+        var batches = new List<RunChildJobs>();
         // Children of a job with a continuation form their own group; otherwise they join the parent's.
         var group = context.Continuation is null ? parent.GroupId : parent.ChildJobId;
-        var endpoint = await sender.GetSendEndpoint(IntegrationQueues.For(platform));
-        var sends = new List<Task>();
         for (var start = 0; start < context.Children.Count; start += JobLimits.MaxChildrenPerMessage)
         {
             var batch = new List<ChildJob>(Math.Min(JobLimits.MaxChildrenPerMessage, context.Children.Count - start));
@@ -76,9 +97,9 @@ public sealed class ChildJobRunner(
                 batch.Add(new ChildJob(JobIds.Child(parent.ChildJobId, i), parent.ChildJobId, group, parent.Generation + 1, task, settings));
             }
 
-            sends.Add(endpoint.Send(new RunChildJobs(rootJobId, platform, batch)));
+            batches.Add(new RunChildJobs(rootJobId, platform, batch));
         }
 
-        await Task.WhenAll(sends);
+        return batches;
     }
 }

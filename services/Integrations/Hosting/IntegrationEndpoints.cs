@@ -20,6 +20,9 @@ public static class IntegrationEndpoints
                 endpoint.ConfigureConsumeTopology = false;
                 endpoint.ConcurrentMessageLimit = options.ConcurrentMessageLimit;
                 if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit) rabbit.PrefetchCount = options.PrefetchCount;
+                // Plugin failures become failed outcomes; what reaches here is the bus or Redis failing: retry,
+                // since children may already be registered by a confirmed outcome.
+                endpoint.UseMessageRetry(r => r.Intervals(100, 500, 1000, 5000, 15000, 30000));
                 endpoint.ConfigureConsumer<RunChildJobsConsumer>(context);
             });
         }

@@ -16,6 +16,7 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
     {
         var message = context.Message;
         var outcomes = new ChildJobOutcome[message.Children.Count];
+        IReadOnlyList<RunChildJobs> spawned = [];
         var status = (string?)await redis.GetDatabase().HashGetAsync(JobState.Key(message.RootJobId), JobState.Status);
         if (status is JobStatus.Cancelled)
         {
@@ -29,12 +30,26 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
         }
         else
         {
-            await Parallel.ForEachAsync(Enumerable.Range(0, outcomes.Length),
-                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Value.ParallelChildrenPerMessage) },
-                async (i, _) => outcomes[i] = await runner.RunAsync(message.RootJobId, message.Platform, message.Children[i], context,
-                    context.CancellationToken));
+            var runs = new ChildRun[outcomes.Length];
+            if (runs.Length == 1)
+            {
+                runs[0] = await runner.ExecuteAsync(message.RootJobId, message.Platform, message.Children[0], context.CancellationToken);
+            }
+            else
+            {
+                await Parallel.ForEachAsync(Enumerable.Range(0, runs.Length),
+                    new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Value.ParallelChildrenPerMessage) },
+                    async (i, _) => runs[i] = await runner.ExecuteAsync(message.RootJobId, message.Platform, message.Children[i],
+                        context.CancellationToken));
+            }
+
+            for (var i = 0; i < runs.Length; i++) outcomes[i] = runs[i].Outcome;
+            spawned = runs.SelectMany(r => r.Spawned).ToList();
         }
 
-        await context.Publish(new ChildJobsFinished(message.RootJobId, message.Platform, outcomes));
+        // Children and outcomes go out together; the message is acknowledged once both are confirmed.
+        await Task.WhenAll(
+            ChildJobRunner.SendAsync(context, message.Platform, spawned),
+            context.Publish(new ChildJobsFinished(message.RootJobId, message.Platform, outcomes)));
     }
 }
