@@ -1,5 +1,6 @@
 using Jobs.Scheduler.Schedules;
 using Jobs.ServiceDefaults;
+using MassTransit;
 using Quartz;
 
 namespace Jobs.Scheduler;
@@ -8,22 +9,31 @@ public static class SchedulerServices
 {
     public static WebApplicationBuilder AddSchedulerServices(this WebApplicationBuilder builder)
     {
-        var schedules = builder.Configuration.GetSection("Schedules").Get<List<ScheduleOptions>>() ?? [];
+        builder.AddPostgres();
+        var connectionString = Connections.PostgresConnectionString(builder.Configuration[Connections.PostgresKey]);
+        var misfireThreshold = builder.Configuration.GetValue("Scheduler:MisfireThreshold", TimeSpan.FromSeconds(60));
         builder.Services.AddQuartz(quartz =>
         {
-            foreach (var schedule in schedules.Where(s => s.Enabled))
+            // Schedules and their next fire times live in PostgreSQL; every Scheduler instance joins the cluster,
+            // so each trigger fires on exactly one of them.
+            quartz.UsePersistentStore(store =>
             {
-                var zone = TimeZoneInfo.FindSystemTimeZoneById(schedule.TimeZone);
-                var key = new JobKey(schedule.Name, "schedules");
-                quartz.AddJob<StartScheduledJob>(job => job.WithIdentity(key).UsingJobData(StartScheduledJob.ScheduleKey, schedule.Name));
-                quartz.AddTrigger(trigger => trigger
-                    .ForJob(key)
-                    .WithIdentity(schedule.Name, "schedules")
-                    .WithCronSchedule(schedule.Cron, cron => cron.InTimeZone(zone).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)));
-            }
+                store.UsePostgres(connectionString);
+                store.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(5));
+                store.ProvisionSchema();
+                store.ConfigureStore(options => options.MisfireThreshold = misfireThreshold);
+            });
+            quartz.AddTriggerListener<MisfireListener>();
         });
         builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
-        builder.AddBus(_ => { });
+        builder.Services.AddSingleton<ScheduleRuns>();
+        builder.Services.AddSingleton<ScheduleStore>();
+        builder.Services.AddHostedService<ConfiguredSchedules>();
+        builder.AddBus(x =>
+        {
+            x.AddConsumer<ScheduleCommandsConsumer, ScheduleCommandsConsumerDefinition>();
+            x.AddConsumer<RootJobEndsConsumer, RootJobEndsConsumerDefinition>();
+        });
         return builder;
     }
 }

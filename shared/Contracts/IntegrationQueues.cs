@@ -8,6 +8,11 @@ public static class IntegrationQueues
 
     public static Uri StartJobsAddress { get; } = new($"queue:{StartJobs}");
 
+    /// <summary>Queue of the schedule management commands (any Scheduler instance may take them).</summary>
+    public const string SchedulerCommands = "scheduler-commands";
+
+    public static Uri SchedulerCommandsAddress { get; } = new($"queue:{SchedulerCommands}");
+
     /// <summary>The queue of one integration; only that integration consumes it.</summary>
     public static string QueueName(string platform) => $"integration-{platform}";
 

@@ -1,23 +1,24 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Jobs.Contracts;
 
 namespace Jobs.Scheduler.Schedules;
 
-/// <summary>One entry of the <c>Schedules</c> configuration section.</summary>
-public sealed class ScheduleOptions
+/// <summary>The <c>Schedules</c> configuration section: schedules declared with the service.</summary>
+public static class ScheduleOptions
 {
-    public string Name { get; set; } = "";
-
-    /// <summary>Quartz cron expression (seconds first), e.g. <c>0 0 * * * ?</c> for hourly.</summary>
-    public string Cron { get; set; } = "";
-
-    /// <summary>IANA time zone id the cron expression is read in.</summary>
-    public string TimeZone { get; set; } = "UTC";
-
-    public string Platform { get; set; } = "";
-
-    public bool Enabled { get; set; } = true;
+    /// <summary>Every entry of the section as a <see cref="ScheduleSpec"/> (unset policies: fire once now, skip overlaps).</summary>
+    public static IReadOnlyList<ScheduleSpec> Read(IConfiguration configuration) =>
+        configuration.GetSection("Schedules").GetChildren().Select(section => new ScheduleSpec(
+            section["Name"] ?? "",
+            section["Cron"] ?? "",
+            section["TimeZone"] ?? "UTC",
+            section["Platform"] ?? "",
+            SettingsOf(section),
+            section["Misfire"] ?? ScheduleMisfire.FireOnceNow,
+            section["Overlap"] ?? ScheduleOverlap.Skip,
+            !bool.TryParse(section["Enabled"], out var enabled) || enabled)).ToList();
 
     /// <summary>
     /// The settings section converted to JSON: configuration holds only strings, so numbers and booleans are

@@ -1,37 +1,42 @@
+using System.Text.Json;
 using Jobs.Contracts;
 using MassTransit;
 using Quartz;
 
 namespace Jobs.Scheduler.Schedules;
 
-/// <summary>A Quartz job that starts one root job of its schedule through <c>jobs.start</c>.</summary>
-[DisallowConcurrentExecution]
-public sealed class StartScheduledJob(ISendEndpointProvider sender, IConfiguration configuration, ILogger<StartScheduledJob> logger) : IJob
+/// <summary>
+/// A schedule's Quartz job: starts one root job through <c>jobs.start</c>, unless the overlap policy says the
+/// previous run is still going. The root job id is derived from the schedule and the scheduled fire time, so
+/// a fire that is somehow handled twice still starts one job.
+/// </summary>
+public sealed class StartScheduledJob(ISendEndpointProvider sender, ScheduleRuns runs, ILogger<StartScheduledJob> logger) : IJob
 {
-    public const string ScheduleKey = "schedule";
-
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
-        var name = context.MergedJobDataMap.GetString(ScheduleKey)!;
-        var section = configuration.GetSection("Schedules").GetChildren()
-            .FirstOrDefault(s => string.Equals(s["Name"], name, StringComparison.Ordinal));
-        if (section is null)
+        var name = context.JobDetail.Key.Name;
+        var data = context.MergedJobDataMap;
+        var scheduledAt = context.ScheduledFireTimeUtc ?? context.FireTimeUtc;
+        var rootJobId = JobIds.ForSchedule(name, scheduledAt);
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = rootJobId, ["Schedule"] = name });
+
+        var skipIfRunning = data.GetString(ScheduleStore.OverlapKey) != ScheduleOverlap.Allow;
+        if (await runs.TryBeginAsync(name, rootJobId, scheduledAt, skipIfRunning, cancellationToken) is { } running)
         {
-            logger.LogWarning("Schedule {Schedule} fired but is no longer configured", name);
+            SchedulerMetrics.SkippedOverlap.WithLabels(name).Inc();
+            logger.LogInformation("Schedule {Schedule} skipped its fire of {ScheduledAt:O}: run {RunningJobId} is still going", name, scheduledAt, running);
             return;
         }
 
-        var scheduledAt = context.ScheduledFireTimeUtc ?? context.FireTimeUtc;
-        var rootJobId = JobIds.ForSchedule(name, scheduledAt);
         var endpoint = await sender.GetSendEndpoint(IntegrationQueues.StartJobsAddress);
         await endpoint.Send(new StartRootJob
         {
             RootJobId = rootJobId,
-            Platform = section["Platform"],
-            Settings = ScheduleOptions.SettingsOf(section),
+            Platform = data.GetString(ScheduleStore.PlatformKey),
+            Settings = JsonDocument.Parse(data.GetString(ScheduleStore.SettingsKey) ?? "{}").RootElement.Clone(),
             Schedule = name,
         }, cancellationToken);
-        using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = rootJobId }))
-            logger.LogInformation("Schedule {Schedule} fired for {ScheduledAt:O}", name, scheduledAt);
+        SchedulerMetrics.Fires.WithLabels(name).Inc();
+        logger.LogInformation("Schedule {Schedule} fired for {ScheduledAt:O}", name, scheduledAt);
     }
 }

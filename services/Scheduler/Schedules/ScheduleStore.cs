@@ -1,0 +1,131 @@
+using System.Text.Json;
+using Jobs.Contracts;
+using Quartz;
+
+namespace Jobs.Scheduler.Schedules;
+
+public sealed class InvalidScheduleException(string message) : Exception(message);
+
+/// <summary>
+/// Schedules as Quartz jobs and cron triggers in the persistent, clustered store: a schedule's definition
+/// is the job's data (platform, settings, overlap policy) and the trigger (cron, time zone, misfire policy).
+/// </summary>
+public sealed class ScheduleStore(ISchedulerFactory factory, ILogger<ScheduleStore> logger)
+{
+    public const string Group = "schedules";
+    public const string PlatformKey = "platform";
+    public const string SettingsKey = "settings";
+    public const string OverlapKey = "overlap";
+
+    public static JobKey JobKeyOf(string name) => new(name, Group);
+
+    public static TriggerKey TriggerKeyOf(string name) => new(name, Group);
+
+    /// <summary>Creates or replaces a schedule. A replaced trigger starts over from now.</summary>
+    public async Task UpsertAsync(ScheduleSpec spec, CancellationToken cancellationToken)
+    {
+        var (job, trigger) = Build(spec);
+        var scheduler = await factory.GetScheduler(cancellationToken);
+        await scheduler.ScheduleJob(job, [trigger], new ScheduleJobOptions { Replace = true, Paused = !spec.Enabled }, cancellationToken);
+        logger.LogInformation("Schedule {Schedule} saved: {Cron} in {TimeZone}, platform {Platform}, misfire {Misfire}, overlap {Overlap}{Paused}",
+            spec.Name, spec.Cron, spec.TimeZone, spec.Platform, spec.Misfire, spec.Overlap, spec.Enabled ? "" : ", paused");
+    }
+
+    /// <summary>
+    /// Saves a schedule declared in configuration unless the store already holds the same definition, so a
+    /// restart keeps the trigger's next fire time and misfire state (and a pause made at runtime).
+    /// </summary>
+    public async Task SyncAsync(ScheduleSpec spec, CancellationToken cancellationToken)
+    {
+        var (job, trigger) = Build(spec);
+        var scheduler = await factory.GetScheduler(cancellationToken);
+        var existingJob = await scheduler.GetJobDetail(job.Key, cancellationToken);
+        var wanted = (ICronTrigger)trigger;
+        if (await scheduler.GetTrigger(trigger.Key, cancellationToken) is ICronTrigger existing && existingJob is not null &&
+            existing.CronExpressionString == wanted.CronExpressionString && existing.TimeZone.Id == wanted.TimeZone.Id &&
+            existing.MisfireInstruction == wanted.MisfireInstruction &&
+            SameData(existingJob.JobDataMap, job.JobDataMap))
+        {
+            logger.LogInformation("Schedule {Schedule} is up to date; next fire {NextFire:O}", spec.Name, existing.NextFireTimeUtc);
+            return;
+        }
+
+        await UpsertAsync(spec, cancellationToken);
+    }
+
+    public async Task PauseAsync(string name, CancellationToken cancellationToken)
+    {
+        var scheduler = await ExistingAsync(name, cancellationToken);
+        await scheduler.PauseTrigger(TriggerKeyOf(name), cancellationToken);
+    }
+
+    public async Task ResumeAsync(string name, CancellationToken cancellationToken)
+    {
+        var scheduler = await ExistingAsync(name, cancellationToken);
+        await scheduler.ResumeTrigger(TriggerKeyOf(name), cancellationToken);
+    }
+
+    public async Task TriggerAsync(string name, CancellationToken cancellationToken)
+    {
+        var scheduler = await ExistingAsync(name, cancellationToken);
+        await scheduler.TriggerJob(JobKeyOf(name), new JobDataMap(), cancellationToken);
+    }
+
+    public async Task DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        var scheduler = await ExistingAsync(name, cancellationToken);
+        await scheduler.DeleteJob(JobKeyOf(name), cancellationToken);
+    }
+
+    private async Task<IScheduler> ExistingAsync(string name, CancellationToken cancellationToken)
+    {
+        var scheduler = await factory.GetScheduler(cancellationToken);
+        if (!await scheduler.Exists(JobKeyOf(name), cancellationToken))
+            throw new InvalidScheduleException($"there is no schedule named '{name}'");
+        return scheduler;
+    }
+
+    /// <summary>The Quartz job and trigger of a schedule; every problem of the definition is reported at once.</summary>
+    public static (IJobDetail Job, ITrigger Trigger) Build(ScheduleSpec spec)
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(spec.Name)) problems.Add("name: is required");
+        if (string.IsNullOrWhiteSpace(spec.Platform)) problems.Add("platform: is required");
+        if (!CronExpression.TryParse(spec.Cron, out _)) problems.Add($"cron: '{spec.Cron}' is not a Quartz cron expression (seconds first)");
+        TimeZoneInfo? zone = null;
+        try
+        {
+            zone = TimeZoneInfo.FindSystemTimeZoneById(spec.TimeZone);
+        }
+        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            problems.Add($"timeZone: '{spec.TimeZone}' is not a known IANA time zone");
+        }
+
+        if (spec.Misfire is not (ScheduleMisfire.FireOnceNow or ScheduleMisfire.Skip))
+            problems.Add($"misfire: must be {ScheduleMisfire.FireOnceNow} or {ScheduleMisfire.Skip}");
+        if (spec.Overlap is not (ScheduleOverlap.Skip or ScheduleOverlap.Allow))
+            problems.Add($"overlap: must be {ScheduleOverlap.Skip} or {ScheduleOverlap.Allow}");
+        if (spec.Settings.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined))
+            problems.Add("settings: must be a JSON object");
+        if (problems.Count > 0) throw new InvalidScheduleException($"schedule '{spec.Name}': {string.Join("; ", problems)}");
+
+        var job = JobBuilder.Create<StartScheduledJob>()
+            .WithIdentity(JobKeyOf(spec.Name))
+            .StoreDurably()
+            .UsingJobData(PlatformKey, spec.Platform)
+            .UsingJobData(SettingsKey, spec.Settings.ValueKind == JsonValueKind.Undefined ? "{}" : spec.Settings.GetRawText())
+            .UsingJobData(OverlapKey, spec.Overlap)
+            .Build();
+        var misfire = spec.Misfire == ScheduleMisfire.Skip ? CronTriggerMisfireInstruction.DoNothing : CronTriggerMisfireInstruction.FireAndProceed;
+        var trigger = TriggerBuilder.Create()
+            .WithIdentity(TriggerKeyOf(spec.Name))
+            .ForJob(job.Key)
+            .WithCronSchedule(spec.Cron, cron => cron.InTimeZone(zone!).WithMisfireInstruction(misfire))
+            .Build();
+        return (job, trigger);
+    }
+
+    private static bool SameData(JobDataMap a, JobDataMap b) =>
+        new[] { PlatformKey, SettingsKey, OverlapKey }.All(key => a.GetString(key) == b.GetString(key));
+}

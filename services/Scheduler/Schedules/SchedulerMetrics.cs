@@ -1,0 +1,14 @@
+using Prometheus;
+
+namespace Jobs.Scheduler.Schedules;
+
+public static class SchedulerMetrics
+{
+    public static readonly Counter Fires = Metrics.CreateCounter("scheduler_fires_total", "Root jobs started by a schedule", "schedule");
+
+    public static readonly Counter Misfires = Metrics.CreateCounter("scheduler_misfires_total",
+        "Fire times a schedule missed (handled by its misfire policy)", "schedule");
+
+    public static readonly Counter SkippedOverlap = Metrics.CreateCounter("scheduler_skipped_overlap_total",
+        "Fires skipped because the previous run of the schedule was still going", "schedule");
+}
