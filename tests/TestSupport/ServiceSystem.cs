@@ -37,16 +37,7 @@ public sealed class ServiceSystem : IAsyncDisposable
             [Connections.RedisKey] = await Infrastructure.RedisAsync(),
             [Connections.PostgresKey] = system.AuditDatabase,
         };
-        configuration ??= typeof(ServiceSystem).Assembly.Location.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}")
-            ? "Release"
-            : "Debug";
-        var root = RepositoryRoot();
-        foreach (var service in Names)
-        {
-            var dll = Path.Combine(root, "services", service, "bin", configuration, "net10.0", $"{service}.dll");
-            if (!File.Exists(dll)) throw new FileNotFoundException($"Build the solution ({configuration}) first: {dll} is missing");
-            system._services[service] = new ServiceProcess(service, dll, environment);
-        }
+        foreach (var service in Names) system._services[service] = new ServiceProcess(service, DllOf(service, configuration), environment);
 
         try
         {
@@ -69,6 +60,16 @@ public sealed class ServiceSystem : IAsyncDisposable
         await Task.WhenAll(_services.Values.Select(s => s.DisposeAsync().AsTask()));
         await Infrastructure.DeleteVirtualHostAsync(VirtualHost);
         await Infrastructure.DropDatabaseAsync(AuditDatabase);
+    }
+
+    /// <summary>A service's built assembly, of the configuration the caller was built in unless told.</summary>
+    public static string DllOf(string service, string? configuration = null)
+    {
+        configuration ??= typeof(ServiceSystem).Assembly.Location.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}")
+            ? "Release"
+            : "Debug";
+        var dll = Path.Combine(RepositoryRoot(), "services", service, "bin", configuration, "net10.0", $"{service}.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the solution ({configuration}) first: {dll} is missing");
     }
 
     public static string RepositoryRoot()

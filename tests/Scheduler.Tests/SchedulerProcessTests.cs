@@ -1,0 +1,149 @@
+using System.Text.Json;
+using Jobs.Contracts;
+using Jobs.ServiceDefaults;
+using Jobs.TestSupport;
+
+namespace Jobs.Scheduler.Tests;
+
+/// <summary>
+/// Scheduler processes against the real RabbitMQ (a virtual host of their own) and PostgreSQL (a database
+/// of their own). What they fire is read off the <c>jobs.start</c> queue, where no Integrator consumes.
+/// Every fire's root job id is derived from the schedule and the scheduled time, so a fire handled twice
+/// shows up as a repeated id.
+/// </summary>
+public sealed class SchedulerProcessTests : IAsyncLifetime
+{
+    private readonly List<ServiceProcess> _schedulers = [];
+    private readonly List<JsonElement> _started = [];
+    private Uri _vhost = null!;
+    private string _database = null!;
+
+    public async Task InitializeAsync()
+    {
+        _vhost = await Infrastructure.CreateVirtualHostAsync("scheduler-tests");
+        _database = await Infrastructure.CreateDatabaseAsync("scheduler_tests");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var scheduler in _schedulers) await scheduler.DisposeAsync();
+        await Infrastructure.DeleteVirtualHostAsync(_vhost);
+        await Infrastructure.DropDatabaseAsync(_database);
+    }
+
+    private async Task<ServiceProcess> StartSchedulerAsync(params (string Name, string Cron, string Misfire, string Overlap)[] schedules)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            [Connections.RabbitMqKey] = _vhost.ToString(),
+            [Connections.PostgresKey] = _database,
+            ["Scheduler__MisfireThreshold"] = "00:00:01",
+        };
+        for (var i = 0; i < schedules.Length; i++)
+        {
+            environment[$"Schedules__{i}__Name"] = schedules[i].Name;
+            environment[$"Schedules__{i}__Cron"] = schedules[i].Cron;
+            environment[$"Schedules__{i}__TimeZone"] = "Europe/Berlin";
+            environment[$"Schedules__{i}__Platform"] = "synthetic";
+            environment[$"Schedules__{i}__Misfire"] = schedules[i].Misfire;
+            environment[$"Schedules__{i}__Overlap"] = schedules[i].Overlap;
+            environment[$"Schedules__{i}__Enabled"] = "true";
+            environment[$"Schedules__{i}__Settings__children"] = "1";
+        }
+
+        var scheduler = new ServiceProcess("Scheduler", ServiceSystem.DllOf("Scheduler"), environment);
+        _schedulers.Add(scheduler);
+        await scheduler.StartAsync();
+        return scheduler;
+    }
+
+    /// <summary>Every StartRootJob sent so far (taken off the queue and kept).</summary>
+    private async Task<IReadOnlyList<JsonElement>> StartedAsync(string? schedule = null)
+    {
+        _started.AddRange(await BrokerMessages.TakeAsync(_vhost, IntegrationQueues.StartJobs));
+        return _started.Where(m => schedule is null || m.GetProperty("schedule").GetString() == schedule).ToList();
+    }
+
+    private Task<IReadOnlyList<JsonElement>> WaitForStartedAsync(string schedule, int count) =>
+        Eventually.Until(() => StartedAsync(schedule), list => list.Count >= count, TimeSpan.FromSeconds(60), $"{count} fires of {schedule}");
+
+    private static void AssertNoFireTwice(IReadOnlyList<JsonElement> started)
+    {
+        var ids = started.Select(m => m.GetProperty("rootJobId").GetGuid()).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Two_schedulers_together_fire_each_trigger_time_once()
+    {
+        await StartSchedulerAsync(("every-second", "* * * * * ?", ScheduleMisfire.Skip, ScheduleOverlap.Allow));
+        await StartSchedulerAsync(("every-second", "* * * * * ?", ScheduleMisfire.Skip, ScheduleOverlap.Allow));
+
+        var started = await WaitForStartedAsync("every-second", 8);
+
+        AssertNoFireTwice(await StartedAsync("every-second"));
+        Assert.True(started.Count >= 8);
+    }
+
+    [Fact]
+    public async Task A_scheduler_restarted_between_two_fire_times_fires_the_next_one_once()
+    {
+        var scheduler = await StartSchedulerAsync(("every-3-seconds", "*/3 * * * * ?", ScheduleMisfire.FireOnceNow, ScheduleOverlap.Allow));
+        var before = (await WaitForStartedAsync("every-3-seconds", 1)).Count;
+
+        await scheduler.StopAsync();
+        await scheduler.StartAsync();
+        var after = await WaitForStartedAsync("every-3-seconds", before + 2);
+
+        AssertNoFireTwice(after);
+    }
+
+    [Fact]
+    public async Task While_the_previous_run_is_going_an_overlap_skip_schedule_starts_nothing()
+    {
+        var scheduler = await StartSchedulerAsync(("no-overlap", "* * * * * ?", ScheduleMisfire.Skip, ScheduleOverlap.Skip));
+        var first = Assert.Single(await WaitForStartedAsync("no-overlap", 1));
+        var skipped = await Eventually.Until(() => SkippedAsync(scheduler), n => n >= 3, TimeSpan.FromSeconds(30), "three skipped fires");
+        Assert.True(skipped >= 3);
+        Assert.Single(await StartedAsync("no-overlap"));
+
+        // The run ends: the next fire goes through.
+        var runId = first.GetProperty("rootJobId").GetGuid();
+        await BrokerMessages.PublishAsync(_vhost, "Jobs.Contracts:RootJobCompleted",
+            new RootJobCompleted(runId, "synthetic", "no-overlap", 1, 1, 0, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+        var started = await WaitForStartedAsync("no-overlap", 2);
+        AssertNoFireTwice(started);
+    }
+
+    [Fact]
+    public async Task After_a_pause_fire_once_now_catches_up_once_and_skip_waits_for_the_next_time()
+    {
+        await StartSchedulerAsync(
+            ("catch-up", "0/10 * * * * ?", ScheduleMisfire.FireOnceNow, ScheduleOverlap.Allow),
+            ("skip-missed", "0/10 * * * * ?", ScheduleMisfire.Skip, ScheduleOverlap.Allow));
+        await WaitForStartedAsync("catch-up", 1);
+        await WaitForStartedAsync("skip-missed", 1);
+        var firedAt = DateTime.UtcNow;
+
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new PauseSchedule("catch-up"));
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new PauseSchedule("skip-missed"));
+        // Paused across the next fire time (firedAt + 10 s) and well past the 1 s misfire threshold.
+        await Task.Delay(firedAt.AddSeconds(13.5) - DateTime.UtcNow);
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new ResumeSchedule("catch-up"));
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new ResumeSchedule("skip-missed"));
+
+        var caughtUp = await WaitForStartedAsync("catch-up", 2);
+        Assert.True(DateTime.UtcNow < firedAt.AddSeconds(19.5), "the catch-up fire came only with the next regular fire time");
+        Assert.Single(await StartedAsync("skip-missed"));
+        AssertNoFireTwice(caughtUp);
+    }
+
+    private static async Task<double> SkippedAsync(ServiceProcess scheduler)
+    {
+        using var http = new HttpClient { BaseAddress = scheduler.BaseAddress };
+        var metrics = await http.GetStringAsync("metrics");
+        return metrics.Split('\n')
+            .Where(l => l.StartsWith("scheduler_skipped_overlap_total{", StringComparison.Ordinal) && l.Contains("no-overlap"))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+}
