@@ -9,7 +9,9 @@ public static class AuditorServices
 {
     public static WebApplicationBuilder AddAuditorServices(this WebApplicationBuilder builder)
     {
-        builder.AddPostgres();
+        builder.AddPostgres().AddRedis();
+        builder.Services.AddSingleton<Jobs.Platforms.PlatformCatalog>();
+        builder.Services.AddHostedService<StuckJobSweeper>();
         builder.Services.AddDbContext<AuditDbContext>((services, options) => options.UseNpgsql(services.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         builder.Services.AddHostedService<AuditMigrator>();
         builder.AddBus(x => x.AddConsumer<JobEventsConsumer, JobEventsConsumerDefinition>());

@@ -1,11 +1,15 @@
 using Jobs.Auditor.Audit;
 using Jobs.Contracts;
+using Jobs.Platforms;
+using Jobs.ServiceDefaults;
 using Jobs.TestSupport;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Configuration;
 using Npgsql;
+using StackExchange.Redis;
 
 namespace Jobs.Auditor.Tests;
 
@@ -23,6 +27,11 @@ public sealed class AuditFixture : IAsyncLifetime
 
     public ITestHarness Harness { get; private set; } = null!;
 
+    public IConnectionMultiplexer Redis { get; private set; } = null!;
+
+    /// <summary>The sweeper, with a 1 s child timeout (run by the tests, not on a timer).</summary>
+    public StuckJobSweeper Sweeper => _provider!.GetRequiredService<StuckJobSweeper>();
+
     /// <summary>Completed consumptions of <see cref="ChildJobsFinished"/> per root job, redeliveries included.</summary>
     public ConsumptionCounter<ChildJobsFinished> ChildBatches { get; } = new(m => m.RootJobId);
 
@@ -36,6 +45,14 @@ public sealed class AuditFixture : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton(DataSource);
+        Redis = await ConnectionMultiplexer.ConnectAsync(Connections.RedisOptions(await Infrastructure.RedisAsync()));
+        services.AddSingleton(Redis);
+        services.AddSingleton<PlatformCatalog>();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Auditor:ChildTimeout"] = "00:00:01",
+        }).Build());
+        services.AddSingleton<StuckJobSweeper>();
         services.AddMassTransitTestHarness(x =>
         {
             x.SetTestTimeouts(testTimeout: TimeSpan.FromMinutes(5));
@@ -56,6 +73,7 @@ public sealed class AuditFixture : IAsyncLifetime
         }
 
         if (DataSource is not null) await DataSource.DisposeAsync();
+        if (Redis is not null) await Redis.DisposeAsync();
         if (ConnectionString.Length > 0) await Infrastructure.DropDatabaseAsync(ConnectionString);
     }
 

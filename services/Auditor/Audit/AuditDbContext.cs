@@ -11,6 +11,8 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
 
     public DbSet<ChildJobRecord> ChildJobs => Set<ChildJobRecord>();
 
+    public DbSet<RootJobGeneration> RootJobGenerations => Set<RootJobGeneration>();
+
     protected override void OnModelCreating(ModelBuilder model)
     {
         model.Entity<JobEvent>(e =>
@@ -41,7 +43,11 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
             e.Property(x => x.StartedAt).HasColumnName("started_at");
             e.Property(x => x.FinishedAt).HasColumnName("finished_at");
             e.Property(x => x.Error).HasColumnName("error");
+            e.Property(x => x.LastProgressAt).HasColumnName("last_progress_at");
+            e.Property(x => x.DurationMs).HasColumnName("duration_ms")
+                .HasComputedColumnSql("(extract(epoch FROM (finished_at - started_at)) * 1000)::bigint", stored: true);
             e.HasIndex(x => new { x.Platform, x.StartedAt });
+            e.HasIndex(x => new { x.Status, x.LastProgressAt });
         });
         model.Entity<ChildJobRecord>(e =>
         {
@@ -57,7 +63,24 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
             e.Property(x => x.Attempts).HasColumnName("attempts");
             e.Property(x => x.StartedAt).HasColumnName("started_at");
             e.Property(x => x.FinishedAt).HasColumnName("finished_at");
+            e.Property(x => x.GroupId).HasColumnName("group_id");
+            e.Property(x => x.Spawned).HasColumnName("spawned");
+            e.Property(x => x.HasContinuation).HasColumnName("has_continuation");
+            e.Property(x => x.DurationMs).HasColumnName("duration_ms")
+                .HasComputedColumnSql("(extract(epoch FROM (finished_at - started_at)) * 1000)::bigint", stored: true);
             e.HasIndex(x => x.RootJobId);
+        });
+        model.Entity<RootJobGeneration>(e =>
+        {
+            e.ToTable("root_job_generations");
+            e.HasKey(x => new { x.RootJobId, x.Generation });
+            e.Property(x => x.RootJobId).HasColumnName("root_job_id");
+            e.Property(x => x.Generation).HasColumnName("generation");
+            e.Property(x => x.Children).HasColumnName("children");
+            e.Property(x => x.Failed).HasColumnName("failed");
+            e.Property(x => x.FirstStartedAt).HasColumnName("first_started_at");
+            e.Property(x => x.LastFinishedAt).HasColumnName("last_finished_at");
+            e.Property(x => x.SecondsToComplete).HasColumnName("seconds_to_complete");
         });
     }
 }
@@ -85,6 +108,20 @@ public sealed class RootJobRecord
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
     public string? Error { get; set; }
+    public DateTimeOffset? LastProgressAt { get; set; }
+    public long? DurationMs { get; set; }
+}
+
+/// <summary>Time to complete all children of one generation of a root job (from the root's start).</summary>
+public sealed class RootJobGeneration
+{
+    public Guid RootJobId { get; set; }
+    public int Generation { get; set; }
+    public long Children { get; set; }
+    public long Failed { get; set; }
+    public DateTimeOffset FirstStartedAt { get; set; }
+    public DateTimeOffset LastFinishedAt { get; set; }
+    public double SecondsToComplete { get; set; }
 }
 
 public sealed class ChildJobRecord
@@ -99,4 +136,8 @@ public sealed class ChildJobRecord
     public int Attempts { get; set; }
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset FinishedAt { get; set; }
+    public Guid GroupId { get; set; }
+    public int Spawned { get; set; }
+    public bool HasContinuation { get; set; }
+    public long? DurationMs { get; set; }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Jobs.Contracts;
+using Jobs.Platforms;
 using MassTransit;
 using Npgsql;
 using NpgsqlTypes;
@@ -10,7 +11,7 @@ namespace Jobs.Auditor.Audit;
 /// Writes every job event into the audit trail in one transaction per message. The event row is keyed by
 /// the message id, so a redelivered message changes nothing.
 /// </summary>
-public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, ILogger<JobEventsConsumer> logger) :
+public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatalog catalog, ILogger<JobEventsConsumer> logger) :
     IConsumer<RootJobStarted>,
     IConsumer<ChildJobsFinished>,
     IConsumer<RootJobCompleted>,
@@ -19,12 +20,19 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, ILogger<JobEv
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public Task Consume(ConsumeContext<RootJobStarted> context) =>
-        RecordAsync(context, context.Message.RootJobId, async (connection, m) =>
+    /// <summary>Audits of a finished root are retried this often while its children's events are still arriving.</summary>
+    public const int CompletenessRetries = 5;
+
+    public async Task Consume(ConsumeContext<RootJobStarted> context)
+    {
+        // Secrets never reach the audit trail: the stored settings and the stored event are masked.
+        var masked = context.Message with { Settings = SecretMasking.Apply(context.Message.Settings, await catalog.FindAsync(context.Message.Platform)) };
+        await RecordAsync(context, context.Message.RootJobId, async (connection, _) =>
         {
+            var m = masked;
             await using var command = new NpgsqlCommand("""
-                INSERT INTO root_jobs (root_job_id, platform, schedule, status, settings, total, completed, failed, started_at)
-                VALUES ($1, $2, $3, 'Running', $4::jsonb, 0, 0, 0, $5)
+                INSERT INTO root_jobs (root_job_id, platform, schedule, status, settings, total, completed, failed, started_at, last_progress_at)
+                VALUES ($1, $2, $3, 'Running', $4::jsonb, 0, 0, 0, $5, now())
                 ON CONFLICT (root_job_id) DO UPDATE SET settings = EXCLUDED.settings, schedule = EXCLUDED.schedule, started_at = EXCLUDED.started_at
                 """, connection);
             command.Parameters.Add(new() { Value = m.RootJobId });
@@ -33,17 +41,21 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, ILogger<JobEv
             command.Parameters.Add(new() { Value = m.Settings.GetRawText() });
             command.Parameters.Add(new() { Value = m.StartedAt });
             await command.ExecuteNonQueryAsync();
-        });
+            return null;
+        }, masked);
+    }
 
     public Task Consume(ConsumeContext<ChildJobsFinished> context) =>
         RecordAsync(context, context.Message.RootJobId, async (connection, m) =>
         {
             var outcomes = m.Outcomes;
             await using var command = new NpgsqlCommand("""
-                INSERT INTO child_jobs (child_job_id, root_job_id, parent_job_id, generation, task, status, error, attempts, started_at, finished_at)
-                SELECT c.id, $1, c.parent, c.generation, c.task, c.status, c.error, c.attempts, c.started, c.finished
-                FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[], $9::timestamptz[], $10::timestamptz[])
-                  AS c(id, parent, generation, task, status, error, attempts, started, finished)
+                INSERT INTO child_jobs (child_job_id, root_job_id, parent_job_id, generation, task, status, error, attempts, started_at, finished_at,
+                  group_id, spawned, has_continuation)
+                SELECT c.id, $1, c.parent, c.generation, c.task, c.status, c.error, c.attempts, c.started, c.finished, c.grp, c.spawned, c.cont
+                FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[], $9::timestamptz[], $10::timestamptz[],
+                  $11::uuid[], $12::int[], $13::bool[])
+                  AS c(id, parent, generation, task, status, error, attempts, started, finished, grp, spawned, cont)
                 ON CONFLICT (child_job_id) DO NOTHING
                 """, connection);
             command.Parameters.Add(new() { Value = m.RootJobId });
@@ -56,28 +68,44 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, ILogger<JobEv
             command.Parameters.Add(new() { Value = outcomes.Select(o => o.Attempts).ToArray() });
             command.Parameters.Add(new() { Value = outcomes.Select(o => o.StartedAt.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
             command.Parameters.Add(new() { Value = outcomes.Select(o => o.FinishedAt.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+            command.Parameters.Add(new() { Value = outcomes.Select(o => o.GroupId).ToArray() });
+            command.Parameters.Add(new() { Value = outcomes.Select(o => o.Spawned).ToArray() });
+            command.Parameters.Add(new() { Value = outcomes.Select(o => o.Continuation is not null).ToArray() });
             await command.ExecuteNonQueryAsync();
+            await using var progress = new NpgsqlCommand("UPDATE root_jobs SET last_progress_at = now() WHERE root_job_id = $1", connection);
+            progress.Parameters.Add(new() { Value = m.RootJobId });
+            await progress.ExecuteNonQueryAsync();
+            return null;
         });
 
     public Task Consume(ConsumeContext<RootJobCompleted> context)
     {
         var m = context.Message;
-        return RecordAsync(context, m.RootJobId, (connection, _) =>
-            FinishAsync(connection, m.RootJobId, m.Platform, m.Schedule, JobStatus.Completed, m.Total, m.Completed, m.Failed, m.StartedAt, m.FinishedAt, null));
+        return RecordAsync(context, m.RootJobId, async (connection, _) =>
+        {
+            await FinishAsync(connection, m.RootJobId, m.Platform, m.Schedule, JobStatus.Completed, m.Total, m.Completed, m.Failed, m.StartedAt, m.FinishedAt, null);
+            return await GenerationsAsync(connection, context, m.RootJobId, m.Platform, JobStatus.Completed, m.Total, m.StartedAt, m.FinishedAt);
+        });
     }
 
     public Task Consume(ConsumeContext<RootJobFailed> context)
     {
         var m = context.Message;
-        return RecordAsync(context, m.RootJobId, (connection, _) =>
-            FinishAsync(connection, m.RootJobId, m.Platform, m.Schedule, JobStatus.Failed, m.Total, m.Completed, m.Failed, m.StartedAt, m.FinishedAt, m.Reason));
+        return RecordAsync(context, m.RootJobId, async (connection, _) =>
+        {
+            await FinishAsync(connection, m.RootJobId, m.Platform, m.Schedule, JobStatus.Failed, m.Total, m.Completed, m.Failed, m.StartedAt, m.FinishedAt, m.Reason);
+            return await GenerationsAsync(connection, context, m.RootJobId, m.Platform, JobStatus.Failed, m.Total, m.StartedAt, m.FinishedAt);
+        });
     }
 
     public Task Consume(ConsumeContext<RootJobCancelled> context)
     {
         var m = context.Message;
-        return RecordAsync(context, m.RootJobId, (connection, _) =>
-            FinishAsync(connection, m.RootJobId, m.Platform, m.Schedule, JobStatus.Cancelled, null, null, null, m.StartedAt, m.FinishedAt, m.Reason));
+        return RecordAsync(context, m.RootJobId, async (connection, _) =>
+        {
+            await FinishAsync(connection, m.RootJobId, m.Platform, m.Schedule, JobStatus.Cancelled, null, null, null, m.StartedAt, m.FinishedAt, m.Reason);
+            return null;
+        });
     }
 
     private static async Task FinishAsync(NpgsqlConnection connection, Guid rootJobId, string platform, string? schedule, string status,
@@ -103,7 +131,51 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, ILogger<JobEv
         await command.ExecuteNonQueryAsync();
     }
 
-    private async Task RecordAsync<T>(ConsumeContext<T> context, Guid rootJobId, Func<NpgsqlConnection, T, Task> apply) where T : class
+    /// <summary>
+    /// Time to complete all children of each generation, stored once the audit holds every child the saga
+    /// counted (the children's events may still be on their way: then the message is retried, and after
+    /// <see cref="CompletenessRetries"/> tries what has arrived is stored). Returns the metrics to observe
+    /// once the transaction commits.
+    /// </summary>
+    private async Task<Action?> GenerationsAsync(NpgsqlConnection connection, ConsumeContext context, Guid rootJobId, string platform, string status,
+        long total, DateTimeOffset startedAt, DateTimeOffset finishedAt)
+    {
+        await using (var count = new NpgsqlCommand("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation > 0", connection))
+        {
+            count.Parameters.Add(new() { Value = rootJobId });
+            var audited = (long)(await count.ExecuteScalarAsync())!;
+            if (audited < total && context.GetRetryAttempt() < CompletenessRetries)
+                throw new AuditIncompleteException($"{audited} of {total} children of {rootJobId} audited so far");
+        }
+
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO root_job_generations (root_job_id, generation, children, failed, first_started_at, last_finished_at, seconds_to_complete)
+            SELECT $1, generation, count(*), count(*) FILTER (WHERE status = 'Failed'), min(started_at), max(finished_at),
+                   extract(epoch FROM (max(finished_at) - $2))
+            FROM child_jobs WHERE root_job_id = $1 AND generation > 0 GROUP BY generation
+            ON CONFLICT (root_job_id, generation) DO UPDATE SET children = EXCLUDED.children, failed = EXCLUDED.failed,
+              first_started_at = EXCLUDED.first_started_at, last_finished_at = EXCLUDED.last_finished_at,
+              seconds_to_complete = EXCLUDED.seconds_to_complete
+            RETURNING generation, seconds_to_complete
+            """, connection);
+        command.Parameters.Add(new() { Value = rootJobId });
+        command.Parameters.Add(new() { Value = startedAt });
+        var generations = new List<(int Generation, double Seconds)>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync()) generations.Add((reader.GetInt32(0), Convert.ToDouble(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        return () =>
+        {
+            AuditMetrics.RootJobSeconds.WithLabels(platform, status).Observe((finishedAt - startedAt).TotalSeconds);
+            foreach (var (generation, seconds) in generations)
+                AuditMetrics.GenerationSeconds.WithLabels(platform, generation.ToString(System.Globalization.CultureInfo.InvariantCulture)).Observe(seconds);
+        };
+    }
+
+    private async Task RecordAsync<T>(ConsumeContext<T> context, Guid rootJobId, Func<NpgsqlConnection, T, Task<Action?>> apply, T? stored = null)
+        where T : class
     {
         var messageId = context.MessageId ?? throw new InvalidOperationException($"{typeof(T).Name} without a message id cannot be audited");
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = rootJobId });
@@ -117,7 +189,7 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, ILogger<JobEv
             insert.Parameters.Add(new() { Value = messageId });
             insert.Parameters.Add(new() { Value = rootJobId });
             insert.Parameters.Add(new() { Value = typeof(T).Name });
-            insert.Parameters.Add(new() { Value = JsonSerializer.Serialize(context.Message, Json) });
+            insert.Parameters.Add(new() { Value = JsonSerializer.Serialize(stored ?? context.Message, Json) });
             if (await insert.ExecuteNonQueryAsync(context.CancellationToken) == 0)
             {
                 logger.LogInformation("{EventType} {MessageId} was already audited; ignoring the redelivery", typeof(T).Name, messageId);
@@ -125,8 +197,9 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, ILogger<JobEv
             }
         }
 
-        await apply(connection, context.Message);
+        var afterCommit = await apply(connection, context.Message);
         await transaction.CommitAsync(context.CancellationToken);
+        afterCommit?.Invoke();
     }
 }
 
@@ -141,6 +214,19 @@ public sealed class JobEventsConsumerDefinition : ConsumerDefinition<JobEventsCo
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<JobEventsConsumer> consumerConfigurator, IRegistrationContext context)
     {
-        endpointConfigurator.UseMessageRetry(r => r.Exponential(10, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200)));
+        // A finished root whose children's events are still on their way: a few short waits.
+        endpointConfigurator.UseMessageRetry(r =>
+        {
+            r.Handle<AuditIncompleteException>();
+            r.Intervals(250, 500, 1000, 2000, 4000);
+        });
+        // Anything else (PostgreSQL unreachable, say): longer.
+        endpointConfigurator.UseMessageRetry(r =>
+        {
+            r.Ignore<AuditIncompleteException>();
+            r.Exponential(10, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
+        });
     }
 }
+
+public sealed class AuditIncompleteException(string message) : Exception(message);

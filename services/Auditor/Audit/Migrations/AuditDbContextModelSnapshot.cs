@@ -33,6 +33,12 @@ namespace Jobs.Auditor.Audit.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("attempts");
 
+                    b.Property<long?>("DurationMs")
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("bigint")
+                        .HasColumnName("duration_ms")
+                        .HasComputedColumnSql("(extract(epoch FROM (finished_at - started_at)) * 1000)::bigint", true);
+
                     b.Property<string>("Error")
                         .HasColumnType("text")
                         .HasColumnName("error");
@@ -45,6 +51,14 @@ namespace Jobs.Auditor.Audit.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("generation");
 
+                    b.Property<Guid>("GroupId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("group_id");
+
+                    b.Property<bool>("HasContinuation")
+                        .HasColumnType("boolean")
+                        .HasColumnName("has_continuation");
+
                     b.Property<Guid>("ParentJobId")
                         .HasColumnType("uuid")
                         .HasColumnName("parent_job_id");
@@ -52,6 +66,10 @@ namespace Jobs.Auditor.Audit.Migrations
                     b.Property<Guid>("RootJobId")
                         .HasColumnType("uuid")
                         .HasColumnName("root_job_id");
+
+                    b.Property<int>("Spawned")
+                        .HasColumnType("integer")
+                        .HasColumnName("spawned");
 
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone")
@@ -115,6 +133,41 @@ namespace Jobs.Auditor.Audit.Migrations
                     b.ToTable("job_events", (string)null);
                 });
 
+            modelBuilder.Entity("Jobs.Auditor.Audit.RootJobGeneration", b =>
+                {
+                    b.Property<Guid>("RootJobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("root_job_id");
+
+                    b.Property<int>("Generation")
+                        .HasColumnType("integer")
+                        .HasColumnName("generation");
+
+                    b.Property<long>("Children")
+                        .HasColumnType("bigint")
+                        .HasColumnName("children");
+
+                    b.Property<long>("Failed")
+                        .HasColumnType("bigint")
+                        .HasColumnName("failed");
+
+                    b.Property<DateTimeOffset>("FirstStartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_started_at");
+
+                    b.Property<DateTimeOffset>("LastFinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_finished_at");
+
+                    b.Property<double>("SecondsToComplete")
+                        .HasColumnType("double precision")
+                        .HasColumnName("seconds_to_complete");
+
+                    b.HasKey("RootJobId", "Generation");
+
+                    b.ToTable("root_job_generations", (string)null);
+                });
+
             modelBuilder.Entity("Jobs.Auditor.Audit.RootJobRecord", b =>
                 {
                     b.Property<Guid>("RootJobId")
@@ -125,6 +178,12 @@ namespace Jobs.Auditor.Audit.Migrations
                     b.Property<long>("Completed")
                         .HasColumnType("bigint")
                         .HasColumnName("completed");
+
+                    b.Property<long?>("DurationMs")
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("bigint")
+                        .HasColumnName("duration_ms")
+                        .HasComputedColumnSql("(extract(epoch FROM (finished_at - started_at)) * 1000)::bigint", true);
 
                     b.Property<string>("Error")
                         .HasColumnType("text")
@@ -137,6 +196,10 @@ namespace Jobs.Auditor.Audit.Migrations
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
+
+                    b.Property<DateTimeOffset?>("LastProgressAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_progress_at");
 
                     b.Property<string>("Platform")
                         .IsRequired()
@@ -167,6 +230,8 @@ namespace Jobs.Auditor.Audit.Migrations
                     b.HasKey("RootJobId");
 
                     b.HasIndex("Platform", "StartedAt");
+
+                    b.HasIndex("Status", "LastProgressAt");
 
                     b.ToTable("root_jobs", (string)null);
                 });

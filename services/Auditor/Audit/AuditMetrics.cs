@@ -1,0 +1,18 @@
+using Prometheus;
+
+namespace Jobs.Auditor.Audit;
+
+public static class AuditMetrics
+{
+    private static readonly double[] Buckets = Histogram.ExponentialBuckets(0.05, 2, 18);
+
+    public static readonly Histogram RootJobSeconds = Metrics.CreateHistogram("job_completion_seconds",
+        "Time from a root job's start to its end", new HistogramConfiguration { LabelNames = ["platform", "status"], Buckets = Buckets });
+
+    public static readonly Histogram GenerationSeconds = Metrics.CreateHistogram("job_generation_completion_seconds",
+        "Time from a root job's start until every child of one generation had finished",
+        new HistogramConfiguration { LabelNames = ["platform", "generation"], Buckets = Buckets });
+
+    public static readonly Counter TimedOut = Metrics.CreateCounter("job_children_timed_out_total",
+        "Children reported timed out by the sweeper", "platform");
+}

@@ -1,0 +1,120 @@
+using Jobs.Contracts;
+using MassTransit;
+using Npgsql;
+
+namespace Jobs.Auditor.Audit;
+
+/// <summary>
+/// Finds running root jobs with no audited progress for <c>Auditor:ChildTimeout</c> and reports the children
+/// they are still waiting for as timed out, so the Integrator fails them and the root reaches a final state.
+/// The children a root waits for are derived from the audit trail (the entry run, and the children each
+/// finished job said it spawned). One Auditor instance sweeps at a time (a PostgreSQL advisory lock).
+/// </summary>
+public sealed class StuckJobSweeper(NpgsqlDataSource dataSource, IBus bus, IConfiguration configuration, ILogger<StuckJobSweeper> logger)
+    : BackgroundService
+{
+    private const long LockKey = 0x4a6f62537765;
+
+    private readonly TimeSpan _timeout = configuration.GetValue("Auditor:ChildTimeout", TimeSpan.FromHours(1));
+    private readonly TimeSpan _interval = configuration.GetValue("Auditor:SweepInterval", TimeSpan.FromSeconds(30));
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_interval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Stuck-job sweep failed; trying again in {Interval}", _interval);
+            }
+        }
+    }
+
+    /// <summary>One sweep; returns the number of children reported timed out.</summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection))
+        {
+            tryLock.Parameters.Add(new() { Value = LockKey });
+            if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))!) return 0;
+        }
+
+        try
+        {
+            var stalled = new List<(Guid Root, string Platform)>();
+            await using (var query = new NpgsqlCommand("""
+                SELECT root_job_id, platform FROM root_jobs
+                WHERE status = 'Running' AND coalesce(last_progress_at, started_at) < now() - $1
+                ORDER BY coalesce(last_progress_at, started_at) LIMIT 50
+                """, connection))
+            {
+                query.Parameters.Add(new() { Value = _timeout });
+                await using var reader = await query.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken)) stalled.Add((reader.GetGuid(0), reader.GetString(1)));
+            }
+
+            var reported = 0;
+            foreach (var (root, platform) in stalled)
+            {
+                var missing = await MissingChildrenAsync(connection, root, cancellationToken);
+                using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = root }))
+                {
+                    if (missing.Count == 0)
+                    {
+                        logger.LogWarning("Root job has nothing in flight but has not finished for {Timeout}", _timeout);
+                    }
+                    else
+                    {
+                        var reason = $"no progress of the root job for {_timeout}";
+                        foreach (var chunk in missing.Chunk(JobLimits.MaxChildrenPerMessage))
+                            await bus.Publish(new ChildJobsTimedOut(root, platform, reason, chunk), cancellationToken);
+                        AuditMetrics.TimedOut.WithLabels(platform).Inc(missing.Count);
+                        logger.LogWarning("Reported {Count} children timed out: {Reason}", missing.Count, reason);
+                        reported += missing.Count;
+                    }
+                }
+
+                await using var touch = new NpgsqlCommand("UPDATE root_jobs SET last_progress_at = now() WHERE root_job_id = $1", connection);
+                touch.Parameters.Add(new() { Value = root });
+                await touch.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            return reported;
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
+            unlock.Parameters.Add(new() { Value = LockKey });
+            await unlock.ExecuteScalarAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>The children the root still waits for, derived from what the audit trail holds.</summary>
+    public static async Task<List<TimedOutChild>> MissingChildrenAsync(NpgsqlConnection connection, Guid root, CancellationToken cancellationToken)
+    {
+        var recorded = new HashSet<Guid>();
+        var expected = new List<TimedOutChild> { new(JobIds.Entry(root), root, root, 0) };
+        await using var query = new NpgsqlCommand("""
+            SELECT child_job_id, status, spawned, has_continuation, group_id, generation FROM child_jobs WHERE root_job_id = $1
+            """, connection);
+        query.Parameters.Add(new() { Value = root });
+        await using var reader = await query.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var id = reader.GetGuid(0);
+            recorded.Add(id);
+            var spawned = reader.GetInt32(2);
+            if (reader.GetString(1) != JobStatus.Completed || spawned == 0) continue;
+            var group = reader.GetBoolean(3) ? id : reader.GetGuid(4);
+            var generation = reader.GetInt32(5) + 1;
+            for (var i = 0; i < spawned; i++) expected.Add(new TimedOutChild(JobIds.Child(id, i), id, group, generation));
+        }
+
+        return expected.Where(c => !recorded.Contains(c.ChildJobId)).ToList();
+    }
+}
