@@ -84,6 +84,31 @@ public sealed class JobLifecycleTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task Children_of_a_stopped_integration_are_timed_out_and_the_root_reaches_a_final_state()
+    {
+        var id = await system.SubmitAsync(new { children = 10, work_ms = 4000 });
+        var registered = await Eventually.Until(() => system.GetJobAsync(id), j => Counts(j).Item1 == 10, JobTimeout, "the children registered");
+        Assert.Equal(0, Completed(registered));
+
+        system["Integrations"].Kill();
+        try
+        {
+            var job = await system.WaitForEndAsync(id, TimeSpan.FromSeconds(90));
+
+            Assert.Equal("Completed", job.GetProperty("status").GetString());
+            Assert.Equal((10, 0, 10), Counts(job));
+            var timedOut = await Eventually.Until(
+                () => system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND status = 'Failed' AND error LIKE 'timed out:%'", id),
+                n => n >= 10, TimeSpan.FromSeconds(30), "audited timeouts");
+            Assert.Equal(10, timedOut);
+        }
+        finally
+        {
+            await system["Integrations"].StartAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_job_with_a_continuation_runs_it_once_after_every_child()
     {
         var id = await system.SubmitAsync(new { children = 50, grandchildren = 2, continuation = true });

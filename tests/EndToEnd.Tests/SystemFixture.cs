@@ -34,6 +34,9 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Schedules__0__Platform"] = "synthetic",
             ["Schedules__0__Enabled"] = "true",
             ["Schedules__0__Settings__children"] = "2",
+            // Children with no progress for 8 s are timed out (the stuck-job test), swept every second.
+            ["Auditor__ChildTimeout"] = "00:00:08",
+            ["Auditor__SweepInterval"] = "00:00:01",
         });
         Api = new HttpClient { BaseAddress = _system["Reporting"].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }

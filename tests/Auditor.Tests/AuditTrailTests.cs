@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Jobs.Contracts;
+using Jobs.Platforms;
+using Jobs.TestSupport;
+
+namespace Jobs.Auditor.Tests;
+
+/// <summary>Secrets, per-generation completion times and the stuck-job sweeper.</summary>
+public sealed class AuditTrailTests(AuditFixture audit) : IClassFixture<AuditFixture>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly DateTimeOffset T0 = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
+    private static readonly JsonElement NoSettings = JsonSerializer.SerializeToElement(new { });
+
+    private static ChildJobOutcome Outcome(Guid id, Guid parent, Guid group, int generation, int spawned = 0, bool ok = true, double finishedAfter = 1) =>
+        new(id, parent, group, generation, generation == 0 ? "entry" : "child", ok, ok ? null : "boom", spawned, null, 1, T0, T0.AddSeconds(finishedAfter));
+
+    private Task<string?> StatusAsync(Guid root) => audit.ScalarAsync<string?>("SELECT status FROM root_jobs WHERE root_job_id = $1", root);
+
+    [Fact]
+    public async Task When_settings_hold_secrets_Should_store_them_masked_in_the_row_and_the_event()
+    {
+        var platform = $"secretive-{Guid.NewGuid():N}";
+        await new PlatformCatalog(audit.Redis).PublishAsync([new PlatformDescriptor(platform, "Secretive", "test", [
+            new SettingDescriptor("client_secret_value", "string", null, null, false, true, null, null, null),
+            new SettingDescriptor("login", "string", null, null, false, true, null, null, null),
+        ])]);
+        try
+        {
+            var root = Guid.NewGuid();
+            var settings = JsonSerializer.SerializeToElement(new
+            {
+                login = "alice-login-value",
+                children = 2,
+                storage = new { password = "hunter2-value", host = "db" },
+                api_key = "key-value-123",
+            });
+            await audit.Publish(new RootJobStarted(root, platform, settings, null, 0, T0));
+            await Eventually.Until(() => StatusAsync(root), s => s == JobStatus.Running, Timeout, "the root row");
+
+            var stored = await audit.ScalarAsync<string>("SELECT settings::text FROM root_jobs WHERE root_job_id = $1", root);
+            var payload = await audit.ScalarAsync<string>("SELECT payload::text FROM job_events WHERE root_job_id = $1", root);
+            foreach (var text in new[] { stored, payload })
+            {
+                Assert.DoesNotContain("alice-login-value", text);
+                Assert.DoesNotContain("hunter2-value", text);
+                Assert.DoesNotContain("key-value-123", text);
+                Assert.Contains("\"db\"", text);
+            }
+
+            var masked = JsonDocument.Parse(stored).RootElement;
+            Assert.Equal(SecretMasking.Mask, masked.GetProperty("login").GetString());
+            Assert.Equal(2, masked.GetProperty("children").GetInt32());
+        }
+        finally
+        {
+            await audit.Redis.GetDatabase().HashDeleteAsync(PlatformCatalog.Key, platform);
+        }
+    }
+
+    [Fact]
+    public async Task When_a_root_completes_Should_store_the_time_to_complete_each_generation()
+    {
+        var root = Guid.NewGuid();
+        var entry = JobIds.Entry(root);
+        var a = JobIds.Child(entry, 0);
+        var b = JobIds.Child(entry, 1);
+        await audit.Publish(new RootJobStarted(root, "synthetic", NoSettings, null, 0, T0));
+        await audit.Publish(new ChildJobsFinished(root, "synthetic", [
+            Outcome(entry, root, root, 0, spawned: 2, finishedAfter: 0.5),
+            Outcome(a, entry, root, 1, spawned: 1, finishedAfter: 2),
+            Outcome(b, entry, root, 1, ok: false, finishedAfter: 3),
+            Outcome(JobIds.Child(a, 0), a, root, 2, finishedAfter: 7.5),
+        ]));
+        await audit.Publish(new RootJobCompleted(root, "synthetic", null, 3, 2, 1, T0, T0.AddSeconds(8)));
+
+        var rows = await Eventually.Until(
+            () => audit.RowsAsync("SELECT generation, children, failed, seconds_to_complete FROM root_job_generations WHERE root_job_id = $1 ORDER BY generation", root),
+            r => r.Count == 2, Timeout, "two generations");
+        Assert.Equal((1, 2L, 1L, 3.0), ((int)rows[0]["generation"]!, (long)rows[0]["children"]!, (long)rows[0]["failed"]!, (double)rows[0]["seconds_to_complete"]!));
+        Assert.Equal((2, 1L, 0L, 7.5), ((int)rows[1]["generation"]!, (long)rows[1]["children"]!, (long)rows[1]["failed"]!, (double)rows[1]["seconds_to_complete"]!));
+        var duration = await audit.ScalarAsync<long>("SELECT duration_ms FROM root_jobs WHERE root_job_id = $1", root);
+        Assert.Equal(8000, duration);
+    }
+
+    [Fact]
+    public async Task When_a_running_root_makes_no_progress_past_the_deadline_Should_report_the_children_it_waits_for_once()
+    {
+        var root = Guid.NewGuid();
+        var entry = JobIds.Entry(root);
+        var withContinuation = JobIds.Child(entry, 0);
+        await audit.Publish(new RootJobStarted(root, "synthetic", NoSettings, null, 0, T0));
+        await audit.Publish(new ChildJobsFinished(root, "synthetic", [
+            Outcome(entry, root, root, 0, spawned: 3),
+            Outcome(JobIds.Child(entry, 2), entry, root, 1),
+            Outcome(withContinuation, entry, root, 1, spawned: 1) with { Continuation = new ContinuationJob("summary", NoSettings) },
+        ]));
+        await Eventually.Until(() => audit.ScalarAsync<long>("SELECT count(*) FROM child_jobs WHERE root_job_id = $1", root),
+            n => n == 3, Timeout, "three audited outcomes");
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // past the fixture's 1 s deadline
+
+        var reported = await audit.Sweeper.SweepAsync(CancellationToken.None);
+
+        Assert.True(reported >= 2);
+        Assert.True(await audit.Harness.Published.Any<ChildJobsTimedOut>(m => m.Context.Message.RootJobId == root));
+        var timedOut = audit.Harness.Published.Select<ChildJobsTimedOut>(m => m.Context.Message.RootJobId == root)
+            .SelectMany(m => m.Context.Message.Children).OrderBy(c => c.Generation).ToList();
+        Assert.Equal(2, timedOut.Count);
+        Assert.Equal(new TimedOutChild(JobIds.Child(entry, 1), entry, root, 1), timedOut[0]);
+        // The grandchild of a job with a continuation belongs to that job's group.
+        Assert.Equal(new TimedOutChild(JobIds.Child(withContinuation, 0), withContinuation, withContinuation, 2), timedOut[1]);
+
+        Assert.Equal(0, await audit.Sweeper.SweepAsync(CancellationToken.None));
+    }
+}
