@@ -138,6 +138,43 @@ public sealed class SchedulerProcessTests : IAsyncLifetime
         AssertNoFireTwice(caughtUp);
     }
 
+    [Fact]
+    public async Task Schedules_are_created_triggered_and_deleted_through_the_bus_and_a_bad_one_is_refused_with_its_reasons()
+    {
+        await StartSchedulerAsync(("placeholder", "0 0 0 1 1 ? 2099", ScheduleMisfire.Skip, ScheduleOverlap.Allow));
+        var settings = JsonSerializer.SerializeToElement(new { children = 1 });
+
+        // Created at runtime, paused: nothing fires until it is triggered by hand.
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new UpsertSchedule(
+            new ScheduleSpec("runtime", "* * * * * ?", "UTC", "synthetic", settings, ScheduleMisfire.Skip, ScheduleOverlap.Allow, Enabled: false)));
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new TriggerSchedule("runtime"));
+        var triggered = Assert.Single(await WaitForStartedAsync("runtime", 1));
+        Assert.Equal(1, triggered.GetProperty("settings").GetProperty("children").GetInt32());
+
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new ResumeSchedule("runtime"));
+        await WaitForStartedAsync("runtime", 3);
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new DeleteSchedule("runtime"));
+        var afterDelete = (await Eventually.Until(async () =>
+        {
+            var before = (await StartedAsync("runtime")).Count;
+            await Task.Delay(TimeSpan.FromSeconds(2.5));
+            return (before, after: (await StartedAsync("runtime")).Count);
+        }, counts => counts.before == counts.after, TimeSpan.FromSeconds(30), "no more fires after the delete")).after;
+        AssertNoFireTwice(await StartedAsync("runtime"));
+        Assert.True(afterDelete >= 3);
+
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new UpsertSchedule(
+            new ScheduleSpec("broken", "every minute", "Mars/Olympus", "synthetic", settings, "sometimes", ScheduleOverlap.Allow, true)));
+        var faults = await Eventually.Until(
+            () => BrokerMessages.TakeWithReasonsAsync(_vhost, $"{IntegrationQueues.SchedulerCommands}_error"),
+            list => list.Count >= 1, TimeSpan.FromSeconds(30), "the refused command in the error queue");
+        var (message, reason) = Assert.Single(faults);
+        Assert.Equal("broken", message.GetProperty("schedule").GetProperty("name").GetString());
+        Assert.Contains("cron: 'every minute'", reason);
+        Assert.Contains("timeZone: 'Mars/Olympus'", reason);
+        Assert.Contains("misfire:", reason);
+    }
+
     private static async Task<double> SkippedAsync(ServiceProcess scheduler)
     {
         using var http = new HttpClient { BaseAddress = scheduler.BaseAddress };

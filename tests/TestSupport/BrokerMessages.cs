@@ -34,7 +34,11 @@ public static class BrokerMessages
     }
 
     /// <summary>Takes up to <paramref name="count"/> messages off a queue (acknowledged) and returns their envelopes' <c>message</c>.</summary>
-    public static async Task<IReadOnlyList<JsonElement>> TakeAsync(Uri vhost, string queue, int count = 500)
+    public static async Task<IReadOnlyList<JsonElement>> TakeAsync(Uri vhost, string queue, int count = 500) =>
+        (await TakeWithReasonsAsync(vhost, queue, count)).Select(m => m.Message).ToList();
+
+    /// <summary>Like <see cref="TakeAsync"/>, with each message's <c>MT-Fault-Message</c> header (why it is in an error queue).</summary>
+    public static async Task<IReadOnlyList<(JsonElement Message, string? Reason)>> TakeWithReasonsAsync(Uri vhost, string queue, int count = 500)
     {
         using var management = Infrastructure.Management(vhost);
         var response = await management.PostAsJsonAsync($"api/queues/{VirtualHostPath(vhost)}/{Uri.EscapeDataString(queue)}/get",
@@ -43,7 +47,11 @@ public static class BrokerMessages
         response.EnsureSuccessStatusCode();
         var messages = await response.Content.ReadFromJsonAsync<JsonElement>();
         return messages.EnumerateArray()
-            .Select(m => JsonDocument.Parse(m.GetProperty("payload").GetString()!).RootElement.GetProperty("message").Clone())
+            .Select(m => (
+                JsonDocument.Parse(m.GetProperty("payload").GetString()!).RootElement.GetProperty("message").Clone(),
+                m.GetProperty("properties").TryGetProperty("headers", out var headers) && headers.TryGetProperty("MT-Fault-Message", out var reason)
+                    ? reason.GetString()
+                    : null))
             .ToList();
     }
 }

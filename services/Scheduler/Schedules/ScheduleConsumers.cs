@@ -24,15 +24,23 @@ public sealed class ScheduleCommandsConsumer(ScheduleStore store) :
 
 public sealed class ScheduleCommandsConsumerDefinition : ConsumerDefinition<ScheduleCommandsConsumer>
 {
-    public ScheduleCommandsConsumerDefinition() => EndpointName = IntegrationQueues.SchedulerCommands;
+    public ScheduleCommandsConsumerDefinition()
+    {
+        EndpointName = IntegrationQueues.SchedulerCommands;
+        // One command at a time, in the order sent: "create, then trigger" must not run the other way round.
+        ConcurrentMessageLimit = 1;
+    }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<ScheduleCommandsConsumer> consumerConfigurator, IRegistrationContext context) =>
+        IConsumerConfigurator<ScheduleCommandsConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit) rabbit.PrefetchCount = 1;
         endpointConfigurator.UseMessageRetry(r =>
         {
             r.Ignore<InvalidScheduleException>();
             r.Intervals(200, 1000, 5000);
         });
+    }
 }
 
 /// <summary>Ends a schedule's run when its root job ends (or never started), which lets the next fire through.</summary>
