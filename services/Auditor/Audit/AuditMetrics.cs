@@ -13,6 +13,9 @@ public static class AuditMetrics
         "Time from a root job's start until every child of one generation had finished",
         new HistogramConfiguration { LabelNames = ["platform", "generation"], Buckets = Buckets });
 
+    public static readonly Counter Repaired = Metrics.CreateCounter("job_roots_repaired_total",
+        "Root jobs with nothing in flight that had not ended, ended by the sweeper from their recorded outcomes", "platform");
+
     public static readonly Counter TimedOut = Metrics.CreateCounter("job_children_timed_out_total",
         "Children reported timed out by the sweeper", "platform");
 }

@@ -66,7 +66,13 @@ public sealed class StuckJobSweeper(NpgsqlDataSource dataSource, IBus bus, IConf
                 {
                     if (missing.Count == 0)
                     {
-                        logger.LogWarning("Root job has nothing in flight but has not finished for {Timeout}", _timeout);
+                        // Everything it waited for has an outcome, yet it never ended (a lost message): the
+                        // saga is told from the recorded outcomes.
+                        var repair = await OutcomesAsync(connection, root, cancellationToken);
+                        await bus.Publish(repair, cancellationToken);
+                        AuditMetrics.Repaired.WithLabels(platform).Inc();
+                        logger.LogWarning("Root job had nothing in flight but had not finished for {Timeout}; repaired from {Total} recorded outcomes",
+                            _timeout, repair.Total);
                     }
                     else
                     {
@@ -94,6 +100,22 @@ public sealed class StuckJobSweeper(NpgsqlDataSource dataSource, IBus bus, IConf
         }
     }
 
+    /// <summary>The counts and entry error of a root job as its recorded outcomes say.</summary>
+    public static async Task<RootJobChildrenFinished> OutcomesAsync(NpgsqlConnection connection, Guid root, CancellationToken cancellationToken)
+    {
+        await using var query = new NpgsqlCommand("""
+            SELECT count(*) FILTER (WHERE generation > 0),
+                   count(*) FILTER (WHERE generation > 0 AND status = 'Completed'),
+                   count(*) FILTER (WHERE generation > 0 AND status = 'Failed'),
+                   max(error) FILTER (WHERE generation = 0 AND status = 'Failed')
+            FROM child_jobs WHERE root_job_id = $1
+            """, connection);
+        query.Parameters.Add(new() { Value = root });
+        await using var reader = await query.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new RootJobChildrenFinished(root, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetString(3));
+    }
+
     /// <summary>The children the root still waits for, derived from what the audit trail holds.</summary>
     public static async Task<List<TimedOutChild>> MissingChildrenAsync(NpgsqlConnection connection, Guid root, CancellationToken cancellationToken)
     {
@@ -109,10 +131,13 @@ public sealed class StuckJobSweeper(NpgsqlDataSource dataSource, IBus bus, IConf
             var id = reader.GetGuid(0);
             recorded.Add(id);
             var spawned = reader.GetInt32(2);
-            if (reader.GetString(1) != JobStatus.Completed || spawned == 0) continue;
-            var group = reader.GetBoolean(3) ? id : reader.GetGuid(4);
+            if (reader.GetString(1) != JobStatus.Completed || (spawned == 0 && !reader.GetBoolean(3))) continue;
+            var hasContinuation = reader.GetBoolean(3);
+            var group = hasContinuation ? id : reader.GetGuid(4);
             var generation = reader.GetInt32(5) + 1;
             for (var i = 0; i < spawned; i++) expected.Add(new TimedOutChild(JobIds.Child(id, i), id, group, generation));
+            // Its continuation belongs to the spawner's own group.
+            if (hasContinuation) expected.Add(new TimedOutChild(JobIds.Continuation(id), id, reader.GetGuid(4), generation));
         }
 
         return expected.Where(c => !recorded.Contains(c.ChildJobId)).ToList();

@@ -149,10 +149,17 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         return new LedgerResult(Number(result[0]), Number(result[1]), Number(result[2]), rootFinished, continuations);
     }
 
-    /// <summary>Writes status fields of the read model (the saga's view).</summary>
-    public Task SetStatusAsync(Guid rootJobId, string status, DateTimeOffset? finishedAt, string? error)
+    /// <summary>Writes the saga's final view into the read model (its counts win over the ledger's after a repair).</summary>
+    public Task SetStatusAsync(Guid rootJobId, string status, DateTimeOffset? finishedAt, string? error, (long Total, long Completed, long Failed)? counts = null)
     {
         var fields = new List<HashEntry> { new(JobState.Status, status) };
+        if (counts is { } c)
+        {
+            fields.Add(new(JobState.Total, c.Total));
+            fields.Add(new(JobState.Completed, c.Completed));
+            fields.Add(new(JobState.Failed, c.Failed));
+        }
+
         if (finishedAt is { } f) fields.Add(new(JobState.FinishedAt, f.ToString("O", CultureInfo.InvariantCulture)));
         if (error is not null) fields.Add(new(JobState.Error, error));
         return Database.HashSetAsync(JobState.Key(rootJobId), fields.ToArray());

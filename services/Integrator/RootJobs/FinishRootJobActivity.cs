@@ -16,7 +16,8 @@ public sealed class FinishRootJobActivity(JobLedger ledger, ILogger<FinishRootJo
     private async Task Finish(BehaviorContext<RootJobState> context, Func<Task> next)
     {
         var job = context.Saga;
-        await ledger.SetStatusAsync(job.CorrelationId, job.CurrentState, job.FinishedAt, job.Reason);
+        await ledger.SetStatusAsync(job.CorrelationId, job.CurrentState, job.FinishedAt, job.Reason,
+            job.CurrentState == "Cancelled" ? null : (job.Total, job.Completed, job.Failed));
         await ledger.ExpireBookkeepingAsync(job.CorrelationId, KeepBookkeeping);
         using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = job.CorrelationId }))
             logger.LogInformation("Root job {Status}: {Completed} completed and {Failed} failed of {Total} children{Reason}",
