@@ -28,12 +28,13 @@ public sealed class StartScheduledJob(ISendEndpointProvider sender, ScheduleRuns
             return;
         }
 
+        using var settings = JsonDocument.Parse(data.GetString(ScheduleStore.SettingsKey) ?? "{}");
         var endpoint = await sender.GetSendEndpoint(IntegrationQueues.StartJobsAddress);
         await endpoint.Send(new StartRootJob
         {
             RootJobId = rootJobId,
             Platform = data.GetString(ScheduleStore.PlatformKey),
-            Settings = JsonDocument.Parse(data.GetString(ScheduleStore.SettingsKey) ?? "{}").RootElement.Clone(),
+            Settings = settings.RootElement.Clone(),
             Schedule = name,
         }, cancellationToken);
         SchedulerMetrics.Fires.WithLabels(name).Inc();
