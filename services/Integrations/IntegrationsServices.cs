@@ -16,9 +16,19 @@ public static class IntegrationsServices
         builder.Services.AddSingleton<IntegrationRegistry>();
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<ChildJobRunner>();
+        builder.Services.AddSingleton<RunningJobs>();
         builder.Services.AddHostedService<PlatformRegistration>();
         builder.AddBus(
-            x => x.AddConsumer<RunChildJobsConsumer>().ExcludeFromConfigureEndpoints(),
+            x =>
+            {
+                x.AddConsumer<RunChildJobsConsumer>().ExcludeFromConfigureEndpoints();
+                // A queue per process, deleted with it: every process must hear every cancellation.
+                x.AddConsumer<JobCancellationConsumer>().Endpoint(e =>
+                {
+                    e.Temporary = true;
+                    e.InstanceId = $"-{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
+                });
+            },
             IntegrationEndpoints.Configure);
         return builder;
     }

@@ -29,6 +29,7 @@ public static class JobsEndpoints
     {
         app.MapPost("/jobs", SubmitAsync).WithName("SubmitJob");
         app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob");
+        app.MapDelete("/jobs/{id:guid}", CancelAsync).WithName("CancelJob");
         app.MapGet("/platforms", async (PlatformCatalog catalog) => Results.Ok(await catalog.ListAsync())).WithName("ListPlatforms");
         app.MapGet("/system/alive", () => Results.Ok(new { alive = true })).WithName("Alive");
         return app;
@@ -72,6 +73,22 @@ public static class JobsEndpoints
             Time(fields, JobState.FinishedAt),
             fields.GetValueOrDefault(JobState.Schedule) is { Length: > 0 } schedule ? schedule : null,
             fields.GetValueOrDefault(JobState.Error)));
+    }
+
+    /// <summary>
+    /// Cancels a job: children still queued never start, running ones get their cancellation token.
+    /// 202 while it is being cancelled, 409 when it has already ended.
+    /// </summary>
+    private static async Task<IResult> CancelAsync(Guid id, IConnectionMultiplexer redis, IPublishEndpoint publisher)
+    {
+        var status = (string?)await redis.GetDatabase().HashGetAsync(JobState.Key(id), JobState.Status);
+        if (status is null)
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"No job with id {id}");
+        if (status is JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled)
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job has already ended", detail: $"Job {id} is {status}");
+
+        await publisher.Publish(new CancelRootJob(id, "cancelled through the API"));
+        return Results.Accepted($"/jobs/{id}", new { id, status = "Cancelling" });
     }
 
     private static long Number(Dictionary<string, string> fields, string name) =>

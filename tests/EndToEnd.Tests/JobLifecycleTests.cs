@@ -109,6 +109,32 @@ public sealed class JobLifecycleTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task Cancelling_a_job_stops_its_running_children_and_starts_none_of_the_queued_ones()
+    {
+        // 400 children of 20 s each: far more than run at once, so many are still queued when the job is cancelled.
+        var id = await system.SubmitAsync(new { children = 400, work_ms = 20_000 });
+        await Eventually.Until(() => system.GetJobAsync(id), j => Counts(j).Item1 == 400, JobTimeout, "the children registered");
+
+        var response = await system.Api.DeleteAsync($"jobs/{id}");
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+
+        var job = await system.WaitForEndAsync(id, TimeSpan.FromSeconds(30));
+        Assert.Equal("Cancelled", job.GetProperty("status").GetString());
+        // Every child reports well before its 20 s of work would have ended: running ones were stopped, queued ones skipped.
+        var stopped = await Eventually.Until(
+            () => system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation = 1", id),
+            n => n >= 400, TimeSpan.FromSeconds(15), "every child to report");
+        Assert.Equal(400, stopped);
+        Assert.True(await system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND error = 'cancelled while running'", id) > 0);
+        Assert.True(await system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND error = 'cancelled before it started'", id) > 0);
+        Assert.Equal(0, await system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND status = 'Completed' AND generation = 1", id));
+
+        var again = await system.Api.DeleteAsync($"jobs/{id}");
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await system.Api.DeleteAsync($"jobs/{Guid.NewGuid()}")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_job_with_a_continuation_runs_it_once_after_every_child()
     {
         var id = await system.SubmitAsync(new { children = 50, grandchildren = 2, continuation = true });

@@ -1,3 +1,4 @@
+using Jobs.TestSupport;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrations.Hosting;
@@ -12,9 +13,31 @@ public sealed class ChildJobRunnerTests(HostFixture host) : IClassFixture<HostFi
 {
     private static readonly Uri SyntheticQueue = new("queue:integration-synthetic");
 
+    private readonly RunningJobs _running = new();
+
     private ChildJobRunner Runner(IntegrationsOptions options, params IIntegration[] integrations) =>
-        new(new IntegrationRegistry(integrations, Options.Create(options)), host.Redis, host.Postgres, Options.Create(options),
+        new(new IntegrationRegistry(integrations, Options.Create(options)), _running, host.Redis, host.Postgres, Options.Create(options),
             NullLogger<ChildJobRunner>.Instance);
+
+    [Fact]
+    public async Task When_the_root_job_is_cancelled_Should_stop_its_running_child_and_report_it_cancelled()
+    {
+        var root = Guid.NewGuid();
+        var job = new ChildJob(JobIds.Child(JobIds.Entry(root), 0), JobIds.Entry(root), root, 1, SyntheticIntegration.Child,
+            SyntheticSettings("""{"work_ms": 600000}"""));
+        var run = SyntheticRunner().ExecuteAsync(root, "synthetic", job, CancellationToken.None);
+        await Eventually.Until(() => Task.FromResult(_running.Cancel(root)), cancelled => cancelled, TimeSpan.FromSeconds(10), "the child running");
+
+        var outcome = (await run.WaitAsync(TimeSpan.FromSeconds(10))).Outcome;
+
+        Assert.False(outcome.Succeeded);
+        Assert.Equal("cancelled while running", outcome.Error);
+
+        // A child of the cancelled root that starts afterwards does not run at all.
+        var later = job with { ChildJobId = JobIds.Child(JobIds.Entry(root), 1) };
+        var next = (await SyntheticRunner().ExecuteAsync(root, "synthetic", later, CancellationToken.None)).Outcome;
+        Assert.Equal((false, "cancelled before it started", 0), (next.Succeeded, next.Error, next.Attempts));
+    }
 
     private ChildJobRunner SyntheticRunner() => Runner(new IntegrationsOptions(), new SyntheticIntegration());
 

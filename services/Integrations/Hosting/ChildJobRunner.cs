@@ -13,6 +13,7 @@ public sealed record ChildRun(ChildJobOutcome Outcome, IReadOnlyList<RunChildJob
 /// <summary>Runs one child job through its plugin, with retries, and sends the children it spawned.</summary>
 public sealed class ChildJobRunner(
     IntegrationRegistry registry,
+    RunningJobs running,
     IConnectionMultiplexer redis,
     NpgsqlDataSource postgres,
     IOptions<IntegrationsOptions> options,
@@ -56,12 +57,19 @@ public sealed class ChildJobRunner(
         }
 
         var maxAttempts = Math.Max(1, options.Value.MaxAttempts);
+        using var lease = running.Enter(rootJobId, cancellationToken);
+        if (lease.CancelledByRequest) return Outcome(false, RunChildJobsConsumer.CancelledBeforeStart, 0);
         for (var attempt = 1; ; attempt++)
         {
-            var context = new JobContext(rootJobId, job, redis, postgres, logger, cancellationToken);
+            var context = new JobContext(rootJobId, job, redis, postgres, logger, lease.Token);
             try
             {
                 await integration.RunAsync(context);
+            }
+            catch (OperationCanceledException) when (lease.CancelledByRequest)
+            {
+                logger.LogInformation("Task {Task} stopped: the root job was cancelled", job.Task);
+                return Outcome(false, "cancelled while running", attempt);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

@@ -12,6 +12,8 @@ namespace Jobs.Integrations.Hosting;
 public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMultiplexer redis, IOptions<IntegrationsOptions> options)
     : IConsumer<RunChildJobs>
 {
+    public const string CancelledBeforeStart = "cancelled before it started";
+
     public async Task Consume(ConsumeContext<RunChildJobs> context)
     {
         var message = context.Message;
@@ -25,7 +27,7 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
             {
                 var job = message.Children[i];
                 outcomes[i] = new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId, job.Generation, job.Task, false,
-                    "cancelled before it started", 0, null, 0, now, now);
+                    CancelledBeforeStart, 0, null, 0, now, now);
             }
         }
         else

@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+
+namespace Jobs.Integrations.Hosting;
+
+/// <summary>
+/// Cancellation of the root jobs this process is running children of: a cancelled root's running children
+/// see their <see cref="JobContext.CancellationToken"/> fire.
+/// </summary>
+public sealed class RunningJobs
+{
+    private static readonly TimeSpan RememberCancelled = TimeSpan.FromHours(1);
+
+    private readonly ConcurrentDictionary<Guid, Entry> _roots = new();
+
+    // Cancelled roots are remembered, so a child that starts after the cancellation (the rest of a batch) is
+    // cancelled too, even when no other child of the root was running at that moment.
+    private readonly ConcurrentDictionary<Guid, DateTime> _cancelled = new();
+
+    /// <summary>Marks a child of <paramref name="rootJobId"/> as running; dispose the lease when it ends.</summary>
+    public Lease Enter(Guid rootJobId, CancellationToken hostStopping)
+    {
+        var entry = _roots.AddOrUpdate(rootJobId, _ => new Entry(), (_, e) =>
+        {
+            Interlocked.Increment(ref e.Users);
+            return e;
+        });
+        if (_cancelled.ContainsKey(rootJobId)) entry.Cancellation.Cancel();
+        return new Lease(this, rootJobId, entry, CancellationTokenSource.CreateLinkedTokenSource(hostStopping, entry.Cancellation.Token));
+    }
+
+    /// <summary>Cancels the running children of a root; returns whether any was running here.</summary>
+    public bool Cancel(Guid rootJobId)
+    {
+        var now = DateTime.UtcNow;
+        _cancelled[rootJobId] = now;
+        foreach (var old in _cancelled.Where(c => now - c.Value > RememberCancelled)) _cancelled.TryRemove(old);
+        if (!_roots.TryGetValue(rootJobId, out var entry)) return false;
+        entry.Cancellation.Cancel();
+        return true;
+    }
+
+    private void Leave(Guid rootJobId, Entry entry)
+    {
+        if (Interlocked.Decrement(ref entry.Users) == 0 && _roots.TryRemove(KeyValuePair.Create(rootJobId, entry)))
+            entry.Cancellation.Dispose();
+    }
+
+    internal sealed class Entry
+    {
+        public readonly CancellationTokenSource Cancellation = new();
+        public int Users = 1;
+    }
+
+    public sealed class Lease : IDisposable
+    {
+        private readonly RunningJobs owner;
+        private readonly Guid rootJobId;
+        private readonly Entry entry;
+        private readonly CancellationTokenSource linked;
+
+        internal Lease(RunningJobs owner, Guid rootJobId, Entry entry, CancellationTokenSource linked)
+        {
+            this.owner = owner;
+            this.rootJobId = rootJobId;
+            this.entry = entry;
+            this.linked = linked;
+        }
+
+        public CancellationToken Token => linked.Token;
+
+        /// <summary>Whether the root job was cancelled (as opposed to this process stopping).</summary>
+        public bool CancelledByRequest => entry.Cancellation.IsCancellationRequested;
+
+        public void Dispose()
+        {
+            linked.Dispose();
+            owner.Leave(rootJobId, entry);
+        }
+    }
+}
