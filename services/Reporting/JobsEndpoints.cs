@@ -39,8 +39,12 @@ public static class JobsEndpoints
     /// Validates and starts the job. The request is validated here against the same catalog as the
     /// <c>jobs.start</c> endpoint, so it publishes <see cref="RootJobStarted"/> directly: one hop less.
     /// </summary>
+    /// <summary>A retried POST with the same <c>Idempotency-Key</c> within this time returns the same job.</summary>
+    public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
+
     private static async Task<IResult> SubmitAsync(SubmitJobRequest request, JobRequestValidator validator, IPublishEndpoint publisher,
-        IConnectionMultiplexer redis, LinkGenerator links, HttpContext http)
+        IConnectionMultiplexer redis, LinkGenerator links, HttpContext http,
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = "Idempotency-Key")] string? idempotencyKey)
     {
         var validation = await validator.ValidateAsync(request.Platform, request.Settings);
         var errors = validation.Errors.ToDictionary(e => e.Key, e => e.Value);
@@ -49,6 +53,17 @@ public static class JobsEndpoints
             return Results.ValidationProblem(errors, title: "The job request is invalid", detail: validation.Describe());
 
         var id = NewId.NextGuid();
+        if (!string.IsNullOrEmpty(idempotencyKey))
+        {
+            // The first request with a key claims it; a retry gets the job the first one started.
+            var key = "idempotency:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(idempotencyKey)));
+            if (!await redis.GetDatabase().StringSetAsync(key, id.ToString(), IdempotencyWindow, When.NotExists))
+            {
+                var existing = Guid.Parse((string)(await redis.GetDatabase().StringGetAsync(key))!);
+                return Results.Accepted(links.GetPathByName(http, "GetJob", new { id = existing }), new SubmitJobResponse(existing));
+            }
+        }
+
         await redis.GetDatabase().HashSetAsync(JobState.Key(id), [
             new HashEntry(JobState.Status, JobStatus.Pending),
             new HashEntry(JobState.Platform, validation.Platform!.Name),

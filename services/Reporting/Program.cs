@@ -1,5 +1,6 @@
 using Jobs.Reporting;
 using Jobs.ServiceDefaults;
+using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("reporting").AddReportingServices();
@@ -9,6 +10,8 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapDefaultEndpoints();
 app.MapJobsEndpoints();
+app.MapOpenApi();                 // /openapi/v1.json
+app.MapScalarApiReference();      // browsable UI at /scalar
 app.Run();
 
 /// <summary>Entry point type, visible to WebApplicationFactory in tests.</summary>

@@ -11,6 +11,7 @@ public static class ReportingServices
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<JobRequestValidator>();
         builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
         // A body that cannot be read (malformed JSON) is answered 400 in every environment: in Development minimal APIs
         // would throw instead, and UseExceptionHandler would turn that into a 500.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);

@@ -87,6 +87,11 @@ public sealed class ReportingFixture : IAsyncLifetime
         return found!.Value;
     }
 
+    /// <summary>How many RootJobStarted of <paramref name="rootJobId"/> were read so far.</summary>
+    public int StartMessagesFor(Guid rootJobId) => _startCounts.GetValueOrDefault(rootJobId);
+
+    private readonly ConcurrentDictionary<Guid, int> _startCounts = new();
+
     private const string StartedQueue = "reporting-tests-root-job-started";
     private const string StartedExchange = "Jobs.Contracts:RootJobStarted";
 
@@ -116,7 +121,9 @@ public sealed class ReportingFixture : IAsyncLifetime
         {
             using var envelope = JsonDocument.Parse(item.GetProperty("payload").GetString()!);
             var message = envelope.RootElement.GetProperty("message").Clone();
-            _startMessages[message.GetProperty("rootJobId").GetGuid()] = message;
+            var id = message.GetProperty("rootJobId").GetGuid();
+            _startMessages[id] = message;
+            _startCounts.AddOrUpdate(id, 1, (_, n) => n + 1);
         }
     }
 }

@@ -1,0 +1,62 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Jobs.Reporting.Tests;
+
+public sealed class ApiSurfaceTests(ReportingFixture reporting) : IClassFixture<ReportingFixture>
+{
+    [Fact]
+    public async Task A_retried_post_with_the_same_idempotency_key_returns_the_same_job_and_starts_it_once()
+    {
+        var key = Guid.NewGuid().ToString();
+        async Task<(HttpStatusCode, Guid)> PostAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/jobs")
+            {
+                Content = JsonContent.Create(new { platform = reporting.Platform, settings = new { children = 2 } }),
+            };
+            request.Headers.Add("Idempotency-Key", key);
+            var response = await reporting.Client.SendAsync(request);
+            var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+            reporting.Track(id);
+            return (response.StatusCode, id);
+        }
+
+        var first = await PostAsync();
+        var retry = await PostAsync();
+
+        Assert.Equal((HttpStatusCode.Accepted, first.Item2), retry);
+        var start = await reporting.StartMessageAsync(first.Item2);
+        Assert.Equal(first.Item2, start.GetProperty("rootJobId").GetGuid());
+        Assert.Equal(1, reporting.StartMessagesFor(first.Item2));
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_job_endpoints_and_the_ui_is_served()
+    {
+        var document = await reporting.Client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        var paths = document.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/jobs", out var jobs) && jobs.TryGetProperty("post", out _));
+        Assert.True(paths.TryGetProperty("/jobs/{id}", out var job) && job.TryGetProperty("get", out _) && job.TryGetProperty("delete", out _));
+        Assert.True(paths.TryGetProperty("/platforms", out _));
+        var ui = await reporting.Client.GetAsync("/scalar");
+        Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
+        Assert.Equal("text/html", ui.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Cancelling_an_unknown_job_is_404_and_a_pending_one_is_accepted()
+    {
+        var unknown = await reporting.Client.DeleteAsync($"/jobs/{Guid.NewGuid()}");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+
+        var response = await reporting.Client.PostAsJsonAsync("/jobs", new { platform = reporting.Platform, settings = new { } });
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        reporting.Track(id);
+        var cancel = await reporting.Client.DeleteAsync($"/jobs/{id}");
+        Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+    }
+}
