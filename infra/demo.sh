@@ -3,13 +3,15 @@
 set -euo pipefail
 
 api="${REPORTING_URL:-http://127.0.0.1:5080}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+key="${API_KEY:-$(cat "$root/.run/admin.key")}"
 body='{"platform":"synthetic","settings":{"children":100,"grandchildren":2,"work_ms":5}}'
 echo "[demo] POST $api/jobs $body"
-response="$(curl -fsS -X POST "$api/jobs" -H 'content-type: application/json' -d "$body")"
+response="$(curl -fsS -X POST "$api/jobs" -H 'content-type: application/json' -H "X-Api-Key: $key" -d "$body")"
 id="$(jq -r .id <<<"$response")"
 echo "[demo] accepted job $id"
 for _ in $(seq 1 240); do
-  job="$(curl -fsS "$api/jobs/$id")"
+  job="$(curl -fsS -H "X-Api-Key: $key" "$api/jobs/$id")"
   status="$(jq -r .status <<<"$job")"
   case "$status" in
     Completed|Failed|Cancelled) break ;;
@@ -19,7 +21,8 @@ done
 echo "[demo] result: $(jq -c . <<<"$job")"
 cat <<TXT
 
-  Reporting API        $api  (GET /jobs/$id, GET /platforms)
+  Reporting API        $api  (GET /jobs/$id, GET /platforms; OpenAPI UI at $api/scalar)
+  Administrator key    $key  (header X-Api-Key; also in .run/admin.key)
   RabbitMQ management  http://127.0.0.1:15672  (guest / guest)
   Metrics              http://127.0.0.1:5080/metrics ... :5084/metrics
   Health               http://127.0.0.1:508{0..4}/health/ready

@@ -28,6 +28,13 @@ stop() {
 
 start() {
   mkdir -p "$run/logs"
+  # The administrator API key (role internal): made once, kept in .run/admin.key, given to Reporting.
+  if [[ ! -s "$run/admin.key" ]]; then
+    (umask 077; head -c 32 /dev/urandom | base64 | tr -d '=+/\n' >"$run/admin.key")
+    echo "[services] generated the administrator API key in .run/admin.key"
+  fi
+  export Security__AdminKey
+  Security__AdminKey="$(cat "$run/admin.key")"
   # shellcheck source=/dev/null
   source "$root/infra/env.sh"
   echo "[services] building ($configuration)"

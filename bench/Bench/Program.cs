@@ -14,7 +14,7 @@ var latencyRuns = int.Parse(ArgValue("--latency-runs", "50"), CultureInfo.Invari
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1 << 30)} GiB, {Environment.OSVersion}");
 Console.WriteLine("starting the five services (Release) on a fresh virtual host ...");
 await using var system = await ServiceSystem.StartAsync("bench", new Dictionary<string, string> { ["Schedules__0__Enabled"] = "false" }, "Release");
-using var api = new HttpClient { BaseAddress = system["Reporting"].BaseAddress, Timeout = TimeSpan.FromMinutes(1) };
+using var api = system.ApiClient();
 using var management = Infrastructure.Management(system.VirtualHost);
 var vhost = system.VirtualHost.AbsolutePath.TrimStart('/');
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Platforms;
+using Jobs.Reporting.Security;
 using MassTransit;
 using StackExchange.Redis;
 
@@ -27,10 +28,11 @@ public static class JobsEndpoints
 {
     public static IEndpointRouteBuilder MapJobsEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/jobs", SubmitAsync).WithName("SubmitJob");
-        app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob");
-        app.MapDelete("/jobs/{id:guid}", CancelAsync).WithName("CancelJob");
-        app.MapGet("/platforms", async (PlatformCatalog catalog) => Results.Ok(await catalog.ListAsync())).WithName("ListPlatforms");
+        app.MapPost("/jobs", SubmitAsync).WithName("SubmitJob").RequireAuthorization(Operations.Run);
+        app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob").RequireAuthorization(Operations.Read);
+        app.MapDelete("/jobs/{id:guid}", CancelAsync).WithName("CancelJob").RequireAuthorization(Operations.Run);
+        app.MapGet("/platforms", async (PlatformCatalog catalog) => Results.Ok(await catalog.ListAsync())).WithName("ListPlatforms")
+            .RequireAuthorization(Operations.Read);
         app.MapGet("/system/alive", () => Results.Ok(new { alive = true })).WithName("Alive");
         return app;
     }

@@ -1,4 +1,5 @@
 using Jobs.Reporting;
+using Jobs.Reporting.Security;
 using Jobs.ServiceDefaults;
 using Scalar.AspNetCore;
 
@@ -8,8 +9,11 @@ builder.AddServiceDefaults("reporting").AddReportingServices();
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapJobsEndpoints();
+app.MapKeysEndpoints();
 app.MapOpenApi();                 // /openapi/v1.json
 app.MapScalarApiReference();      // browsable UI at /scalar
 app.Run();

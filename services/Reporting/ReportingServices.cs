@@ -1,4 +1,5 @@
 using Jobs.Platforms;
+using Jobs.Reporting.Security;
 using Jobs.ServiceDefaults;
 
 namespace Jobs.Reporting;
@@ -12,6 +13,10 @@ public static class ReportingServices
         builder.Services.AddSingleton<JobRequestValidator>();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
+        builder.Services.AddSingleton<ApiKeys>();
+        builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        builder.Services.AddAuthorization(options => Operations.AddPolicies(options, builder.Configuration));
         // A body that cannot be read (malformed JSON) is answered 400 in every environment: in Development minimal APIs
         // would throw instead, and UseExceptionHandler would turn that into a 500.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);

@@ -38,7 +38,7 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Auditor__ChildTimeout"] = "00:00:08",
             ["Auditor__SweepInterval"] = "00:00:01",
         });
-        Api = new HttpClient { BaseAddress = _system["Reporting"].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Api = _system.ApiClient();
     }
 
     public async Task DisposeAsync()

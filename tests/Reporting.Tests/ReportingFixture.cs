@@ -29,7 +29,18 @@ public sealed class ReportingFixture : IAsyncLifetime
 
     public IConnectionMultiplexer Redis { get; private set; } = null!;
 
+    /// <summary>A client that sends the administrator key (role internal).</summary>
     public HttpClient Client { get; private set; } = null!;
+
+    public string AdminKey { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>A client with no key, or with the given one.</summary>
+    public HttpClient ClientWith(string? key)
+    {
+        var client = _factory!.CreateClient();
+        if (key is not null) client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return client;
+    }
 
     public async Task InitializeAsync()
     {
@@ -45,8 +56,10 @@ public sealed class ReportingFixture : IAsyncLifetime
         {
             builder.UseSetting(Connections.RabbitMqKey, VirtualHost.ToString());
             builder.UseSetting(Connections.RedisKey, redisUrl);
+            builder.UseSetting("Security:AdminKey", AdminKey);
         });
         Client = _factory.CreateClient();
+        Client.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
 
         // Never let a test send anything through a bus on another virtual host (such as a running system's).
         var busAddress = _factory.Services.GetRequiredService<IBus>().Address;

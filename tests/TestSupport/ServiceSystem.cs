@@ -22,6 +22,17 @@ public sealed class ServiceSystem : IAsyncDisposable
 
     public string AuditDatabase { get; }
 
+    /// <summary>The administrator API key (role internal) Reporting was started with.</summary>
+    public string AdminKey { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+
+    /// <summary>A client of the Reporting API that sends the administrator key.</summary>
+    public HttpClient ApiClient()
+    {
+        var client = new HttpClient { BaseAddress = this["Reporting"].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
+        return client;
+    }
+
     public ServiceProcess this[string name] => _services[name];
 
     public IEnumerable<ServiceProcess> Services => _services.Values;
@@ -36,6 +47,7 @@ public sealed class ServiceSystem : IAsyncDisposable
             [Connections.RabbitMqKey] = system.VirtualHost.ToString(),
             [Connections.RedisKey] = await Infrastructure.RedisAsync(),
             [Connections.PostgresKey] = system.AuditDatabase,
+            ["Security__AdminKey"] = system.AdminKey,
         };
         foreach (var service in Names) system._services[service] = new ServiceProcess(service, DllOf(service, configuration), environment);
 

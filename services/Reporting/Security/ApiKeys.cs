@@ -1,0 +1,62 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using StackExchange.Redis;
+
+namespace Jobs.Reporting.Security;
+
+public sealed record ApiKeyInfo(string Id, string Name, string Role, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// API keys, stored hashed (SHA-256) in the Redis hash <c>apikeys</c>; the key itself is shown once, when
+/// created. The administrator key of <c>Security:AdminKey</c> (role internal) is never stored.
+/// </summary>
+public sealed class ApiKeys(IConnectionMultiplexer redis, IConfiguration configuration)
+{
+    public const string Key = "apikeys";
+    public const string Internal = "internal";
+    public const string Service = "service";
+    public const string User = "user";
+    public static readonly string[] Roles = [Internal, Service, User];
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly string? _adminHash = configuration["Security:AdminKey"] is { Length: > 0 } admin ? Hash(admin) : null;
+
+    public static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    public async Task<ApiKeyInfo?> FindAsync(string key)
+    {
+        var hash = Hash(key);
+        if (_adminHash is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(hash), Encoding.ASCII.GetBytes(_adminHash)))
+            return new ApiKeyInfo("admin", "administrator (Security:AdminKey)", Internal, DateTimeOffset.MinValue);
+        var value = await redis.GetDatabase().HashGetAsync(Key, hash);
+        return value.IsNullOrEmpty ? null : JsonSerializer.Deserialize<ApiKeyInfo>(value.ToString(), Json);
+    }
+
+    /// <summary>Creates a key; returns its info and the key, which is not kept.</summary>
+    public async Task<(ApiKeyInfo Info, string Key)> CreateAsync(string name, string role)
+    {
+        var key = "jk_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var info = new ApiKeyInfo(Guid.NewGuid().ToString("N")[..12], name, role, DateTimeOffset.UtcNow);
+        await redis.GetDatabase().HashSetAsync(Key, Hash(key), JsonSerializer.Serialize(info, Json));
+        return (info, key);
+    }
+
+    public async Task<IReadOnlyList<ApiKeyInfo>> ListAsync() =>
+        (await redis.GetDatabase().HashGetAllAsync(Key))
+        .Select(e => JsonSerializer.Deserialize<ApiKeyInfo>(e.Value.ToString(), Json)!)
+        .OrderBy(k => k.CreatedAt)
+        .ToList();
+
+    public async Task<bool> DeleteAsync(string id)
+    {
+        var db = redis.GetDatabase();
+        foreach (var entry in await db.HashGetAllAsync(Key))
+        {
+            if (JsonSerializer.Deserialize<ApiKeyInfo>(entry.Value.ToString(), Json)!.Id == id)
+                return await db.HashDeleteAsync(Key, entry.Name);
+        }
+
+        return false;
+    }
+}
