@@ -34,6 +34,8 @@ public static class JobsEndpoints
         app.MapGet("/platforms", async (PlatformCatalog catalog) => Results.Ok(await catalog.ListAsync())).WithName("ListPlatforms")
             .RequireAuthorization(Operations.Read);
         app.MapGet("/system/alive", () => Results.Ok(new { alive = true })).WithName("Alive");
+        app.MapPost("/system/alive", async (SystemDiagnostics diagnostics, CancellationToken cancellationToken) =>
+            Results.Ok(await diagnostics.RunAsync(cancellationToken))).WithName("Diagnostics").RequireAuthorization(Operations.Read);
         return app;
     }
 

@@ -8,7 +8,9 @@ public static class ReportingServices
 {
     public static WebApplicationBuilder AddReportingServices(this WebApplicationBuilder builder)
     {
-        builder.AddRedis();
+        builder.AddRedis().AddPostgres();
+        builder.Services.AddHttpClient("diagnostics", client => client.Timeout = TimeSpan.FromSeconds(5));
+        builder.Services.AddSingleton<SystemDiagnostics>();
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<JobRequestValidator>();
         builder.Services.AddProblemDetails();

@@ -172,6 +172,18 @@ public sealed class JobLifecycleTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task Diagnostics_find_every_dependency_healthy_and_the_synthetic_queue_consumed()
+    {
+        var response = await system.Api.PostAsync("system/alive", null);
+        var report = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        var synthetic = report.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "queue integration-synthetic");
+        Assert.True(synthetic.GetProperty("ok").GetBoolean(), synthetic.ToString());
+        Assert.All(report.GetProperty("checks").EnumerateArray().Where(c => !c.GetProperty("name").GetString()!.StartsWith("queue ", StringComparison.Ordinal)),
+            c => Assert.True(c.GetProperty("ok").GetBoolean(), c.ToString()));
+    }
+
+    [Fact]
     public async Task The_scheduler_fires_its_configured_schedule_and_the_job_completes()
     {
         var completed = await Eventually.Until(

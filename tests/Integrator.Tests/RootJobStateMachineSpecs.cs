@@ -41,6 +41,8 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
 
     public async Task DisposeAsync()
     {
+        // The catalog is shared with whatever else uses this Redis: take the specs' platform out again.
+        await fixture.Redis.GetDatabase().HashDeleteAsync(PlatformCatalog.Key, "spec-platform");
         await _harness.Stop();
         await _provider.DisposeAsync();
     }

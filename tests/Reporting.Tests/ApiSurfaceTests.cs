@@ -47,6 +47,26 @@ public sealed class ApiSurfaceTests(ReportingFixture reporting) : IClassFixture<
     }
 
     [Fact]
+    public async Task Diagnostics_report_each_dependency_with_latency_and_a_queue_without_consumer_as_an_error()
+    {
+        var report = await (await reporting.Client.PostAsync("/system/alive", null)).Content.ReadFromJsonAsync<JsonElement>();
+
+        var checks = report.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!);
+        foreach (var name in new[] { "rabbitmq", "redis", "postgresql", "rabbitmq-management" })
+        {
+            Assert.True(checks[name].GetProperty("ok").GetBoolean(), $"{name}: {checks[name]}");
+            Assert.True(checks[name].GetProperty("latencyMs").GetDouble() >= 0);
+        }
+
+        // Nothing consumes the test platform's queue on the test virtual host.
+        var queue = checks[$"queue integration-{reporting.Platform}"];
+        Assert.False(queue.GetProperty("ok").GetBoolean());
+        Assert.False(string.IsNullOrEmpty(queue.GetProperty("error").GetString()));
+        Assert.Equal("degraded", report.GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await reporting.ClientWith(null).PostAsync("/system/alive", null)).StatusCode);
+    }
+
+    [Fact]
     public async Task Cancelling_an_unknown_job_is_404_and_a_pending_one_is_accepted()
     {
         var unknown = await reporting.Client.DeleteAsync($"/jobs/{Guid.NewGuid()}");

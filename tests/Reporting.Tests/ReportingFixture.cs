@@ -47,6 +47,7 @@ public sealed class ReportingFixture : IAsyncLifetime
         VirtualHost = await Infrastructure.CreateVirtualHostAsync("reporting-tests");
         await BindStartedQueueAsync();
         var redisUrl = await Infrastructure.RedisAsync();
+        var postgresUrl = await Infrastructure.PostgresAsync();
         Redis = await ConnectionMultiplexer.ConnectAsync(Connections.RedisOptions(redisUrl));
         await new PlatformCatalog(Redis).PublishAsync([
             new PlatformDescriptor(Platform, "Test platform", "Published by Reporting.Tests", SettingsSchema.For<TestPlatformSettings>()),
@@ -57,6 +58,7 @@ public sealed class ReportingFixture : IAsyncLifetime
             builder.UseSetting(Connections.RabbitMqKey, VirtualHost.ToString());
             builder.UseSetting(Connections.RedisKey, redisUrl);
             builder.UseSetting("Security:AdminKey", AdminKey);
+            builder.UseSetting(Connections.PostgresKey, postgresUrl);
         });
         Client = _factory.CreateClient();
         Client.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Jobs.Platforms;
+using Jobs.ServiceDefaults;
+using MassTransit;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Jobs.Reporting;
+
+public sealed record DependencyCheck(string Name, bool Ok, double LatencyMs, string? Detail, string? Error);
+
+public sealed record DiagnosticsReport(string Status, IReadOnlyList<DependencyCheck> Checks);
+
+/// <summary>
+/// <c>POST /system/alive</c>: checks every dependency the platform needs, each with its latency and error:
+/// RabbitMQ (the bus and the management API), Redis, PostgreSQL, Seq when configured, and whether each
+/// integration's queue has a consumer.
+/// </summary>
+public sealed class SystemDiagnostics(
+    IBusControl bus,
+    IConnectionMultiplexer redis,
+    NpgsqlDataSource postgres,
+    PlatformCatalog catalog,
+    IHttpClientFactory http,
+    IConfiguration configuration)
+{
+    public async Task<DiagnosticsReport> RunAsync(CancellationToken cancellationToken)
+    {
+        var checks = new List<DependencyCheck>
+        {
+            await CheckAsync("rabbitmq", () =>
+            {
+                var health = bus.CheckHealth();
+                return Task.FromResult<string?>(health.Status == BusHealthStatus.Healthy
+                    ? health.Description
+                    : throw new InvalidOperationException($"bus is {health.Status}: {health.Description}"));
+            }),
+            await CheckAsync("redis", async () => $"ping {(await redis.GetDatabase().PingAsync()).TotalMilliseconds:F1} ms"),
+            await CheckAsync("postgresql", async () =>
+            {
+                await using var command = postgres.CreateCommand("SELECT version()");
+                return (string?)await command.ExecuteScalarAsync(cancellationToken);
+            }),
+        };
+
+        if (configuration["Seq:ServerUrl"] is { Length: > 0 } seq)
+        {
+            checks.Add(await CheckAsync("seq", async () =>
+            {
+                using var response = await http.CreateClient("diagnostics").GetAsync(new Uri(new Uri(seq), "api"), cancellationToken);
+                response.EnsureSuccessStatusCode();
+                return $"{(int)response.StatusCode} from {seq}";
+            }));
+        }
+
+        var broker = Connections.RabbitMqUri(configuration);
+        using var management = Management(broker);
+        var vhost = Uri.EscapeDataString(Uri.UnescapeDataString(broker.AbsolutePath.TrimStart('/')) is { Length: > 0 } v ? v : "/");
+        checks.Add(await CheckAsync("rabbitmq-management", async () =>
+        {
+            using var response = await management.GetAsync("api/overview", cancellationToken);
+            response.EnsureSuccessStatusCode();
+            return "management API answers";
+        }));
+        foreach (var platform in await catalog.ListAsync())
+        {
+            var queue = Jobs.Contracts.IntegrationQueues.QueueName(platform.Name);
+            checks.Add(await CheckAsync($"queue {queue}", async () =>
+            {
+                using var response = await management.GetAsync($"api/queues/{vhost}/{queue}", cancellationToken);
+                response.EnsureSuccessStatusCode();
+                using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+                var consumers = body.RootElement.TryGetProperty("consumers", out var c) ? c.GetInt32() : 0;
+                var messages = body.RootElement.TryGetProperty("messages", out var m) ? m.GetInt64() : 0;
+                return consumers > 0
+                    ? $"{consumers} consumer(s), {messages} message(s) waiting"
+                    : throw new InvalidOperationException($"no consumer: no Integrations process hosts '{platform.Name}' ({messages} message(s) waiting)");
+            }));
+        }
+
+        return new DiagnosticsReport(checks.All(c => c.Ok) ? "ok" : "degraded", checks);
+    }
+
+    private HttpClient Management(Uri broker)
+    {
+        var client = http.CreateClient("diagnostics");
+        client.BaseAddress = new Uri(configuration["RABBITMQ_MANAGEMENT_URL"] is { Length: > 0 } url ? url : $"http://{broker.Host}:15672/");
+        var credentials = Uri.UnescapeDataString(broker.UserInfo is { Length: > 0 } u ? u : "guest:guest");
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        return client;
+    }
+
+    private static async Task<DependencyCheck> CheckAsync(string name, Func<Task<string?>> probe)
+    {
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            var detail = await probe().WaitAsync(TimeSpan.FromSeconds(5));
+            return new DependencyCheck(name, true, watch.Elapsed.TotalMilliseconds, detail, null);
+        }
+        catch (Exception ex)
+        {
+            return new DependencyCheck(name, false, watch.Elapsed.TotalMilliseconds, null, ex.Message);
+        }
+    }
+}
