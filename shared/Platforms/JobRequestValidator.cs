@@ -11,7 +11,7 @@ public sealed record JobRequestValidation(PlatformDescriptor? Platform, JsonElem
 }
 
 /// <summary>Checks a start request (platform + settings) the same way for the API and the bus.</summary>
-public sealed class JobRequestValidator(PlatformCatalog catalog)
+public sealed class JobRequestValidator(PlatformCatalog catalog, TimeProvider? clock = null)
 {
     public async Task<JobRequestValidation> ValidateAsync(string? platform, JsonElement? settings)
     {
@@ -25,7 +25,7 @@ public sealed class JobRequestValidator(PlatformCatalog catalog)
             return Invalid(null, "platform", $"unknown platform '{platform}'; known platforms: {string.Join(", ", known)}");
         }
 
-        var result = SettingsValidator.Validate(descriptor.Settings, settings);
+        var result = SettingsValidator.Validate(descriptor.Settings, settings, RelativeDate.Today(clock ?? TimeProvider.System, descriptor.TimeZone));
         var errors = result.Errors.ToDictionary(e => e.Key == "settings" ? "settings" : $"settings.{e.Key}", e => e.Value);
         return new JobRequestValidation(descriptor, result.Settings, errors);
     }

@@ -15,8 +15,11 @@ public sealed record SettingsValidation(JsonElement Settings, IReadOnlyDictionar
 /// </summary>
 public static class SettingsValidator
 {
-    public static SettingsValidation Validate(IReadOnlyList<SettingDescriptor> schema, JsonElement? settings)
+    /// <param name="today">What relative dates (<c>yesterday</c>, <c>4 days back</c>) resolve against: today in the
+    /// platform's time zone at submit time. Date settings come back as ISO dates.</param>
+    public static SettingsValidation Validate(IReadOnlyList<SettingDescriptor> schema, JsonElement? settings, DateOnly? today = null)
     {
+        var day = today ?? DateOnly.FromDateTime(DateTime.UtcNow);
         var errors = new Dictionary<string, List<string>>();
         void Error(string key, string message)
         {
@@ -50,6 +53,8 @@ public static class SettingsValidator
 
             var problem = Check(setting, value);
             if (problem is not null) Error(setting.Name, problem);
+            else if (setting.Type == "date" && RelativeDate.TryResolve(value.GetString(), day, out var resolved))
+                normalized[setting.Name] = resolved.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
             else normalized[setting.Name] = JsonNode.Parse(value.GetRawText());
         }
 
@@ -70,10 +75,9 @@ public static class SettingsValidator
             case "boolean":
                 return value.ValueKind is JsonValueKind.True or JsonValueKind.False ? null : "must be true or false";
             case "date":
-                return value.ValueKind == JsonValueKind.String &&
-                       DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)
+                return value.ValueKind == JsonValueKind.String && RelativeDate.TryResolve(value.GetString(), DateOnly.MinValue.AddYears(200), out _)
                     ? null
-                    : "must be a date (yyyy-MM-dd)";
+                    : "must be a date: yyyy-MM-dd, today, yesterday, or 'N days back' / 'N days ago'";
             case "string":
                 if (value.ValueKind != JsonValueKind.String) return "must be a string";
                 if (setting.AllowedValues is { Count: > 0 } allowed && !allowed.Contains(value.GetString()))

@@ -122,7 +122,7 @@ public sealed class SettingsValidatorTests
 
         Assert.Equal(["must be a string"], result.Errors["account"]);
         Assert.Equal(["must be one of: eu_west, us_east"], result.Errors["region"]);
-        Assert.Equal(["must be a date (yyyy-MM-dd)"], result.Errors["since"]);
+        Assert.Equal(["must be a date: yyyy-MM-dd, today, yesterday, or 'N days back' / 'N days ago'"], result.Errors["since"]);
         Assert.Equal(["must be an array of strings"], result.Errors["tags"]);
         Assert.Equal(["must be one of: fast, slow"], result.Errors["mode"]);
         Assert.Equal(["must be at least 1"], result.Errors["page-size"]);

@@ -23,7 +23,10 @@ public abstract class Integration<TSettings> : IIntegration where TSettings : cl
 
     public abstract string Description { get; }
 
-    public PlatformDescriptor Describe() => new(Name, DisplayName, Description, SettingsSchema.For<TSettings>());
+    /// <summary>IANA time zone relative dates in this platform's settings (<c>yesterday</c>) are read in.</summary>
+    public virtual string TimeZone => "UTC";
+
+    public PlatformDescriptor Describe() => new(Name, DisplayName, Description, SettingsSchema.For<TSettings>(), TimeZone);
 
     public abstract Task RunAsync(JobContext context);
 }
