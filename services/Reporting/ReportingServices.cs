@@ -19,6 +19,7 @@ public static class ReportingServices
         builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         builder.Services.AddAuthorization(options => Operations.AddPolicies(options, builder.Configuration));
+        builder.Services.AddRateLimiter(options => RateLimits.Configure(options, builder.Configuration));
         // A body that cannot be read (malformed JSON) is answered 400 in every environment: in Development minimal APIs
         // would throw instead, and UseExceptionHandler would turn that into a 500.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
