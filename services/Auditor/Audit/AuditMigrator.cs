@@ -1,3 +1,4 @@
+using Jobs.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Jobs.Auditor.Audit;
@@ -9,20 +10,11 @@ public sealed class AuditMigrator(IServiceScopeFactory scopes, ILogger<AuditMigr
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AuditDbContext>();
-        for (var attempt = 1; ; attempt++)
+        await StartupRetry.RunAsync(async token =>
         {
-            try
-            {
-                await db.Database.MigrateAsync(cancellationToken);
-                logger.LogInformation("Audit schema is up to date");
-                return;
-            }
-            catch (Npgsql.NpgsqlException ex) when (attempt < 30 && !cancellationToken.IsCancellationRequested)
-            {
-                logger.LogWarning("PostgreSQL not reachable yet ({Error}); retrying", ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-            }
-        }
+            await db.Database.MigrateAsync(token);
+            logger.LogInformation("Audit schema is up to date");
+        }, "PostgreSQL", logger, cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,4 +1,5 @@
 using Jobs.Platforms;
+using Jobs.ServiceDefaults;
 
 namespace Jobs.Integrations.Hosting;
 
@@ -8,20 +9,11 @@ public sealed class PlatformRegistration(IntegrationRegistry registry, PlatformC
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        await StartupRetry.RunAsync(async _ =>
         {
-            try
-            {
-                await catalog.PublishAsync(registry.Hosted.Select(i => i.Describe()));
-                logger.LogInformation("Hosting platforms {Platforms}", string.Join(", ", registry.Hosted.Select(i => i.Name)));
-                return;
-            }
-            catch (Exception ex) when (attempt < 30 && !cancellationToken.IsCancellationRequested)
-            {
-                logger.LogWarning("Could not publish platforms to Redis ({Error}); retrying", ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-            }
-        }
+            await catalog.PublishAsync(registry.Hosted.Select(i => i.Describe()));
+            logger.LogInformation("Hosting platforms {Platforms}", string.Join(", ", registry.Hosted.Select(i => i.Name)));
+        }, "Redis", logger, cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
