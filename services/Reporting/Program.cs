@@ -1,4 +1,5 @@
 using Jobs.Reporting;
+using Jobs.Reporting.Data;
 using Jobs.Reporting.Security;
 using Jobs.ServiceDefaults;
 using Scalar.AspNetCore;
@@ -15,6 +16,7 @@ app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapJobsEndpoints();
 app.MapKeysEndpoints();
+app.MapDataEndpoints();
 app.MapOpenApi();                 // /openapi/v1.json
 app.MapScalarApiReference();      // browsable UI at /scalar
 app.Run();

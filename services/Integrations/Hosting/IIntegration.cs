@@ -1,4 +1,5 @@
 using Jobs.Platforms;
+using Npgsql;
 
 namespace Jobs.Integrations.Hosting;
 
@@ -12,6 +13,12 @@ public interface IIntegration
 
     /// <summary>Runs one job of this platform: the entry run (task <c>entry</c>), a spawned child or a continuation.</summary>
     Task RunAsync(JobContext context);
+
+    /// <summary>
+    /// Creates or upgrades the tables this integration lands its data in (idempotent DDL). Runs once when
+    /// the Integrations process starts, before any job; Reporting only reads these tables.
+    /// </summary>
+    Task EnsureStorageAsync(NpgsqlDataSource postgres, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>An integration with typed settings; its schema (for validation and <c>GET /platforms</c>) comes from <typeparamref name="TSettings"/>.</summary>
@@ -29,4 +36,6 @@ public abstract class Integration<TSettings> : IIntegration where TSettings : cl
     public PlatformDescriptor Describe() => new(Name, DisplayName, Description, SettingsSchema.For<TSettings>(), TimeZone);
 
     public abstract Task RunAsync(JobContext context);
+
+    public virtual Task EnsureStorageAsync(NpgsqlDataSource postgres, CancellationToken cancellationToken) => Task.CompletedTask;
 }

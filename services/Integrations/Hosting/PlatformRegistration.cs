@@ -1,14 +1,23 @@
 using Jobs.Platforms;
 using Jobs.ServiceDefaults;
+using Npgsql;
 
 namespace Jobs.Integrations.Hosting;
 
-/// <summary>Publishes the hosted platforms and their settings schemas to the catalog before the bus starts.</summary>
-public sealed class PlatformRegistration(IntegrationRegistry registry, PlatformCatalog catalog, ILogger<PlatformRegistration> logger)
+/// <summary>
+/// Before the bus starts: creates every hosted integration's tables, then publishes the hosted platforms and
+/// their settings schemas to the catalog (so a platform is never offered before it can store its data).
+/// </summary>
+public sealed class PlatformRegistration(
+    IntegrationRegistry registry, PlatformCatalog catalog, NpgsqlDataSource postgres, ILogger<PlatformRegistration> logger)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        await StartupRetry.RunAsync(async token =>
+        {
+            foreach (var integration in registry.Hosted) await integration.EnsureStorageAsync(postgres, token);
+        }, "PostgreSQL", logger, cancellationToken);
         await StartupRetry.RunAsync(async _ =>
         {
             await catalog.PublishAsync(registry.Hosted.Select(i => i.Describe()));

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Jobs.TestSupport;
+
+namespace Jobs.Bench;
+
+internal static class FanOutBench
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        // Fan-out benchmark: the five services as processes (Release), synthetic root jobs with N no-op children,
+        // from POST /jobs to status Completed. Prints wall seconds, children/s, messages published per child
+        // (RabbitMQ management counters of the benchmark's own virtual host), peak RSS per service, and the
+        // end-to-end latency of a 1-child job.
+        var sizes = BenchArgs.Value(args, "--children", "1000,10000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var latencyRuns = int.Parse(BenchArgs.Value(args, "--latency-runs", "50"), CultureInfo.InvariantCulture);
+
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1 << 30)} GiB, {Environment.OSVersion}");
+        Console.WriteLine("starting the five services (Release) on a fresh virtual host ...");
+        // The benchmark polls job status every few milliseconds: far above a normal key's rate limit.
+        await using var system = await ServiceSystem.StartAsync("bench", new Dictionary<string, string>
+        {
+            ["Schedules__0__Enabled"] = "false",
+            ["Security__RateLimit__PermitsPerSecond"] = "100000",
+            ["Security__RateLimit__Burst"] = "100000",
+        }, "Release");
+        using var api = system.ApiClient();
+        using var management = Infrastructure.Management(system.VirtualHost);
+        var vhost = system.VirtualHost.AbsolutePath.TrimStart('/');
+
+        // Warm-up: the services are long-running, so the figures are steady-state ones (tiered JIT settled).
+        await RunAsync(10_000, settle: false);
+        await RunAsync(10_000, settle: false);
+        for (var i = 0; i < 50; i++) await RunAsync(1, settle: false);
+
+        await IdleAsync();
+        var latencies = new List<double>();
+        for (var i = 0; i < latencyRuns; i++) latencies.Add((await RunAsync(1, settle: false)).Seconds * 1000);
+        latencies.Sort();
+        Console.WriteLine();
+        Console.WriteLine($"1-child job, POST /jobs -> Completed, {latencyRuns} runs: median {Percentile(latencies, 0.5):F1} ms, p95 {Percentile(latencies, 0.95):F1} ms (min {latencies[0]:F1} ms, max {latencies[^1]:F1} ms)");
+        Console.WriteLine();
+        Console.WriteLine("| children | wall s | children/s | msgs published/child | first child done s | all counted s | largest peak RSS so far | status |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---|---|");
+        foreach (var n in sizes)
+        {
+            var result = await RunAsync(n, settle: true);
+            Console.WriteLine($"| {n:N0} | {result.Seconds:F2} | {n / result.Seconds:N0} | {result.MessagesPerChild:F2} | {result.FirstDone:F2} | {result.AllCounted:F2} | {LargestPeak()} | {result.Status} ({result.Counted:N0} counted) |");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("peak RSS (VmHWM) per service over the whole run:");
+        foreach (var service in system.Services)
+            Console.WriteLine($"  {service.Name,-13} {service.PeakRssBytes() / (1024.0 * 1024.0):F0} MB");
+        return 0;
+
+        async Task<Result> RunAsync(int children, bool settle)
+        {
+            var before = settle ? await SettledPublishedAsync() : 0;
+            var watch = Stopwatch.StartNew();
+            var response = await api.PostAsJsonAsync("jobs", new { platform = "synthetic", settings = new { children, work_ms = 0 } });
+            response.EnsureSuccessStatusCode();
+            var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+            JsonElement job;
+            double firstDone = 0, allCounted = 0;
+            while (true)
+            {
+                job = await api.GetFromJsonAsync<JsonElement>($"jobs/{id}");
+                var done = job.GetProperty("children").GetProperty("completed").GetInt64();
+                if (done > 0 && firstDone == 0) firstDone = watch.Elapsed.TotalSeconds;
+                if (done >= children && allCounted == 0) allCounted = watch.Elapsed.TotalSeconds;
+                if (job.GetProperty("status").GetString() is "Completed" or "Failed" or "Cancelled") break;
+                if (watch.Elapsed > TimeSpan.FromMinutes(15)) throw new TimeoutException($"job of {children} children did not finish:\n{system.Diagnostics()}");
+                await Task.Delay(children == 1 ? 5 : 20);
+            }
+
+            var seconds = watch.Elapsed.TotalSeconds;
+            var counted = job.GetProperty("children").GetProperty("completed").GetInt64();
+            double perChild = 0;
+            if (settle)
+            {
+                perChild = (await SettledPublishedAsync() - before) / (double)children;
+            }
+
+            return new Result(seconds, perChild, job.GetProperty("status").GetString()!, counted, firstDone, allCounted == 0 ? seconds : allCounted);
+        }
+
+        // Waits until no queue of the benchmark's virtual host holds a message (the Auditor catching up, say).
+        async Task IdleAsync()
+        {
+            await Eventually.Until(async () =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5.5));
+                var queues = await management.GetFromJsonAsync<JsonElement>($"api/queues/{vhost}");
+                return queues.EnumerateArray().Sum(q => q.TryGetProperty("messages", out var m) ? m.GetInt64() : 0);
+            }, waiting => waiting == 0, TimeSpan.FromMinutes(5), "idle queues");
+        }
+
+        // The management counters are refreshed every 5 s: read them once nothing has moved for a refresh.
+        async Task<long> SettledPublishedAsync()
+        {
+            await Task.Delay(TimeSpan.FromSeconds(6));
+            return await PublishedAsync();
+        }
+
+        async Task<long> PublishedAsync()
+        {
+            var overview = await management.GetFromJsonAsync<JsonElement>($"api/vhosts/{vhost}");
+            return overview.TryGetProperty("message_stats", out var stats) && stats.TryGetProperty("publish", out var publish) ? publish.GetInt64() : 0;
+        }
+
+        string LargestPeak()
+        {
+            var largest = system.Services.Select(s => (s.Name, Bytes: s.PeakRssBytes() ?? 0)).MaxBy(s => s.Bytes);
+            return $"{largest.Bytes / (1024.0 * 1024.0):F0} MB ({largest.Name})";
+        }
+
+        static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+    }
+}
+
+internal sealed record Result(double Seconds, double MessagesPerChild, string Status, long Counted, double FirstDone, double AllCounted);
