@@ -2,7 +2,8 @@ namespace Jobs.Contracts;
 
 /// <summary>
 /// What one child job ended with. <see cref="Spawned"/> children were sent with ids
-/// <see cref="JobIds.Child"/>(ChildJobId, 0..Spawned-1).
+/// <see cref="JobIds.Child"/>(ChildJobId, 0..Spawned-1). <see cref="Measurements"/> are the figures a
+/// successful run measured about its data, for the Auditor's data audits.
 /// </summary>
 public record ChildJobOutcome(
     Guid ChildJobId,
@@ -16,4 +17,5 @@ public record ChildJobOutcome(
     ContinuationJob? Continuation,
     int Attempts,
     DateTimeOffset StartedAt,
-    DateTimeOffset FinishedAt);
+    DateTimeOffset FinishedAt,
+    IReadOnlyList<DataMeasurement>? Measurements = null);

@@ -19,6 +19,9 @@ namespace Jobs.Auditor.Tests;
 /// </summary>
 public sealed class AuditFixture : IAsyncLifetime
 {
+    /// <summary>The platform with a data audit rule: its <c>products</c> may drop by at most 20% between runs.</summary>
+    public const string AuditedPlatform = "shop";
+
     private ServiceProvider? _provider;
 
     public string ConnectionString { get; private set; } = "";
@@ -53,6 +56,7 @@ public sealed class AuditFixture : IAsyncLifetime
             ["Auditor:ChildTimeout"] = "00:00:01",
         }).Build());
         services.AddSingleton<StuckJobSweeper>();
+        services.AddSingleton(new DataAudits([new DataAuditRule { Platform = AuditedPlatform, Dataset = "products", MaxDropShare = 0.2 }]));
         services.AddMassTransitTestHarness(x =>
         {
             x.SetTestTimeouts(testTimeout: TimeSpan.FromMinutes(5));

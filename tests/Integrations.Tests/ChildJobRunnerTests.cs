@@ -190,6 +190,7 @@ public sealed class ChildJobRunnerTests(HostFixture host) : IClassFixture<HostFi
         Assert.Equal(1, outcome.Spawned);
         var sent = Assert.Single(sender.SentOf<RunChildJobs>());
         Assert.Equal("from-attempt-3", Assert.Single(sent.Children).Task);
+        Assert.Equal(new DataMeasurement("attempts", "flaky", 3), Assert.Single(outcome.Measurements!));
         Assert.Equal(IntegrationQueues.For(FlakyIntegration.Platform), Assert.Single(sender.Sent).Address);
     }
 
@@ -209,6 +210,7 @@ public sealed class ChildJobRunnerTests(HostFixture host) : IClassFixture<HostFi
         Assert.Equal(2, flaky.RunsOf(job.ChildJobId));
         Assert.Equal("InvalidOperationException: flaky failure 2 of 5", outcome.Error);
         Assert.Empty(sender.Sent);
+        Assert.Null(outcome.Measurements);
     }
 
     [Fact]

@@ -55,4 +55,17 @@ public sealed class JobContextTests(HostFixture host) : IClassFixture<HostFixtur
         Assert.Throws<InvalidOperationException>(() => context.ContinueWith("again"));
         Assert.Equal("summary", context.Continuation?.Task);
     }
+
+    [Theory]
+    [InlineData("", "vendor", 1.0)]
+    [InlineData("products", " ", 1.0)]
+    [InlineData("products", "vendor", double.NaN)]
+    [InlineData("products", "vendor", double.PositiveInfinity)]
+    public void When_a_measurement_lacks_a_name_or_is_not_finite_Should_refuse_it(string dataset, string subject, double value)
+    {
+        var context = Context(Guid.NewGuid(), "entry", "{}");
+
+        Assert.ThrowsAny<ArgumentException>(() => context.Measure(dataset, subject, value));
+        Assert.Empty(context.Measurements);
+    }
 }

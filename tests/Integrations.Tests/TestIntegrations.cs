@@ -7,7 +7,7 @@ public sealed class EmptySettings;
 
 /// <summary>
 /// Fails the first <see cref="FailuresBeforeSuccess"/> runs of each job, spawning a child named after the attempt
-/// every time, so a test can tell which attempt's children were sent.
+/// every time, and measuring the attempt number, so a test can tell which attempt's children and figures were sent.
 /// </summary>
 public sealed class FlakyIntegration(int failuresBeforeSuccess) : Integration<EmptySettings>
 {
@@ -29,6 +29,7 @@ public sealed class FlakyIntegration(int failuresBeforeSuccess) : Integration<Em
     {
         var run = _runs.AddOrUpdate(context.JobId, 1, (_, n) => n + 1);
         context.SpawnChild($"from-attempt-{run}");
+        context.Measure("attempts", "flaky", run);
         if (run <= FailuresBeforeSuccess) throw new InvalidOperationException($"flaky failure {run} of {FailuresBeforeSuccess}");
         return Task.CompletedTask;
     }

@@ -13,6 +13,8 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
 
     public DbSet<RootJobGeneration> RootJobGenerations => Set<RootJobGeneration>();
 
+    public DbSet<DataMeasurementRecord> DataMeasurements => Set<DataMeasurementRecord>();
+
     protected override void OnModelCreating(ModelBuilder model)
     {
         model.Entity<JobEvent>(e =>
@@ -82,6 +84,24 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
             e.Property(x => x.LastFinishedAt).HasColumnName("last_finished_at");
             e.Property(x => x.SecondsToComplete).HasColumnName("seconds_to_complete");
         });
+        model.Entity<DataMeasurementRecord>(e =>
+        {
+            e.ToTable("data_measurements");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasColumnName("id").UseIdentityAlwaysColumn();
+            e.Property(x => x.RootJobId).HasColumnName("root_job_id");
+            e.Property(x => x.ChildJobId).HasColumnName("child_job_id");
+            e.Property(x => x.Platform).HasColumnName("platform");
+            e.Property(x => x.Dataset).HasColumnName("dataset");
+            e.Property(x => x.Subject).HasColumnName("subject");
+            e.Property(x => x.Value).HasColumnName("value");
+            e.Property(x => x.MeasuredAt).HasColumnName("measured_at");
+            e.Property(x => x.PreviousValue).HasColumnName("previous_value");
+            e.Property(x => x.PreviousRootJobId).HasColumnName("previous_root_job_id");
+            e.Property(x => x.AuditFailed).HasColumnName("audit_failed");
+            e.HasIndex(x => new { x.ChildJobId, x.Dataset, x.Subject }).IsUnique();
+            e.HasIndex(x => new { x.Platform, x.Dataset, x.Subject, x.MeasuredAt });
+        });
     }
 }
 
@@ -140,4 +160,20 @@ public sealed class ChildJobRecord
     public int Spawned { get; set; }
     public bool HasContinuation { get; set; }
     public long? DurationMs { get; set; }
+}
+
+/// <summary>A figure a job measured about its data, with the previous run's figure it was audited against.</summary>
+public sealed class DataMeasurementRecord
+{
+    public long Id { get; set; }
+    public Guid RootJobId { get; set; }
+    public Guid ChildJobId { get; set; }
+    public string Platform { get; set; } = "";
+    public string Dataset { get; set; } = "";
+    public string Subject { get; set; } = "";
+    public double Value { get; set; }
+    public DateTimeOffset MeasuredAt { get; set; }
+    public double? PreviousValue { get; set; }
+    public Guid? PreviousRootJobId { get; set; }
+    public bool AuditFailed { get; set; }
 }

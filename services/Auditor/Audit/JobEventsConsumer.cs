@@ -11,7 +11,7 @@ namespace Jobs.Auditor.Audit;
 /// Writes every job event into the audit trail in one transaction per message. The event row is keyed by
 /// the message id, so a redelivered message changes nothing.
 /// </summary>
-public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatalog catalog, ILogger<JobEventsConsumer> logger) :
+public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatalog catalog, DataAudits dataAudits, ILogger<JobEventsConsumer> logger) :
     IConsumer<RootJobStarted>,
     IConsumer<ChildJobsFinished>,
     IConsumer<RootJobCompleted>,
@@ -75,7 +75,17 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatal
             await using var progress = new NpgsqlCommand("UPDATE root_jobs SET last_progress_at = now() WHERE root_job_id = $1", connection);
             progress.Parameters.Add(new() { Value = m.RootJobId });
             await progress.ExecuteNonQueryAsync();
-            return null;
+            if (!outcomes.Any(o => o.Measurements is { Count: > 0 })) return null;
+            var (failures, afterCommit) = await dataAudits.RecordAsync(connection, m);
+            // Published before the commit: a failed commit redelivers the batch and may publish again (at least once), never lose one.
+            foreach (var failure in failures)
+            {
+                logger.LogWarning("Data audit failed for {Platform} {Dataset} {Subject}: {Value} after {PreviousValue} (drop {DropShare:P1} > {MaxDropShare:P1})",
+                    failure.Platform, failure.Dataset, failure.Subject, failure.Value, failure.PreviousValue, failure.DropShare, failure.MaxDropShare);
+                await context.Publish(failure);
+            }
+
+            return afterCommit;
         });
 
     public Task Consume(ConsumeContext<RootJobCompleted> context)

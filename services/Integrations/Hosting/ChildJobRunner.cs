@@ -45,9 +45,9 @@ public sealed class ChildJobRunner(
         var startedAt = DateTimeOffset.UtcNow;
         using var scope = logger.BeginJobScope(rootJobId, job.ChildJobId);
         ChildRun Outcome(bool ok, string? error, int attempts, IReadOnlyList<RunChildJobs>? spawned = null, int count = 0,
-            ContinuationJob? continuation = null) =>
+            ContinuationJob? continuation = null, IReadOnlyList<DataMeasurement>? measurements = null) =>
             new(new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId, job.Generation, job.Task, ok, error, count, continuation, attempts, startedAt,
-                DateTimeOffset.UtcNow), spawned ?? []);
+                DateTimeOffset.UtcNow, measurements is { Count: > 0 } ? measurements : null), spawned ?? []);
 
         var integration = registry.Find(platform);
         if (integration is null)
@@ -87,7 +87,8 @@ public sealed class ChildJobRunner(
                 return Outcome(false, $"{ex.GetType().Name}: {ex.Message}", attempt);
             }
 
-            return Outcome(true, null, attempt, Batches(rootJobId, platform, job, context), context.Children.Count, context.Continuation);
+            return Outcome(true, null, attempt, Batches(rootJobId, platform, job, context), context.Children.Count, context.Continuation,
+                context.Measurements);
         }
     }
 

@@ -16,6 +16,7 @@ public sealed class JobContext(
     CancellationToken cancellationToken)
 {
     private readonly List<(string Task, JsonElement Settings)> _children = [];
+    private readonly List<DataMeasurement> _measurements = [];
 
     public Guid RootJobId { get; } = rootJobId;
 
@@ -44,6 +45,8 @@ public sealed class JobContext(
 
     public ContinuationJob? Continuation { get; private set; }
 
+    public IReadOnlyList<DataMeasurement> Measurements => _measurements;
+
     public T SettingsAs<T>() => Settings.Deserialize<T>(SettingsJson.Options)
                                 ?? throw new InvalidOperationException($"settings of job {JobId} are empty");
 
@@ -55,6 +58,19 @@ public sealed class JobContext(
     {
         if (Continuation is not null) throw new InvalidOperationException("A job can have one continuation");
         Continuation = new ContinuationJob(task, ToJson(settings));
+    }
+
+    /// <summary>
+    /// Records a figure about the data this run landed (e.g. <c>Measure("products", vendor, count)</c>). Sent with
+    /// the run's outcome when it succeeds; the Auditor raises <c>DataAuditFailed</c> when it drops by more than
+    /// the configured share since the previous run of the platform.
+    /// </summary>
+    public void Measure(string dataset, string subject, double value)
+    {
+        if (string.IsNullOrWhiteSpace(dataset) || string.IsNullOrWhiteSpace(subject))
+            throw new ArgumentException("A measurement needs a dataset and a subject");
+        if (!double.IsFinite(value)) throw new ArgumentOutOfRangeException(nameof(value), value, $"measurement {dataset}/{subject} is not a finite number");
+        _measurements.Add(new DataMeasurement(dataset, subject, value));
     }
 
     /// <summary>Progress of this run, readable by operators and the API.</summary>

@@ -92,6 +92,68 @@ namespace Jobs.Auditor.Audit.Migrations
                     b.ToTable("child_jobs", (string)null);
                 });
 
+            modelBuilder.Entity("Jobs.Auditor.Audit.DataMeasurementRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<bool>("AuditFailed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("audit_failed");
+
+                    b.Property<Guid>("ChildJobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("child_job_id");
+
+                    b.Property<string>("Dataset")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("dataset");
+
+                    b.Property<DateTimeOffset>("MeasuredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("measured_at");
+
+                    b.Property<string>("Platform")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("platform");
+
+                    b.Property<Guid?>("PreviousRootJobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("previous_root_job_id");
+
+                    b.Property<double?>("PreviousValue")
+                        .HasColumnType("double precision")
+                        .HasColumnName("previous_value");
+
+                    b.Property<Guid>("RootJobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("root_job_id");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("subject");
+
+                    b.Property<double>("Value")
+                        .HasColumnType("double precision")
+                        .HasColumnName("value");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChildJobId", "Dataset", "Subject")
+                        .IsUnique();
+
+                    b.HasIndex("Platform", "Dataset", "Subject", "MeasuredAt");
+
+                    b.ToTable("data_measurements", (string)null);
+                });
+
             modelBuilder.Entity("Jobs.Auditor.Audit.JobEvent", b =>
                 {
                     b.Property<long>("Id")
