@@ -8,6 +8,23 @@ public static class JobState
 {
     public static string Key(Guid rootJobId) => $"job:{{{rootJobId:N}}}";
 
+    /// <summary>
+    /// Progress of a root job's runs, written by the Integrations: one field per child id (JSON: percent, message,
+    /// rows, at) and the summary fields <see cref="ProgressRows"/>, <see cref="ProgressMessage"/>, <see cref="ProgressAt"/>.
+    /// </summary>
+    public static string ProgressKey(Guid rootJobId) => Key(rootJobId) + ":progress";
+
+    /// <summary>Rows reported by all runs of the root (each run's latest figure, summed).</summary>
+    public const string ProgressRows = "~rows";
+    public const string ProgressMessage = "~message";
+    public const string ProgressAt = "~at";
+
+    /// <summary>Datasets runs stored for debugging (<c>original</c>, <c>processed</c>): field <c>{childId:N}/{name}</c>, value JSON.</summary>
+    public static string DatasetsKey(Guid rootJobId) => Key(rootJobId) + ":datasets";
+
+    /// <summary>Progress and datasets are kept this long after their last write.</summary>
+    public static readonly TimeSpan DetailsLifetime = TimeSpan.FromDays(7);
+
     public const string Platform = "platform";
     public const string Status = "status";
     public const string Schedule = "schedule";

@@ -284,7 +284,7 @@ public sealed class ChildJobRunnerTests(HostFixture host) : IClassFixture<HostFi
         var root = Guid.NewGuid();
         var probe = new ProbeIntegration();
         var job = new ChildJob(JobIds.Child(root, 0), root, root, 1, "probe", JsonDocument.Parse("{}").RootElement);
-        var progressKey = JobState.Key(root) + ":progress";
+        var progressKey = JobState.ProgressKey(root);
         try
         {
             var outcome = await Runner(new IntegrationsOptions(), probe)

@@ -68,4 +68,53 @@ public sealed class JobContextTests(HostFixture host) : IClassFixture<HostFixtur
         Assert.ThrowsAny<ArgumentException>(() => context.Measure(dataset, subject, value));
         Assert.Empty(context.Measurements);
     }
+
+    [Fact]
+    public async Task When_runs_report_rows_Should_sum_the_latest_figure_of_each_run_and_keep_the_latest_message()
+    {
+        var root = Guid.NewGuid();
+        var (first, second) = (Context(root, "child", "{}"), new JobContext(root,
+            new ChildJob(JobIds.Child(root, 1), root, root, 1, "child", JsonDocument.Parse("{}").RootElement), host.Redis, host.Postgres,
+            NullLogger.Instance, CancellationToken.None));
+        var key = JobState.ProgressKey(root);
+        try
+        {
+            await first.ReportProgressAsync(10, "page 1", rows: 10);
+            await second.ReportProgressAsync(50, "half", rows: 5);
+            await first.ReportProgressAsync(30, "page 3", rows: 30);
+
+            var db = host.Redis.GetDatabase();
+            Assert.Equal(35, (long)await db.HashGetAsync(key, JobState.ProgressRows));
+            Assert.Equal("page 3", (string?)await db.HashGetAsync(key, JobState.ProgressMessage));
+            Assert.True(await db.KeyTimeToLiveAsync(key) > TimeSpan.FromDays(6));
+            await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => first.ReportProgressAsync(101, "too far"));
+        }
+        finally
+        {
+            await host.Redis.GetDatabase().KeyDeleteAsync(key);
+        }
+    }
+
+    [Fact]
+    public async Task When_storing_datasets_Should_keep_them_per_run_and_refuse_one_over_the_size_limit()
+    {
+        var root = Guid.NewGuid();
+        var context = Context(root, "child", "{}");
+        var key = JobState.DatasetsKey(root);
+        try
+        {
+            await context.StoreDatasetAsync("original", new[] { new { sku = "A1", price = "$9.99" } });
+
+            var stored = await host.Redis.GetDatabase().HashGetAsync(key, $"{context.JobId:N}/original");
+            Assert.Equal("""[{"sku":"A1","price":"$9.99"}]""", stored.ToString());
+            var huge = new string('x', JobContext.MaxDatasetBytes);
+            var error = await Assert.ThrowsAsync<ArgumentException>(() => context.StoreDatasetAsync("processed", huge));
+            Assert.Contains("processed", error.Message);
+            Assert.False(await host.Redis.GetDatabase().HashExistsAsync(key, $"{context.JobId:N}/processed"));
+        }
+        finally
+        {
+            await host.Redis.GetDatabase().KeyDeleteAsync(key);
+        }
+    }
 }

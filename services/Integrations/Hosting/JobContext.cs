@@ -73,12 +73,52 @@ public sealed class JobContext(
         _measurements.Add(new DataMeasurement(dataset, subject, value));
     }
 
-    /// <summary>Progress of this run, readable by operators and the API.</summary>
-    public async Task ReportProgressAsync(double percent, string message)
+    // One call per report: this run's entry, the root's summed rows (this run's figure replaces its previous one),
+    // the latest message, and the expiry of the progress hash.
+    private const string ProgressScript = """
+        local previous = redis.call('HGET', KEYS[1], ARGV[1])
+        local before = 0
+        if previous then before = tonumber(cjson.decode(previous).rows) or 0 end
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], '~message', ARGV[4], '~at', ARGV[5])
+        redis.call('HINCRBY', KEYS[1], '~rows', tonumber(ARGV[3]) - before)
+        redis.call('EXPIRE', KEYS[1], ARGV[6])
+        return 1
+        """;
+
+    /// <summary>Largest dataset <see cref="StoreDatasetAsync"/> keeps (JSON bytes).</summary>
+    public const int MaxDatasetBytes = 1 << 20;
+
+    /// <summary>
+    /// Progress of this run, readable by operators and the API (<c>GET /jobs/{id}</c>): percent of this run,
+    /// a message, and the rows it has processed so far (its latest figure counts, summed over the root's runs).
+    /// </summary>
+    public async Task ReportProgressAsync(double percent, string message, long rows = 0)
     {
-        var value = JsonSerializer.Serialize(new { percent, message, at = DateTimeOffset.UtcNow });
-        await Redis.HashSetAsync(JobState.Key(RootJobId) + ":progress", JobId.ToString("N"), value);
-        Logger.LogInformation("Progress {Percent:F0}%: {Message}", percent, message);
+        if (!double.IsFinite(percent) || percent is < 0 or > 100) throw new ArgumentOutOfRangeException(nameof(percent), percent, "percent must be 0..100");
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        var at = DateTimeOffset.UtcNow;
+        var value = JsonSerializer.Serialize(new { percent, message, rows, at });
+        await Redis.ScriptEvaluateAsync(ProgressScript, [JobState.ProgressKey(RootJobId)],
+        [
+            JobId.ToString("N"), value, rows, message, at.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            (long)JobState.DetailsLifetime.TotalSeconds,
+        ]);
+        Logger.LogInformation("Progress {Percent:F0}%: {Message} ({Rows} rows)", percent, message, rows);
+    }
+
+    /// <summary>
+    /// Keeps a dataset of this run for debugging (e.g. <c>original</c> as fetched, <c>processed</c> as stored), shown
+    /// by <c>GET /jobs/{id}?full=true</c> for <see cref="JobState.DetailsLifetime"/>. Never put secrets in it.
+    /// </summary>
+    public async Task StoreDatasetAsync(string name, object data)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Contains('/')) throw new ArgumentException($"dataset name '{name}' must be non-empty without '/'", nameof(name));
+        var json = JsonSerializer.SerializeToUtf8Bytes(data, SettingsJson.Options);
+        if (json.Length > MaxDatasetBytes)
+            throw new ArgumentException($"dataset '{name}' of job {JobId} is {json.Length:N0} bytes; at most {MaxDatasetBytes:N0} are kept", nameof(data));
+        var key = JobState.DatasetsKey(RootJobId);
+        await Redis.HashSetAsync(key, $"{JobId:N}/{name}", json);
+        await Redis.KeyExpireAsync(key, JobState.DetailsLifetime);
     }
 
     private JsonElement ToJson(object? settings) => settings switch
