@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Platforms;
+using Jobs.Reporting.Queries;
 using Jobs.Reporting.Security;
 using MassTransit;
 using StackExchange.Redis;
@@ -22,13 +23,18 @@ public sealed record JobResponse(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     string? Schedule,
-    string? Error);
+    string? Error,
+    JobProgress? Progress = null,
+    IReadOnlyList<GenerationTiming>? Generations = null,
+    Paged<ChildFailure>? Failures = null,
+    IReadOnlyList<JobDataset>? Datasets = null);
 
 public static class JobsEndpoints
 {
     public static IEndpointRouteBuilder MapJobsEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/jobs", SubmitAsync).WithName("SubmitJob").RequireAuthorization(Operations.Run);
+        app.MapGet("/jobs", ListAsync).WithName("ListJobs").RequireAuthorization(Operations.Read);
         app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob").RequireAuthorization(Operations.Read);
         app.MapDelete("/jobs/{id:guid}", CancelAsync).WithName("CancelJob").RequireAuthorization(Operations.Run);
         app.MapGet("/platforms", async (PlatformCatalog catalog) => Results.Ok(await catalog.ListAsync())).WithName("ListPlatforms")
@@ -39,13 +45,13 @@ public static class JobsEndpoints
         return app;
     }
 
+    /// <summary>A retried POST with the same <c>Idempotency-Key</c> within this time returns the same job.</summary>
+    public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
+
     /// <summary>
     /// Validates and starts the job. The request is validated here against the same catalog as the
     /// <c>jobs.start</c> endpoint, so it publishes <see cref="RootJobStarted"/> directly: one hop less.
     /// </summary>
-    /// <summary>A retried POST with the same <c>Idempotency-Key</c> within this time returns the same job.</summary>
-    public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
-
     private static async Task<IResult> SubmitAsync(SubmitJobRequest request, JobRequestValidator validator, IPublishEndpoint publisher,
         IConnectionMultiplexer redis, LinkGenerator links, HttpContext http,
         [Microsoft.AspNetCore.Mvc.FromHeader(Name = "Idempotency-Key")] string? idempotencyKey)
@@ -77,21 +83,64 @@ public static class JobsEndpoints
         return Results.Accepted(links.GetPathByName(http, "GetJob", new { id }), new SubmitJobResponse(id));
     }
 
-    private static async Task<IResult> GetAsync(Guid id, IConnectionMultiplexer redis)
+    /// <summary>
+    /// Jobs from the audit trail, newest first: filtered by platform, status, schedule and start time
+    /// (<c>from</c> inclusive, <c>to</c> exclusive), paged.
+    /// </summary>
+    private static async Task<IResult> ListAsync(JobQueries queries, CancellationToken cancellationToken, string? platform = null, string? status = null,
+        string? schedule = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int page = 1, int pageSize = 50)
     {
+        var errors = PagingErrors(page, pageSize, "page", "pageSize");
+        if (status is not null && !KnownStatuses.Contains(status)) errors["status"] = [$"unknown status '{status}'; one of {string.Join(", ", KnownStatuses)}"];
+        if (from is not null && to is not null && from >= to) errors["to"] = ["must be later than from"];
+        if (errors.Count > 0) return Results.ValidationProblem(errors, title: "The job query is invalid");
+        return Results.Ok(await queries.ListAsync(new JobFilter(platform, status, schedule, from, to, page, pageSize), cancellationToken));
+    }
+
+    private static readonly string[] KnownStatuses = [JobStatus.Pending, JobStatus.Running, JobStatus.Completed, JobStatus.Failed, JobStatus.Cancelled];
+
+    private static Dictionary<string, string[]> PagingErrors(int page, int pageSize, string pageName, string sizeName)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (page < 1) errors[pageName] = ["must be 1 or more"];
+        if (pageSize is < 1 or > JobQueries.MaxPageSize) errors[sizeName] = [$"must be between 1 and {JobQueries.MaxPageSize}"];
+        return errors;
+    }
+
+    /// <summary>
+    /// A job: status and counts (live), progress, per-generation timing, its failed children (paged) and - only
+    /// with <c>full=true</c> - the datasets its runs stored for debugging.
+    /// </summary>
+    private static async Task<IResult> GetAsync(Guid id, IConnectionMultiplexer redis, JobQueries queries, CancellationToken cancellationToken,
+        bool full = false, int failuresPage = 1, int failuresPageSize = 20)
+    {
+        var errors = PagingErrors(failuresPage, failuresPageSize, "failuresPage", "failuresPageSize");
+        if (errors.Count > 0) return Results.ValidationProblem(errors, title: "The job query is invalid");
         var fields = (await redis.GetDatabase().HashGetAllAsync(JobState.Key(id))).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
         if (!fields.TryGetValue(JobState.Status, out var status))
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"No job with id {id}");
 
+        var counts = new ChildCounts(Number(fields, JobState.Total), Number(fields, JobState.Completed), Number(fields, JobState.Failed));
+        var progress = queries.ProgressAsync(id, counts, status, cancellationToken);
+        var generations = queries.GenerationsAsync(id, cancellationToken);
+        var failures = counts.Failed > 0
+            ? queries.FailuresAsync(id, failuresPage, failuresPageSize, cancellationToken)
+            : Task.FromResult(new Paged<ChildFailure>([], failuresPage, failuresPageSize, 0));
+        var datasets = full ? queries.DatasetsAsync(id) : Task.FromResult<IReadOnlyList<JobDataset>>(null!);
+        await Task.WhenAll(progress, generations, failures, datasets);
         return Results.Ok(new JobResponse(
             id,
             fields.GetValueOrDefault(JobState.Platform, ""),
             status,
-            new ChildCounts(Number(fields, JobState.Total), Number(fields, JobState.Completed), Number(fields, JobState.Failed)),
+            counts,
             Time(fields, JobState.StartedAt),
             Time(fields, JobState.FinishedAt),
             fields.GetValueOrDefault(JobState.Schedule) is { Length: > 0 } schedule ? schedule : null,
-            fields.GetValueOrDefault(JobState.Error)));
+            fields.GetValueOrDefault(JobState.Error),
+            await progress,
+            await generations,
+            await failures,
+            full ? await datasets : null));
     }
 
     /// <summary>
