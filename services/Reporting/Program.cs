@@ -16,6 +16,7 @@ app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapJobsEndpoints();
 app.MapKeysEndpoints();
+app.MapSchedulesEndpoints();
 app.MapDataEndpoints();
 app.MapOpenApi();                 // /openapi/v1.json
 app.MapScalarApiReference();      // browsable UI at /scalar

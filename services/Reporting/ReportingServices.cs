@@ -24,7 +24,7 @@ public static class ReportingServices
         // A body that cannot be read (malformed JSON) is answered 400 in every environment: in Development minimal APIs
         // would throw instead, and UseExceptionHandler would turn that into a 500.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
-        builder.AddBus(_ => { });
+        builder.AddBus(x => SchedulesEndpoints.AddScheduleClients(x, builder.Configuration));
         return builder;
     }
 }

@@ -11,3 +11,18 @@ public record ResumeSchedule(string Name);
 public record TriggerSchedule(string Name);
 
 public record DeleteSchedule(string Name);
+
+/// <summary>Request (to <c>scheduler-commands</c>): every schedule with its state; answered with <see cref="ScheduleList"/>.</summary>
+public record ListSchedules(bool IncludeSettings = true);
+
+public record ScheduleList(IReadOnlyList<ScheduleState> Schedules);
+
+/// <summary>A stored schedule: its definition, <c>Normal</c> / <c>Paused</c> / ..., and its fire times.</summary>
+public record ScheduleState(ScheduleSpec Schedule, string State, DateTimeOffset? NextFireAt, DateTimeOffset? PreviousFireAt);
+
+/// <summary>
+/// The answer to a schedule command sent as a request: accepted, or refused because the schedule does not exist
+/// (<see cref="NotFound"/>) or its definition is invalid (<see cref="Error"/> lists every problem). Commands sent
+/// without a request are not answered; a refused one goes to <c>scheduler-commands_error</c> with the reason.
+/// </summary>
+public record ScheduleCommandResult(string Name, bool Accepted, bool NotFound, string? Error);

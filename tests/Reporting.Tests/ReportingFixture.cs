@@ -72,6 +72,8 @@ public sealed class ReportingFixture : IAsyncLifetime
             builder.UseSetting(Connections.RabbitMqKey, VirtualHost.ToString());
             builder.UseSetting(Connections.RedisKey, redisUrl);
             builder.UseSetting("Security:AdminKey", AdminKey);
+            // No Scheduler runs in these tests: schedule calls that reach the bus answer 503 quickly.
+            builder.UseSetting(SchedulesEndpoints.TimeoutKey, "00:00:01");
             builder.UseSetting(Connections.PostgresKey, postgresUrl);
         });
         Client = _factory.CreateClient();

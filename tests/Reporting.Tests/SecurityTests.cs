@@ -33,27 +33,40 @@ public sealed class SecurityTests(ReportingFixture reporting) : IClassFixture<Re
         "run job" => (await client.PostAsJsonAsync("/jobs", new { platform = reporting.Platform, settings = new { } })).StatusCode,
         "cancel job" => (await client.DeleteAsync($"/jobs/{Guid.NewGuid()}")).StatusCode,
         "list keys" => (await client.GetAsync("/keys")).StatusCode,
+        "list jobs" => (await client.GetAsync("/jobs")).StatusCode,
+        "list schedules" => (await client.GetAsync("/schedules")).StatusCode,
+        "change schedule" => (await client.PutAsJsonAsync("/schedules/matrix", new { platform = reporting.Platform })).StatusCode,
         _ => throw new ArgumentOutOfRangeException(nameof(operation)),
     };
 
     public static TheoryData<string, string, HttpStatusCode> Matrix() => new()
     {
-        // role, operation, expected (404 = allowed, the job does not exist)
+        // role, operation, expected (404 = allowed, the job does not exist; 503 = allowed, no Scheduler answers in the tests;
+        // 400 = allowed, the schedule lacks its cron)
         { ApiKeys.User, "read job", HttpStatusCode.NotFound },
         { ApiKeys.User, "read platforms", HttpStatusCode.OK },
         { ApiKeys.User, "run job", HttpStatusCode.Forbidden },
         { ApiKeys.User, "cancel job", HttpStatusCode.Forbidden },
         { ApiKeys.User, "list keys", HttpStatusCode.Forbidden },
+        { ApiKeys.User, "list jobs", HttpStatusCode.OK },
+        { ApiKeys.User, "list schedules", HttpStatusCode.ServiceUnavailable },
+        { ApiKeys.User, "change schedule", HttpStatusCode.Forbidden },
         { ApiKeys.Service, "read job", HttpStatusCode.NotFound },
         { ApiKeys.Service, "read platforms", HttpStatusCode.OK },
         { ApiKeys.Service, "run job", HttpStatusCode.Accepted },
         { ApiKeys.Service, "cancel job", HttpStatusCode.NotFound },
         { ApiKeys.Service, "list keys", HttpStatusCode.Forbidden },
+        { ApiKeys.Service, "list jobs", HttpStatusCode.OK },
+        { ApiKeys.Service, "list schedules", HttpStatusCode.ServiceUnavailable },
+        { ApiKeys.Service, "change schedule", HttpStatusCode.Forbidden },
         { ApiKeys.Internal, "read job", HttpStatusCode.NotFound },
         { ApiKeys.Internal, "read platforms", HttpStatusCode.OK },
         { ApiKeys.Internal, "run job", HttpStatusCode.Accepted },
         { ApiKeys.Internal, "cancel job", HttpStatusCode.NotFound },
         { ApiKeys.Internal, "list keys", HttpStatusCode.OK },
+        { ApiKeys.Internal, "list jobs", HttpStatusCode.OK },
+        { ApiKeys.Internal, "list schedules", HttpStatusCode.ServiceUnavailable },
+        { ApiKeys.Internal, "change schedule", HttpStatusCode.BadRequest },
     };
 
     [Theory]

@@ -9,17 +9,46 @@ public sealed class ScheduleCommandsConsumer(ScheduleStore store) :
     IConsumer<PauseSchedule>,
     IConsumer<ResumeSchedule>,
     IConsumer<TriggerSchedule>,
-    IConsumer<DeleteSchedule>
+    IConsumer<DeleteSchedule>,
+    IConsumer<ListSchedules>
 {
-    public Task Consume(ConsumeContext<UpsertSchedule> context) => store.UpsertAsync(context.Message.Schedule, context.CancellationToken);
+    public Task Consume(ConsumeContext<UpsertSchedule> context) =>
+        RunAsync(context, context.Message.Schedule.Name, () => store.UpsertAsync(context.Message.Schedule, context.CancellationToken));
 
-    public Task Consume(ConsumeContext<PauseSchedule> context) => store.PauseAsync(context.Message.Name, context.CancellationToken);
+    public Task Consume(ConsumeContext<PauseSchedule> context) =>
+        RunAsync(context, context.Message.Name, () => store.PauseAsync(context.Message.Name, context.CancellationToken));
 
-    public Task Consume(ConsumeContext<ResumeSchedule> context) => store.ResumeAsync(context.Message.Name, context.CancellationToken);
+    public Task Consume(ConsumeContext<ResumeSchedule> context) =>
+        RunAsync(context, context.Message.Name, () => store.ResumeAsync(context.Message.Name, context.CancellationToken));
 
-    public Task Consume(ConsumeContext<TriggerSchedule> context) => store.TriggerAsync(context.Message.Name, context.CancellationToken);
+    public Task Consume(ConsumeContext<TriggerSchedule> context) =>
+        RunAsync(context, context.Message.Name, () => store.TriggerAsync(context.Message.Name, context.CancellationToken));
 
-    public Task Consume(ConsumeContext<DeleteSchedule> context) => store.DeleteAsync(context.Message.Name, context.CancellationToken);
+    public Task Consume(ConsumeContext<DeleteSchedule> context) =>
+        RunAsync(context, context.Message.Name, () => store.DeleteAsync(context.Message.Name, context.CancellationToken));
+
+    public async Task Consume(ConsumeContext<ListSchedules> context) =>
+        await context.RespondAsync(new ScheduleList(await store.ListAsync(context.CancellationToken)));
+
+    /// <summary>
+    /// Runs a command. A request (from Reporting) is answered, refusals included; a plain command that is refused
+    /// faults into <c>scheduler-commands_error</c> with the reason, as nobody waits for an answer.
+    /// </summary>
+    private static async Task RunAsync(ConsumeContext context, string name, Func<Task> command)
+    {
+        var isRequest = context.RequestId is not null && context.ResponseAddress is not null;
+        try
+        {
+            await command();
+        }
+        catch (InvalidScheduleException ex) when (isRequest)
+        {
+            await context.RespondAsync(new ScheduleCommandResult(name, false, ex is ScheduleNotFoundException, ex.Message));
+            return;
+        }
+
+        if (isRequest) await context.RespondAsync(new ScheduleCommandResult(name, true, false, null));
+    }
 }
 
 public sealed class ScheduleCommandsConsumerDefinition : ConsumerDefinition<ScheduleCommandsConsumer>

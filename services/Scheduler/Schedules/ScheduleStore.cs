@@ -4,7 +4,9 @@ using Quartz;
 
 namespace Jobs.Scheduler.Schedules;
 
-public sealed class InvalidScheduleException(string message) : Exception(message);
+public class InvalidScheduleException(string message) : Exception(message);
+
+public sealed class ScheduleNotFoundException(string name) : InvalidScheduleException($"there is no schedule named '{name}'");
 
 /// <summary>
 /// Schedules as Quartz jobs and cron triggers in the persistent, clustered store: a schedule's definition
@@ -81,8 +83,29 @@ public sealed class ScheduleStore(ISchedulerFactory factory, ILogger<ScheduleSto
     {
         var scheduler = await factory.GetScheduler(cancellationToken);
         if (!await scheduler.Exists(JobKeyOf(name), cancellationToken))
-            throw new InvalidScheduleException($"there is no schedule named '{name}'");
+            throw new ScheduleNotFoundException(name);
         return scheduler;
+    }
+
+    /// <summary>Every stored schedule with its state and fire times, by name.</summary>
+    public async Task<IReadOnlyList<ScheduleState>> ListAsync(CancellationToken cancellationToken)
+    {
+        var scheduler = await factory.GetScheduler(cancellationToken);
+        var result = new List<ScheduleState>();
+        foreach (var key in (await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(Group), cancellationToken)).OrderBy(k => k.Name, StringComparer.Ordinal))
+        {
+            var job = await scheduler.GetJobDetail(key, cancellationToken);
+            if (job is null || await scheduler.GetTrigger(TriggerKeyOf(key.Name), cancellationToken) is not ICronTrigger trigger) continue;
+            var state = await scheduler.GetTriggerState(trigger.Key, cancellationToken);
+            using var settings = JsonDocument.Parse(job.JobDataMap.GetString(SettingsKey) ?? "{}");
+            var spec = new ScheduleSpec(key.Name, trigger.CronExpressionString ?? "", trigger.TimeZone.Id, job.JobDataMap.GetString(PlatformKey) ?? "",
+                settings.RootElement.Clone(),
+                trigger.MisfireInstruction == CronTriggerMisfireInstruction.DoNothing ? ScheduleMisfire.Skip : ScheduleMisfire.FireOnceNow,
+                job.JobDataMap.GetString(OverlapKey) ?? ScheduleOverlap.Allow, state != TriggerState.Paused);
+            result.Add(new ScheduleState(spec, state.ToString(), trigger.NextFireTimeUtc, trigger.PreviousFireTimeUtc));
+        }
+
+        return result;
     }
 
     /// <summary>The Quartz job and trigger of a schedule; every problem of the definition is reported at once.</summary>

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Jobs.TestSupport;
+
+namespace Jobs.EndToEnd.Tests;
+
+/// <summary>The parts of the Reporting API that need the other services: schedules, job listing and job details.</summary>
+[Collection(SystemCollection.Name)]
+public sealed class ApiThroughServicesTests(SystemFixture system)
+{
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode}: {text}");
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private async Task<JsonElement?> ScheduleAsync(string name)
+    {
+        var list = await JsonAsync(await system.Api.GetAsync("schedules"), HttpStatusCode.OK);
+        return list.EnumerateArray().Where(s => s.GetProperty("schedule").GetProperty("name").GetString() == name).Select(s => (JsonElement?)s)
+            .FirstOrDefault();
+    }
+
+    [Fact]
+    public async Task Schedules_are_created_listed_triggered_paused_resumed_and_deleted_through_the_api()
+    {
+        var name = $"api-{Guid.NewGuid():N}"[..20];
+        var created = await system.Api.PutAsJsonAsync($"schedules/{name}", new
+        {
+            cron = "0 0 3 * * ?", timeZone = "Europe/Berlin", platform = "synthetic", settings = new { children = 2 }, misfire = "fire_once_now",
+            overlap = "allow", enabled = false,
+        });
+        await JsonAsync(created, HttpStatusCode.OK);
+
+        var listed = (await ScheduleAsync(name))!.Value;
+        Assert.Equal(("Paused", "0 0 3 * * ?", "Europe/Berlin", "fire_once_now"), (listed.GetProperty("state").GetString(),
+            listed.GetProperty("schedule").GetProperty("cron").GetString(), listed.GetProperty("schedule").GetProperty("timeZone").GetString(),
+            listed.GetProperty("schedule").GetProperty("misfire").GetString()));
+        Assert.Equal(2, listed.GetProperty("schedule").GetProperty("settings").GetProperty("children").GetInt32());
+
+        await JsonAsync(await system.Api.PostAsync($"schedules/{name}/trigger", null), HttpStatusCode.OK);
+        await Eventually.Until(() => system.ScalarAsync("SELECT count(*) FROM root_jobs WHERE schedule = $1 AND status = 'Completed'", name),
+            n => n == 1, TimeSpan.FromSeconds(60), "the triggered run to complete");
+
+        await JsonAsync(await system.Api.PostAsync($"schedules/{name}/resume", null), HttpStatusCode.OK);
+        Assert.Equal("Normal", (await ScheduleAsync(name))!.Value.GetProperty("state").GetString());
+        Assert.True((await ScheduleAsync(name))!.Value.GetProperty("nextFireAt").GetDateTimeOffset() > DateTimeOffset.UtcNow);
+        await JsonAsync(await system.Api.PostAsync($"schedules/{name}/pause", null), HttpStatusCode.OK);
+        Assert.Equal("Paused", (await ScheduleAsync(name))!.Value.GetProperty("state").GetString());
+
+        await JsonAsync(await system.Api.DeleteAsync($"schedules/{name}"), HttpStatusCode.NoContent);
+        Assert.Null(await ScheduleAsync(name));
+        var again = await JsonAsync(await system.Api.DeleteAsync($"schedules/{name}"), HttpStatusCode.NotFound);
+        Assert.Contains(name, again.GetProperty("detail").GetString());
+        await JsonAsync(await system.Api.PostAsync($"schedules/{name}/trigger", null), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_schedule_with_a_bad_cron_time_zone_or_settings_is_refused_with_every_reason_and_not_stored()
+    {
+        var badSettings = await JsonAsync(await system.Api.PutAsJsonAsync("schedules/bad-settings",
+            new { cron = "0 * * * * ?", platform = "synthetic", settings = new { children = -1 } }), HttpStatusCode.BadRequest);
+        Assert.True(badSettings.GetProperty("errors").TryGetProperty("settings.children", out _), badSettings.ToString());
+
+        var badCron = await JsonAsync(await system.Api.PutAsJsonAsync("schedules/bad-cron",
+            new { cron = "every minute", timeZone = "Mars/Olympus", platform = "synthetic", settings = new { } }), HttpStatusCode.BadRequest);
+        Assert.Contains("cron: 'every minute'", badCron.GetProperty("detail").GetString());
+        Assert.Contains("timeZone: 'Mars/Olympus'", badCron.GetProperty("detail").GetString());
+
+        Assert.Null(await ScheduleAsync("bad-settings"));
+        Assert.Null(await ScheduleAsync("bad-cron"));
+    }
+
+    [Fact]
+    public async Task A_finished_job_is_listed_with_its_generations_and_its_failures_are_paged()
+    {
+        var id = await system.SubmitAsync(new { children = 20, grandchildren = 1, fail_ratio = 0.3 });
+        var job = await system.WaitForEndAsync(id, TimeSpan.FromMinutes(2));
+        var failed = job.GetProperty("children").GetProperty("failed").GetInt64();
+        Assert.True(failed > 0, job.ToString());
+
+        var details = await Eventually.Until(async () => await JsonAsync(await system.Api.GetAsync($"jobs/{id}?failuresPageSize=100"), HttpStatusCode.OK),
+            j => j.GetProperty("failures").GetProperty("total").GetInt64() == failed, TimeSpan.FromSeconds(30), "every failure audited");
+        Assert.All(details.GetProperty("failures").GetProperty("items").EnumerateArray(),
+            f => Assert.Contains("synthetic failure", f.GetProperty("error").GetString()));
+        var generations = details.GetProperty("generations").EnumerateArray().ToArray();
+        Assert.Equal([1, 2], generations.Select(g => g.GetProperty("generation").GetInt32()));
+        Assert.Equal(job.GetProperty("children").GetProperty("total").GetInt64(), generations.Sum(g => g.GetProperty("children").GetInt64()));
+        Assert.Equal(100.0, details.GetProperty("progress").GetProperty("percent").GetDouble());
+
+        var listed = await Eventually.Until(async () => await JsonAsync(await system.Api.GetAsync("jobs?platform=synthetic&pageSize=500"), HttpStatusCode.OK),
+            page => page.GetProperty("items").EnumerateArray().Any(j => j.GetProperty("id").GetGuid() == id && j.GetProperty("status").GetString() == "Completed"),
+            TimeSpan.FromSeconds(30), "the job listed as Completed");
+        Assert.True(listed.GetProperty("total").GetInt64() >= 1);
+    }
+}
