@@ -10,6 +10,7 @@ builder.AddServiceDefaults("reporting").AddReportingServices();
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRequestLimits();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();

@@ -21,9 +21,7 @@ public static class ReportingServices
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         builder.Services.AddAuthorization(options => Operations.AddPolicies(options, builder.Configuration));
         builder.Services.AddRateLimiter(options => RateLimits.Configure(options, builder.Configuration));
-        // A body that cannot be read (malformed JSON) is answered 400 in every environment: in Development minimal APIs
-        // would throw instead, and UseExceptionHandler would turn that into a 500.
-        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
+        builder.AddRequestLimits();
         builder.AddBus(x => SchedulesEndpoints.AddScheduleClients(x, builder.Configuration));
         return builder;
     }

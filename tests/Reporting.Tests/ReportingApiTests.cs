@@ -183,7 +183,8 @@ public sealed class ReportingApiTests(ReportingFixture reporting) : IClassFixtur
         var platform = Assert.Single(platforms.EnumerateArray(), p => p.GetProperty("name").GetString() == reporting.Platform);
         Assert.Equal("Test platform", platform.GetProperty("displayName").GetString());
         var settings = platform.GetProperty("settings").EnumerateArray().ToList();
-        Assert.Equal(["children", "grandchildren", "work_ms", "fail_ratio", "continuation"], settings.Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal(["children", "grandchildren", "work_ms", "fail_ratio", "continuation", "since", "api_token"],
+            settings.Select(s => s.GetProperty("name").GetString()));
         var children = settings[0];
         Assert.Equal("integer", children.GetProperty("type").GetString());
         Assert.Equal(3, children.GetProperty("default").GetInt32());
@@ -191,6 +192,8 @@ public sealed class ReportingApiTests(ReportingFixture reporting) : IClassFixtur
         Assert.Equal(1_000_000, children.GetProperty("maximum").GetDouble());
         Assert.Equal("number", settings[3].GetProperty("type").GetString());
         Assert.Equal(1, settings[3].GetProperty("maximum").GetDouble());
+        Assert.Equal("date", settings[5].GetProperty("type").GetString());
+        Assert.True(settings[6].GetProperty("secret").GetBoolean());
     }
 
     [Fact]

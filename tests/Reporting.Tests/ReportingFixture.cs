@@ -123,6 +123,9 @@ public sealed class ReportingFixture : IAsyncLifetime
     /// <summary>How many RootJobStarted of <paramref name="rootJobId"/> were read so far.</summary>
     public int StartMessagesFor(Guid rootJobId) => _startCounts.GetValueOrDefault(rootJobId);
 
+    /// <summary>How many RootJobStarted of any job were read so far (drain first with <see cref="StartMessageAsync"/>).</summary>
+    public int StartMessagesRead => _startCounts.Values.Sum();
+
     private readonly ConcurrentDictionary<Guid, int> _startCounts = new();
 
     private const string StartedQueue = "reporting-tests-root-job-started";

@@ -23,4 +23,11 @@ public sealed class TestPlatformSettings
     public double FailRatio { get; set; }
 
     public bool Continuation { get; set; }
+
+    [Description("Collect data published since this day (ISO date or relative: today, yesterday, N days ago)")]
+    public DateOnly? Since { get; set; }
+
+    [Description("Token for the source's API")]
+    [Jobs.Platforms.Secret]
+    public string? ApiToken { get; set; }
 }
