@@ -16,7 +16,7 @@ public static class PreaggregatesKeys
     /// <summary>When the view was last computed.</summary>
     public static string ComputedAt(string view) => $"preaggregates:{view}:computed-at";
 
-    /// <summary>The synchronized time: every source the view counts is complete (batch and daily tables) until then.</summary>
+    /// <summary>The synchronized time: every table (batch and daily) of every source the view counts is loaded until then.</summary>
     public static string CompleteUntil(string view) => $"preaggregates:{view}:complete-until";
 
     /// <summary>The synchronized time of the batch (hourly) tables alone.</summary>

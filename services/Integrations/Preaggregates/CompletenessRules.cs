@@ -39,6 +39,12 @@ public static class CompletenessRules
     }
 
     /// <summary>
+    /// Until when every one of <paramref name="windows"/> is complete: the earliest end; null when there are none or one is missing.
+    /// </summary>
+    public static DateTimeOffset? CompleteUntil(IReadOnlyCollection<PreaggregatesWindow?> windows) =>
+        windows.Count == 0 || windows.Any(w => w is null) ? null : windows.MinBy(w => w!.Until)!.Until;
+
+    /// <summary>
     /// The instant a source time stands for. A wall-clock time is read in <paramref name="zone"/>: one that occurs twice
     /// (the hour clocks are turned back) is its first occurrence, so completeness is never overstated; one that never
     /// occurs (the hour skipped in spring) is the instant the clocks jumped.

@@ -79,7 +79,7 @@ public sealed class PreaggregatesIntegration(
             var kinds = new List<PreaggregatesWindow?>();
             if (source.BatchTables.Count > 0) kinds.Add(batch);
             if (source.DailyTables.Count > 0) kinds.Add(daily);
-            var complete = CompletenessRules.Intersect(kinds);
+            var complete = CompletenessRules.CompleteUntil(kinds);
             context.Logger.LogInformation("Source {Source}: batch complete until {Batch}, daily until {Daily}", name, batch?.Until, daily?.Until);
             return new PreaggregatesSource(name, source.Kind, source.TimeZone, PreaggregatesStatus.Ok, null, now, batch, daily, complete, null);
         }

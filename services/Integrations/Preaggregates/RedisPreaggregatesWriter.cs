@@ -39,8 +39,8 @@ public sealed class RedisPreaggregatesWriter(IConnectionMultiplexer redis) : IPr
                 transaction.StringSetAsync(PreaggregatesKeys.Document(view), JsonSerializer.Serialize(metadata, JsonSerializerOptions.Web)),
                 transaction.StringSetAsync(PreaggregatesKeys.ComputedAt(view), Format(metadata.ComputedAt)),
                 Set(transaction, PreaggregatesKeys.CompleteUntil(view), metadata.Synchronized.CompleteUntil),
-                Set(transaction, PreaggregatesKeys.BatchCompleteUntil(view), metadata.Synchronized.BatchCompleteUntil),
-                Set(transaction, PreaggregatesKeys.DailyCompleteUntil(view), metadata.Synchronized.DailyCompleteUntil),
+                Set(transaction, PreaggregatesKeys.BatchCompleteUntil(view), metadata.Synchronized.Batch?.Until),
+                Set(transaction, PreaggregatesKeys.DailyCompleteUntil(view), metadata.Synchronized.Daily?.Until),
             };
             foreach (var source in metadata.Sources)
             {

@@ -27,22 +27,26 @@ public static class Synchronizer
         var counted = policy == DownSourcePolicy.Exclude ? sources.Except(unreadable).ToList() : sources;
         var byName = plan.ToDictionary(p => p.Name, StringComparer.Ordinal);
 
-        var complete = CompletenessRules.Intersect(counted.Select(s => s.Complete).ToList());
-        var batch = CompletenessRules.Intersect(counted.Where(s => byName[s.Name].HasBatchTables).Select(s => s.Batch).ToList());
-        var daily = CompletenessRules.Intersect(counted.Where(s => byName[s.Name].HasDailyTables).Select(s => s.Daily).ToList());
+        var withBatch = counted.Where(s => byName[s.Name].HasBatchTables).ToList();
+        var withDaily = counted.Where(s => byName[s.Name].HasDailyTables).ToList();
+        var batch = CompletenessRules.Intersect(withBatch.Select(s => s.Batch).ToList());
+        var daily = CompletenessRules.Intersect(withDaily.Select(s => s.Daily).ToList());
+        var kinds = new List<PreaggregatesWindow?>();
+        if (withBatch.Count > 0) kinds.Add(batch);
+        if (withDaily.Count > 0) kinds.Add(daily);
+        var completeUntil = CompletenessRules.CompleteUntil(kinds);
         var blocking = counted.FirstOrDefault(s => s.Status == PreaggregatesStatus.Down);
-        if (blocking is not null) (complete, batch, daily) = (null, null, null);
+        if (blocking is not null) (batch, daily, completeUntil) = (null, null, null);
 
         var synchronized = new PreaggregatesSynchronized(
-            complete?.From.ToUniversalTime(),
-            complete?.Until.ToUniversalTime(),
-            batch?.Until.ToUniversalTime(),
-            daily?.Until.ToUniversalTime(),
-            Lag(complete, now),
+            Utc(batch),
+            Utc(daily),
+            completeUntil?.ToUniversalTime(),
+            Lag(completeUntil, now),
             counted.Select(s => s.Name).ToList(),
             counted.Where(s => s.Status == PreaggregatesStatus.Stale).Select(s => s.Name).ToList(),
             sources.Except(counted).Select(s => s.Name).ToList(),
-            complete is not null ? null : Reason(counted, blocking));
+            completeUntil is not null ? null : Reason(counted, blocking, batch is null && withBatch.Count > 0 ? "batch" : "daily"));
         var policyName = SettingsJson.Options.PropertyNamingPolicy!.ConvertName(policy.ToString());
         return new PreaggregatesMetadata(view, now, policyName, synchronized, sources);
     }
@@ -55,20 +59,23 @@ public static class Synchronizer
         {
             var known = previous?.Sources.FirstOrDefault(s => s.Name == planned.Name && s.ReadAt is not null);
             reading = known is null
-                ? reading with { Status = PreaggregatesStatus.Down, ReadAt = null, Batch = null, Daily = null, Complete = null }
+                ? reading with { Status = PreaggregatesStatus.Down, ReadAt = null, Batch = null, Daily = null, CompleteUntil = null }
                 : known with { Kind = planned.Kind, TimeZone = planned.TimeZone, Status = PreaggregatesStatus.Stale, Error = reading.Error };
         }
 
-        return reading with { LagSeconds = Lag(reading.Complete, now) };
+        return reading with { LagSeconds = Lag(reading.CompleteUntil, now) };
     }
 
-    private static string Reason(IReadOnlyList<PreaggregatesSource> counted, PreaggregatesSource? blocking)
+    private static string Reason(IReadOnlyList<PreaggregatesSource> counted, PreaggregatesSource? blocking, string disjointKind)
     {
         if (counted.Count == 0) return "no source can be read";
         if (blocking is not null) return $"source '{blocking.Name}' cannot be read and has no last known values (policy block): {blocking.Error}";
-        if (counted.FirstOrDefault(s => s.Complete is null) is { } empty) return $"source '{empty.Name}' has no complete data";
-        return "the sources' complete ranges do not overlap";
+        if (counted.FirstOrDefault(s => s.CompleteUntil is null) is { } empty) return $"source '{empty.Name}' has no complete data";
+        return $"the sources' complete {disjointKind} ranges do not overlap";
     }
 
-    private static double? Lag(PreaggregatesWindow? window, DateTimeOffset now) => window is null ? null : (now - window.Until).TotalSeconds;
+    private static PreaggregatesWindow? Utc(PreaggregatesWindow? window) =>
+        window is null ? null : new PreaggregatesWindow(window.From.ToUniversalTime(), window.Until.ToUniversalTime());
+
+    private static double? Lag(DateTimeOffset? until, DateTimeOffset now) => until is null ? null : (now - until.Value).TotalSeconds;
 }
