@@ -18,14 +18,18 @@ public sealed class PreaggregatesIntegrationTests(PreaggregatesFixture fixture) 
     private static Task<string> HourlyAsync(string database, params string[] hours) =>
         PreaggregatesFixture.TableAsync(database, "hour", "timestamptz", hours);
 
+    /// <summary>Sources a and b, each with one hourly table in its own database.</summary>
+    private async Task<(string A, string B)> HourlySourcesAsync(PreaggregatesHarness run, string[] aHours, string[] bHours) =>
+        (run.Source("a", fixture.SourceA, batchTables: [await HourlyAsync(fixture.SourceA, aHours)]),
+            run.Source("b", fixture.SourceB, batchTables: [await HourlyAsync(fixture.SourceB, bHours)]));
+
     private static PreaggregatesSource Of(PreaggregatesMetadata metadata, string name) => Assert.Single(metadata.Sources, s => s.Name == name);
 
     [Fact]
     public async Task When_sources_overlap_Should_publish_where_both_are_complete_as_offset_strings_a_document_and_lag_metrics()
     {
         await using var run = new PreaggregatesHarness(fixture);
-        var a = run.Source("a", fixture.SourceA, batchTables: [await HourlyAsync(fixture.SourceA, Hours("2024-05-01", 0, 10))]);
-        var b = run.Source("b", fixture.SourceB, batchTables: [await HourlyAsync(fixture.SourceB, Hours("2024-05-01", 3, 8))]);
+        var (a, b) = await HourlySourcesAsync(run, Hours("2024-05-01", 0, 10), Hours("2024-05-01", 3, 8));
         run.Now = At("2024-05-02T12:00:00Z");
 
         var metadata = await run.PublishAsync();
@@ -57,8 +61,7 @@ public sealed class PreaggregatesIntegrationTests(PreaggregatesFixture fixture) 
     public async Task When_sources_do_not_overlap_Should_publish_each_source_but_no_synchronized_time_and_say_why()
     {
         await using var run = new PreaggregatesHarness(fixture);
-        var a = run.Source("a", fixture.SourceA, batchTables: [await HourlyAsync(fixture.SourceA, Hours("2024-05-01", 0, 5))]);
-        var b = run.Source("b", fixture.SourceB, batchTables: [await HourlyAsync(fixture.SourceB, Hours("2024-05-03", 0, 5))]);
+        var (a, b) = await HourlySourcesAsync(run, Hours("2024-05-01", 0, 5), Hours("2024-05-03", 0, 5));
         run.Now = At("2024-05-04T00:00:00Z");
 
         var metadata = await run.PublishAsync();
