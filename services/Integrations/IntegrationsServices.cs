@@ -1,4 +1,5 @@
 using Jobs.Integrations.Hosting;
+using Jobs.Integrations.Preaggregates;
 using Jobs.Integrations.Synthetic;
 using Jobs.Platforms;
 using Jobs.ServiceDefaults;
@@ -13,6 +14,7 @@ public static class IntegrationsServices
         builder.AddRedis().AddPostgres();
         builder.Services.Configure<IntegrationsOptions>(builder.Configuration.GetSection("Integrations"));
         builder.Services.AddSingleton<IIntegration, SyntheticIntegration>();
+        builder.Services.AddPreaggregates(builder.Configuration);
         builder.Services.AddSingleton<IntegrationRegistry>();
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<ChildJobRunner>();
