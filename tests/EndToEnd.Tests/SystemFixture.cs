@@ -23,6 +23,8 @@ public sealed class SystemFixture : IAsyncLifetime
 
     public ServiceProcess this[string name] => _system[name];
 
+    public IEnumerable<ServiceProcess> Services => _system.Services;
+
     public async Task InitializeAsync()
     {
         // One schedule firing every second proves the Scheduler path; the shipped heartbeat is replaced.

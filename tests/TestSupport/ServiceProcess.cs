@@ -90,6 +90,12 @@ public sealed class ServiceProcess(string name, string dll, IReadOnlyDictionary<
         if (!_process.WaitForExit(15_000)) Kill();
     }
 
+    /// <summary>Everything the process wrote to standard output and error so far.</summary>
+    public string Output()
+    {
+        lock (_log) return _log.ToString();
+    }
+
     public string Tail(int lines = 60)
     {
         lock (_log)

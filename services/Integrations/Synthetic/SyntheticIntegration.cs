@@ -29,6 +29,12 @@ public sealed class SyntheticIntegration : Integration<SyntheticSettings>
         switch (context.Task)
         {
             case Contracts.IntegrationTasks.Entry:
+                if (settings.ApiToken is { } token)
+                    await context.StoreDatasetAsync("processed", new
+                    {
+                        settings.Children,
+                        TokenSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token))),
+                    });
                 for (var i = 0; i < settings.Children; i++) context.SpawnChild(Child);
                 if (settings.Continuation) context.ContinueWith(Summary);
                 break;

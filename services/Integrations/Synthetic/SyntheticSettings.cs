@@ -23,4 +23,8 @@ public sealed class SyntheticSettings
 
     [Description("Run a 'summary' continuation once every child and grandchild has finished")]
     public bool Continuation { get; set; }
+
+    [Description("A token the synthetic source pretends to call its API with; only its SHA-256 fingerprint is ever shown (the entry's 'processed' dataset)")]
+    [Jobs.Platforms.Secret]
+    public string? ApiToken { get; set; }
 }
