@@ -24,6 +24,7 @@ public sealed record JobResponse(
     DateTimeOffset? FinishedAt,
     string? Schedule,
     string? Error,
+    Guid? RetryOf = null,
     JobProgress? Progress = null,
     IReadOnlyList<GenerationTiming>? Generations = null,
     Paged<ChildFailure>? Failures = null,
@@ -36,6 +37,7 @@ public static class JobsEndpoints
         app.MapPost("/jobs", SubmitAsync).WithName("SubmitJob").RequireAuthorization(Operations.Run);
         app.MapGet("/jobs", ListAsync).WithName("ListJobs").RequireAuthorization(Operations.Read);
         app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob").RequireAuthorization(Operations.Read);
+        app.MapPost("/jobs/{id:guid}/retry-failed", RetryFailedAsync).WithName("RetryFailedChildren").RequireAuthorization(Operations.Run);
         app.MapDelete("/jobs/{id:guid}", CancelAsync).WithName("CancelJob").RequireAuthorization(Operations.Run);
         app.MapGet("/platforms", async (PlatformCatalog catalog) => Results.Ok(await catalog.ListAsync())).WithName("ListPlatforms")
             .RequireAuthorization(Operations.Read);
@@ -137,10 +139,42 @@ public static class JobsEndpoints
             Time(fields, JobState.FinishedAt),
             fields.GetValueOrDefault(JobState.Schedule) is { Length: > 0 } schedule ? schedule : null,
             fields.GetValueOrDefault(JobState.Error),
+            fields.TryGetValue(JobState.RetryOf, out var retryOf) && Guid.TryParse(retryOf, out var original) ? original : null,
             await progress,
             await generations,
             await failures,
             full ? await datasets : null));
+    }
+
+    /// <summary>
+    /// Re-runs only the failed children of an ended job, as a new root job (<c>retryOf</c> = the old one) whose entry
+    /// spawns the recorded failed children again with their own tasks and settings. 202 with the new job; 409 while
+    /// the job runs or when it has no recorded failed children (children that timed out never reported and have none).
+    /// </summary>
+    private static async Task<IResult> RetryFailedAsync(Guid id, IConnectionMultiplexer redis, IPublishEndpoint publisher, LinkGenerator links,
+        HttpContext http, JobQueries queries, CancellationToken cancellationToken)
+    {
+        var db = redis.GetDatabase();
+        var fields = await db.HashGetAsync(JobState.Key(id), [JobState.Status, JobState.Platform]);
+        if (fields[0].IsNull)
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"No job with id {id}");
+        if (fields[0].ToString() is not (JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled))
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job has not ended",
+                detail: $"Job {id} is {fields[0]}; retry its failed children once it has ended");
+        var failed = await db.HashLengthAsync(JobState.FailedKey(id));
+        if (failed == 0)
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Nothing to retry",
+                detail: $"Job {id} has no recorded failed children (they are kept {JobState.DetailsLifetime.TotalDays:0} days; children that timed out have none)");
+
+        var retry = NewId.NextGuid();
+        var platform = fields[1].ToString();
+        await db.HashSetAsync(JobState.Key(retry), [
+            new HashEntry(JobState.Status, JobStatus.Pending), new HashEntry(JobState.Platform, platform), new HashEntry(JobState.RetryOf, id.ToString()),
+        ]);
+        // The audit shows the original job's (masked) settings; the children bring their own.
+        var settings = await queries.SettingsAsync(id, cancellationToken);
+        await publisher.Publish(new RootJobStarted(retry, platform, settings, null, 0, DateTimeOffset.UtcNow, id), cancellationToken);
+        return Results.Accepted(links.GetPathByName(http, "GetJob", new { id = retry }), new { id = retry, retryOf = id, children = failed });
     }
 
     /// <summary>

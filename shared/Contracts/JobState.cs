@@ -22,7 +22,16 @@ public static class JobState
     /// <summary>Datasets runs stored for debugging (<c>original</c>, <c>processed</c>): field <c>{childId:N}/{name}</c>, value JSON.</summary>
     public static string DatasetsKey(Guid rootJobId) => Key(rootJobId) + ":datasets";
 
-    /// <summary>Progress and datasets are kept this long after their last write.</summary>
+    /// <summary>
+    /// The definitions (<see cref="ChildJob"/> JSON, by child id) of a root's children that failed, recorded by the
+    /// Integrations so <c>POST /jobs/{id}/retry-failed</c> can run them again. Children that never reported (timed out) have none.
+    /// </summary>
+    public static string FailedKey(Guid rootJobId) => Key(rootJobId) + ":failed";
+
+    /// <summary>In the read model: the job whose failed children this job re-runs.</summary>
+    public const string RetryOf = "retryOf";
+
+    /// <summary>Progress, datasets and failed definitions are kept this long after their last write.</summary>
     public static readonly TimeSpan DetailsLifetime = TimeSpan.FromDays(7);
 
     public const string Platform = "platform";

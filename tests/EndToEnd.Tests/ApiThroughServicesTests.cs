@@ -95,4 +95,33 @@ public sealed class ApiThroughServicesTests(SystemFixture system)
             TimeSpan.FromSeconds(30), "the job listed as Completed");
         Assert.True(listed.GetProperty("total").GetInt64() >= 1);
     }
+
+    [Fact]
+    public async Task Retrying_the_failed_children_runs_exactly_those_again_in_a_new_job_linked_to_the_old_one()
+    {
+        var id = await system.SubmitAsync(new { children = 30, fail_ratio = 0.5 });
+        var running = await JsonAsync(await system.Api.PostAsync($"jobs/{id}/retry-failed", null), HttpStatusCode.Conflict);
+        Assert.Contains("has not ended", running.GetProperty("title").GetString());
+        var job = await system.WaitForEndAsync(id, TimeSpan.FromMinutes(2));
+        var failed = job.GetProperty("children").GetProperty("failed").GetInt64();
+        Assert.InRange(failed, 1, 29);
+
+        var accepted = await JsonAsync(await system.Api.PostAsync($"jobs/{id}/retry-failed", null), HttpStatusCode.Accepted);
+        Assert.Equal(failed, accepted.GetProperty("children").GetInt64());
+        var retry = accepted.GetProperty("id").GetGuid();
+        var retried = await system.WaitForEndAsync(retry, TimeSpan.FromMinutes(2));
+
+        Assert.Equal(id, retried.GetProperty("retryOf").GetGuid());
+        var counts = retried.GetProperty("children");
+        Assert.Equal(failed, counts.GetProperty("total").GetInt64());
+        Assert.Equal(failed, counts.GetProperty("completed").GetInt64() + counts.GetProperty("failed").GetInt64());
+        await Eventually.Until(() => system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND task = 'child'", retry),
+            n => n == failed, TimeSpan.FromSeconds(30), "the retried children audited");
+
+        var clean = await system.SubmitAsync(new { children = 1 });
+        await system.WaitForEndAsync(clean, TimeSpan.FromMinutes(1));
+        var nothing = await JsonAsync(await system.Api.PostAsync($"jobs/{clean}/retry-failed", null), HttpStatusCode.Conflict);
+        Assert.Equal("Nothing to retry", nothing.GetProperty("title").GetString());
+        await JsonAsync(await system.Api.PostAsync($"jobs/{Guid.NewGuid()}/retry-failed", null), HttpStatusCode.NotFound);
+    }
 }

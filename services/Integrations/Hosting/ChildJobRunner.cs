@@ -64,7 +64,8 @@ public sealed class ChildJobRunner(
             var context = new JobContext(rootJobId, job, redis, postgres, logger, lease.Token);
             try
             {
-                await integration.RunAsync(context);
+                if (job.Task == IntegrationTasks.RetryFailed) await FailedChildren.SpawnAgainAsync(context);
+                else await integration.RunAsync(context);
             }
             catch (OperationCanceledException) when (lease.CancelledByRequest)
             {

@@ -21,6 +21,9 @@ public class RootJobState : SagaStateMachineInstance, ISagaVersion
 
     public string? Schedule { get; set; }
 
+    /// <summary>The job whose failed children this one re-runs, if any.</summary>
+    public Guid? RetryOf { get; set; }
+
     public double MinSuccessPercent { get; set; }
 
     public DateTimeOffset StartedAt { get; set; }

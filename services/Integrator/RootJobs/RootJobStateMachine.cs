@@ -35,6 +35,7 @@ public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
                     context.Saga.Platform = message.Platform;
                     context.Saga.Settings = message.Settings.Clone();
                     context.Saga.Schedule = message.Schedule;
+                    context.Saga.RetryOf = message.RetryOf;
                     context.Saga.MinSuccessPercent = message.MinSuccessPercent;
                     context.Saga.StartedAt = message.StartedAt;
                 })

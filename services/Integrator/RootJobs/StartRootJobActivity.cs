@@ -15,7 +15,10 @@ public sealed class StartRootJobActivity(JobLedger ledger, ILogger<StartRootJobA
         using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = job.CorrelationId }))
         {
             await ledger.StartAsync(job.CorrelationId, job.Platform, job.Schedule, job.StartedAt);
-            var entry = new ChildJob(JobIds.Entry(job.CorrelationId), job.CorrelationId, job.CorrelationId, 0, IntegrationTasks.Entry, job.Settings);
+            var entry = job.RetryOf is { } retryOf
+                ? new ChildJob(JobIds.Entry(job.CorrelationId), job.CorrelationId, job.CorrelationId, 0, IntegrationTasks.RetryFailed,
+                    JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["retry_of"] = retryOf }))
+                : new ChildJob(JobIds.Entry(job.CorrelationId), job.CorrelationId, job.CorrelationId, 0, IntegrationTasks.Entry, job.Settings);
             var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(job.Platform));
             await endpoint.Send(new RunChildJobs(job.CorrelationId, job.Platform, [entry]));
             logger.LogInformation("Root job started on platform {Platform}", job.Platform);

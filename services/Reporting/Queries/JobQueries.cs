@@ -109,6 +109,12 @@ public sealed class JobQueries(NpgsqlDataSource postgres, IConnectionMultiplexer
         return new Paged<ChildFailure>(items, page, pageSize, total);
     }
 
+    /// <summary>The settings the audit recorded for a job (secrets masked), or <c>{}</c>.</summary>
+    public async Task<JsonElement> SettingsAsync(Guid id, CancellationToken cancellationToken) =>
+        (await DataReader.ListAsync(postgres, "SELECT settings::text FROM root_jobs WHERE root_job_id = $1 AND settings IS NOT NULL",
+            p => p.Add(new() { Value = id }), r => JsonDocument.Parse(r.GetString(0)).RootElement.Clone(), cancellationToken))
+        .DefaultIfEmpty(JsonDocument.Parse("{}").RootElement.Clone()).First();
+
     public async Task<IReadOnlyList<JobDataset>> DatasetsAsync(Guid id)
     {
         var entries = await redis.GetDatabase().HashGetAllAsync(JobState.DatasetsKey(id));
