@@ -115,6 +115,32 @@ public sealed class AuditTrailTests(AuditFixture audit) : IClassFixture<AuditFix
     }
 
     [Fact]
+    public async Task When_a_run_keeps_reporting_progress_Should_not_time_out_its_root_until_the_reports_stop()
+    {
+        var root = Guid.NewGuid();
+        await audit.Publish(new RootJobStarted(root, "synthetic", NoSettings, null, 0, T0));
+        await Eventually.Until(() => audit.ScalarAsync<long>("SELECT count(*) FROM root_jobs WHERE root_job_id = $1", root),
+            n => n == 1, Timeout, "the audited root");
+        var progress = JobState.ProgressKey(root);
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1.5)); // past the fixture's 1 s deadline, but the entry run reports progress
+            await audit.Redis.GetDatabase().HashSetAsync(progress, JobState.ProgressAt, DateTimeOffset.UtcNow.ToString("O"));
+
+            await audit.Sweeper.SweepAsync(CancellationToken.None);
+            Assert.False(await audit.Harness.Published.Any<ChildJobsTimedOut>(m => m.Context.Message.RootJobId == root));
+
+            await Task.Delay(TimeSpan.FromSeconds(1.5)); // the reports stopped
+            await audit.Sweeper.SweepAsync(CancellationToken.None);
+            Assert.True(await audit.Harness.Published.Any<ChildJobsTimedOut>(m => m.Context.Message.RootJobId == root));
+        }
+        finally
+        {
+            await audit.Redis.GetDatabase().KeyDeleteAsync(progress);
+        }
+    }
+
+    [Fact]
     public async Task When_every_awaited_child_has_an_outcome_but_the_root_never_ended_Should_end_it_from_the_recorded_outcomes()
     {
         var root = Guid.NewGuid();

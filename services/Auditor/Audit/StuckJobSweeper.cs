@@ -1,16 +1,19 @@
 using Jobs.Contracts;
 using MassTransit;
 using Npgsql;
+using StackExchange.Redis;
 
 namespace Jobs.Auditor.Audit;
 
 /// <summary>
-/// Finds running root jobs with no audited progress for <c>Auditor:ChildTimeout</c> and reports the children
+/// Finds running root jobs with no progress for <c>Auditor:ChildTimeout</c> - no outcome audited, and no progress
+/// reported by a run (<c>JobContext.ReportProgressAsync</c>, so a long download that reports stays alive) - and reports the children
 /// they are still waiting for as timed out, so the Integrator fails them and the root reaches a final state.
 /// The children a root waits for are derived from the audit trail (the entry run, and the children each
 /// finished job said it spawned). One Auditor instance sweeps at a time (a PostgreSQL advisory lock).
 /// </summary>
-public sealed class StuckJobSweeper(NpgsqlDataSource dataSource, IBus bus, IConfiguration configuration, ILogger<StuckJobSweeper> logger)
+public sealed class StuckJobSweeper(
+    NpgsqlDataSource dataSource, IConnectionMultiplexer redis, IBus bus, IConfiguration configuration, ILogger<StuckJobSweeper> logger)
     : BackgroundService
 {
     private const long LockKey = 0x4a6f62537765;
@@ -61,6 +64,16 @@ public sealed class StuckJobSweeper(NpgsqlDataSource dataSource, IBus bus, IConf
             var reported = 0;
             foreach (var (root, platform) in stalled)
             {
+                if (await ReportedProgressAsync(root) is { } at && at > DateTimeOffset.UtcNow - _timeout)
+                {
+                    // A run is reporting progress: alive. Remember when, so the next sweep measures from there.
+                    await using var alive = new NpgsqlCommand("UPDATE root_jobs SET last_progress_at = $2 WHERE root_job_id = $1", connection);
+                    alive.Parameters.Add(new() { Value = root });
+                    alive.Parameters.Add(new() { Value = at });
+                    await alive.ExecuteNonQueryAsync(cancellationToken);
+                    continue;
+                }
+
                 var missing = await MissingChildrenAsync(connection, root, cancellationToken);
                 using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = root }))
                 {
@@ -98,6 +111,13 @@ public sealed class StuckJobSweeper(NpgsqlDataSource dataSource, IBus bus, IConf
             unlock.Parameters.Add(new() { Value = LockKey });
             await unlock.ExecuteScalarAsync(CancellationToken.None);
         }
+    }
+
+    private async Task<DateTimeOffset?> ReportedProgressAsync(Guid root)
+    {
+        var at = await redis.GetDatabase().HashGetAsync(JobState.ProgressKey(root), JobState.ProgressAt);
+        return DateTimeOffset.TryParse(at.ToString(), System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.RoundtripKind, out var time) ? time : null;
     }
 
     /// <summary>The counts and entry error of a root job as its recorded outcomes say.</summary>
