@@ -14,6 +14,7 @@ public static class IntegratorServices
     {
         builder.AddRedis();
         builder.Services.AddSingleton<JobLedger>();
+        builder.Services.Configure<ChildTimeoutOptions>(builder.Configuration.GetSection("Integrator:ChildTimeouts"));
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<JobRequestValidator>();
         builder.Services.AddScoped<StartRootJobActivity>();

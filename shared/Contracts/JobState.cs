@@ -28,6 +28,15 @@ public static class JobState
     /// </summary>
     public static string FailedKey(Guid rootJobId) => Key(rootJobId) + ":failed";
 
+    /// <summary>
+    /// The definitions of a root's children being run right now (by child id), written by the Integrations when a
+    /// batch starts and removed when it ends: what the Integrator re-sends when a child times out under the retry policy.
+    /// </summary>
+    public static string RunningKey(Guid rootJobId) => Key(rootJobId) + ":running";
+
+    /// <summary>Per child id: how many times the Integrator re-sent it after a timeout.</summary>
+    public static string TimeoutRetriesKey(Guid rootJobId) => Key(rootJobId) + ":timeout-retries";
+
     /// <summary>In the read model: the job whose failed children this job re-runs.</summary>
     public const string RetryOf = "retryOf";
 

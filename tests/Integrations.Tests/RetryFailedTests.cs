@@ -31,7 +31,7 @@ public sealed class RetryFailedTests(HostFixture host) : IClassFixture<HostFixtu
             [Child(original, 0, "child", """{"work_ms":1}"""), Child(original, 1, "grandchild", """{"work_ms":2}"""), Child(original, 2, "child", """{"work_ms":3}""")]);
         try
         {
-            await FailedChildren.RecordAsync(host.Redis.GetDatabase(), batch,
+            await ChildDefinitions.RecordFinishedAsync(host.Redis.GetDatabase(), batch,
                 [Outcome(batch.Children[0], ok: true), Outcome(batch.Children[1], ok: false), Outcome(batch.Children[2], ok: false)]);
             var sender = new RecordingSendEndpointProvider();
 
@@ -67,7 +67,7 @@ public sealed class RetryFailedTests(HostFixture host) : IClassFixture<HostFixtu
         var original = Guid.NewGuid();
         var batch = new RunChildJobs(original, "synthetic", [Child(original, 0, "child", "{}")]);
 
-        await FailedChildren.RecordAsync(host.Redis.GetDatabase(), batch, [Outcome(batch.Children[0], ok: true)]);
+        await ChildDefinitions.RecordFinishedAsync(host.Redis.GetDatabase(), batch, [Outcome(batch.Children[0], ok: true)]);
 
         Assert.False(await host.Redis.GetDatabase().KeyExistsAsync(JobState.FailedKey(original)));
     }

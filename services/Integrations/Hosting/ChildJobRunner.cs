@@ -64,7 +64,7 @@ public sealed class ChildJobRunner(
             var context = new JobContext(rootJobId, job, redis, postgres, logger, lease.Token);
             try
             {
-                if (job.Task == IntegrationTasks.RetryFailed) await FailedChildren.SpawnAgainAsync(context);
+                if (job.Task == IntegrationTasks.RetryFailed) await ChildDefinitions.SpawnAgainAsync(context);
                 else await integration.RunAsync(context);
             }
             catch (OperationCanceledException) when (lease.CancelledByRequest)

@@ -32,6 +32,7 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
         }
         else
         {
+            await ChildDefinitions.RecordRunningAsync(redis.GetDatabase(), message);
             var runs = new ChildRun[outcomes.Length];
             if (runs.Length == 1)
             {
@@ -49,7 +50,7 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
             spawned = runs.SelectMany(r => r.Spawned).ToList();
         }
 
-        await FailedChildren.RecordAsync(redis.GetDatabase(), message, outcomes);
+        await ChildDefinitions.RecordFinishedAsync(redis.GetDatabase(), message, outcomes);
         // Children and outcomes go out together; the message is acknowledged once both are confirmed.
         await Task.WhenAll(
             ChildJobRunner.SendAsync(context, message.Platform, spawned),

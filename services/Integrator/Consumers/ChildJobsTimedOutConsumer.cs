@@ -1,13 +1,40 @@
+using System.Text.Json;
 using Jobs.Contracts;
 using MassTransit;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Jobs.Integrator.Consumers;
 
+/// <summary>What happens to a child that timed out (<c>Integrator:ChildTimeouts</c>): <c>fail</c> it, or <c>retry</c> it up to <see cref="MaxRetries"/> times.</summary>
+public sealed class ChildTimeoutPolicy
+{
+    public const string Fail = "fail";
+    public const string Retry = "retry";
+
+    public string Policy { get; set; } = Fail;
+
+    public int MaxRetries { get; set; } = 1;
+}
+
+/// <summary><c>Integrator:ChildTimeouts</c>: a default policy and overrides per platform.</summary>
+public sealed class ChildTimeoutOptions
+{
+    public ChildTimeoutPolicy Default { get; set; } = new();
+
+    public Dictionary<string, ChildTimeoutPolicy> Platforms { get; set; } = [];
+
+    public ChildTimeoutPolicy For(string platform) => Platforms.GetValueOrDefault(platform) ?? Default;
+}
+
 /// <summary>
-/// Fails children that timed out: they are published as failed outcomes, which the ledger counts like any
-/// other (once) and the Auditor records.
+/// Handles children that timed out. Under the <c>retry</c> policy a child whose definition the Integrations recorded
+/// as running is sent again to its platform's queue (same child id: whichever run reports first counts, the other
+/// is a duplicate), up to the policy's retries; every other one is published as a failed outcome, which the ledger
+/// counts like any other (once) and the Auditor records.
 /// </summary>
-public sealed class ChildJobsTimedOutConsumer(ILogger<ChildJobsTimedOutConsumer> logger) : IConsumer<ChildJobsTimedOut>
+public sealed class ChildJobsTimedOutConsumer(IConnectionMultiplexer redis, IOptions<ChildTimeoutOptions> options, ILogger<ChildJobsTimedOutConsumer> logger)
+    : IConsumer<ChildJobsTimedOut>
 {
     public const string TimedOutTask = "timed-out";
 
@@ -15,13 +42,51 @@ public sealed class ChildJobsTimedOutConsumer(ILogger<ChildJobsTimedOutConsumer>
     {
         var message = context.Message;
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = message.RootJobId });
-        logger.LogWarning("{Count} children timed out: {Reason}", message.Children.Count, message.Reason);
+        var policy = options.Value.For(message.Platform);
+        var (resend, fail) = policy.Policy == ChildTimeoutPolicy.Retry
+            ? await RetriableAsync(message, policy.MaxRetries)
+            : ([], message.Children.ToList());
+
+        if (resend.Count > 0)
+        {
+            logger.LogWarning("{Count} children timed out ({Reason}); sending them again (retry policy, at most {MaxRetries} times)",
+                resend.Count, message.Reason, policy.MaxRetries);
+            var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(message.Platform));
+            foreach (var chunk in resend.Chunk(JobLimits.MaxChildrenPerMessage))
+                await endpoint.Send(new RunChildJobs(message.RootJobId, message.Platform, chunk));
+        }
+
+        if (fail.Count == 0) return;
+        logger.LogWarning("{Count} children timed out and are failed: {Reason}", fail.Count, message.Reason);
         var now = DateTimeOffset.UtcNow;
-        foreach (var chunk in message.Children.Chunk(JobLimits.MaxChildrenPerMessage))
+        foreach (var chunk in fail.Chunk(JobLimits.MaxChildrenPerMessage))
         {
             var outcomes = chunk.Select(c => new ChildJobOutcome(c.ChildJobId, c.ParentJobId, c.GroupId, c.Generation, TimedOutTask, false,
                 $"timed out: {message.Reason}", 0, null, 0, now, now)).ToList();
             await context.Publish(new ChildJobsFinished(message.RootJobId, message.Platform, outcomes));
         }
+    }
+
+    /// <summary>Splits the timed-out children into those to send again (recorded as running, retries left) and those to fail.</summary>
+    private async Task<(List<ChildJob> Resend, List<TimedOutChild> Fail)> RetriableAsync(ChildJobsTimedOut message, int maxRetries)
+    {
+        var db = redis.GetDatabase();
+        var ids = message.Children.Select(c => (RedisValue)c.ChildJobId.ToString("N")).ToArray();
+        var definitions = await db.HashGetAsync(JobState.RunningKey(message.RootJobId), ids);
+        var retriesKey = JobState.TimeoutRetriesKey(message.RootJobId);
+        var (resend, fail) = (new List<ChildJob>(), new List<TimedOutChild>());
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (definitions[i].IsNullOrEmpty || await db.HashIncrementAsync(retriesKey, ids[i]) > maxRetries)
+            {
+                fail.Add(message.Children[i]);
+                continue;
+            }
+
+            resend.Add(JsonSerializer.Deserialize<ChildJob>(definitions[i].ToString())!);
+        }
+
+        if (resend.Count > 0) await db.KeyExpireAsync(retriesKey, JobState.DetailsLifetime);
+        return (resend, fail);
     }
 }

@@ -5,13 +5,28 @@ using StackExchange.Redis;
 namespace Jobs.Integrations.Hosting;
 
 /// <summary>
-/// What <c>POST /jobs/{id}/retry-failed</c> needs: the definitions of the children that failed, recorded when they
-/// fail (<see cref="JobState.FailedKey"/>), and the built-in entry run that spawns them again in a new root job.
+/// The definitions of children kept in Redis so they can be run again: while a batch runs
+/// (<see cref="JobState.RunningKey"/>, re-sent by the Integrator when one times out under the retry policy) and
+/// once they failed (<see cref="JobState.FailedKey"/>, for <c>POST /jobs/{id}/retry-failed</c>, whose built-in
+/// entry run is <see cref="SpawnAgainAsync"/>).
 /// </summary>
-public static class FailedChildren
+public static class ChildDefinitions
 {
-    /// <summary>Records the failed children of a batch (one write, nothing when all succeeded). A redelivery writes the same fields.</summary>
-    public static async Task RecordAsync(IDatabase redis, RunChildJobs batch, IReadOnlyList<ChildJobOutcome> outcomes)
+    /// <summary>Records a batch as running (one write).</summary>
+    public static async Task RecordRunningAsync(IDatabase redis, RunChildJobs batch)
+    {
+        var key = JobState.RunningKey(batch.RootJobId);
+        var transaction = redis.CreateTransaction();
+        _ = transaction.HashSetAsync(key, batch.Children.Select(c => new HashEntry(c.ChildJobId.ToString("N"), JsonSerializer.Serialize(c))).ToArray());
+        _ = transaction.KeyExpireAsync(key, JobState.DetailsLifetime);
+        await transaction.ExecuteAsync();
+    }
+
+    /// <summary>
+    /// Records a batch as ended: no longer running, and the failed children's definitions kept (one write). A
+    /// redelivery writes the same fields.
+    /// </summary>
+    public static async Task RecordFinishedAsync(IDatabase redis, RunChildJobs batch, IReadOnlyList<ChildJobOutcome> outcomes)
     {
         var failed = new List<HashEntry>();
         for (var i = 0; i < outcomes.Count; i++)
@@ -22,11 +37,15 @@ public static class FailedChildren
                 failed.Add(new HashEntry(job.ChildJobId.ToString("N"), JsonSerializer.Serialize(job)));
         }
 
-        if (failed.Count == 0) return;
-        var key = JobState.FailedKey(batch.RootJobId);
         var transaction = redis.CreateTransaction();
-        _ = transaction.HashSetAsync(key, failed.ToArray());
-        _ = transaction.KeyExpireAsync(key, JobState.DetailsLifetime);
+        _ = transaction.HashDeleteAsync(JobState.RunningKey(batch.RootJobId), batch.Children.Select(c => (RedisValue)c.ChildJobId.ToString("N")).ToArray());
+        if (failed.Count > 0)
+        {
+            var key = JobState.FailedKey(batch.RootJobId);
+            _ = transaction.HashSetAsync(key, failed.ToArray());
+            _ = transaction.KeyExpireAsync(key, JobState.DetailsLifetime);
+        }
+
         await transaction.ExecuteAsync();
     }
 
