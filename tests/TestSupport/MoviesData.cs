@@ -16,6 +16,13 @@ public static class MoviesData
         "adult,belongs_to_collection,budget,genres,homepage,id,imdb_id,original_language,original_title,overview,popularity,poster_path," +
         "production_companies,production_countries,release_date,revenue,runtime,spoken_languages,status,tagline,title,video,vote_average,vote_count";
 
+    /// <summary>The project's shared sample data (<c>../shared/data</c> beside the repository), or null where it is absent.</summary>
+    public static string? SharedData(string relativePath)
+    {
+        var path = Path.GetFullPath(Path.Combine(ServiceSystem.RepositoryRoot(), "..", "shared", "data", relativePath));
+        return File.Exists(path) || Directory.Exists(path) ? path : null;
+    }
+
     public static void WriteCsv(TextWriter writer, IEnumerable<MovieRow> rows)
     {
         writer.Write(Header);
