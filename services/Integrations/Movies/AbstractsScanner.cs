@@ -24,6 +24,7 @@ public static class AbstractsScanner
 {
     private const string TitlePrefix = "Wikipedia: ";
     private const int MaxBuffer = 64 * 1024 * 1024;
+    private const int TailLength = 64;
 
     private static ReadOnlySpan<byte> TitleOpen => "<title>"u8;
     private static ReadOnlySpan<byte> TitleClose => "</title>"u8;
@@ -43,7 +44,8 @@ public static class AbstractsScanner
             int length = 0, position = 0;
             var eof = false;
 
-            // Keeps buffer[from..length) at the start of the buffer and reads more after it; false at the end of the input.
+            // Keeps buffer[from..length) at the start of the buffer (position moves with it) and reads more after it;
+            // false at the end of the input.
             bool Refill(int from)
             {
                 if (eof) return false;
@@ -51,7 +53,7 @@ public static class AbstractsScanner
                 consumed += from;
                 length -= from;
                 if (length > 0) Buffer.BlockCopy(buffer, from, buffer, 0, length);
-                position = 0;
+                position -= from;
                 if (length == buffer.Length)
                 {
                     if (buffer.Length >= MaxBuffer)
@@ -76,8 +78,9 @@ public static class AbstractsScanner
                 var open = window.IndexOf(TitleOpen);
                 if (open < 0)
                 {
-                    // Keep a possibly cut "<title" at the end.
-                    if (!Refill(Math.Max(position, length - TitleOpen.Length + 1))) break;
+                    // Search on from a possibly cut "<title" at the end; keep the last bytes for the end-of-feed check.
+                    position = Math.Max(position, length - TitleOpen.Length + 1);
+                    if (!Refill(Math.Min(position, Math.Max(0, length - TailLength)))) break;
                     continue;
                 }
 
@@ -86,6 +89,7 @@ public static class AbstractsScanner
                 var close = buffer.AsSpan(textStart, length - textStart).IndexOf(TitleClose);
                 if (close < 0)
                 {
+                    position = start;
                     if (!Refill(start)) break;
                     continue;
                 }
@@ -113,6 +117,7 @@ public static class AbstractsScanner
                 var docEnd = buffer.AsSpan(afterTitle, length - afterTitle).IndexOf(DocClose);
                 if (docEnd < 0 && !eof)
                 {
+                    position = start;
                     if (!Refill(start)) break;
                     continue;
                 }
@@ -132,6 +137,9 @@ public static class AbstractsScanner
                 position = end;
             }
 
+            // A gzip stream cut short just ends; a dump that does not close its feed is refused rather than half used.
+            if (!buffer.AsSpan(0, length).TrimEnd(" \t\r\n"u8).EndsWith("</feed>"u8))
+                throw new InvalidDataException("the dump ends without </feed>: it is cut short, or not an abstracts dump");
             return new AbstractsScan(matches, documents, consumed + length);
         }
         finally

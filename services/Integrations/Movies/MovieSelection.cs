@@ -29,7 +29,7 @@ public static class MovieSelector
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
         var reader = new CsvRecordReader(csv);
         var fields = new List<string>(32);
-        if (!reader.TryRead(fields, out _)) throw new InvalidDataException("The movies metadata file is empty");
+        if (!reader.TryRead(fields, out _)) throw new InvalidDataException("the file is empty");
         var columns = Columns.From(fields);
 
         var best = new PriorityQueue<Movie, Movie>(top + 1, WorstFirst.Instance);
@@ -198,7 +198,7 @@ public static class MovieSelector
                 .GroupBy(c => c.name).ToDictionary(g => g.Key, g => g.First().i);
             int Required(string name) => index.TryGetValue(name, out var i)
                 ? i
-                : throw new InvalidDataException($"The movies metadata file has no '{name}' column; its columns: {string.Join(", ", header)}");
+                : throw new InvalidDataException($"no '{name}' column; its columns: {string.Join(", ", header)}");
             return new Columns(header.Count, Required("id"), Required("title"), Required("budget"), Required("revenue"),
                 Required("release_date"), index.TryGetValue("vote_average", out var r) ? r : null,
                 index.TryGetValue("production_companies", out var c) ? c : null);

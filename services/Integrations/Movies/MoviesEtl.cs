@@ -25,6 +25,10 @@ public static class MoviesEtl
         var selection = await Task.Factory.StartNew(
             () => SelectMovies(movies.Path, settings, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var selectTime = watch.Elapsed;
+        if (selection.Movies.Count == 0)
+            throw new InvalidDataException(
+                $"movies metadata {movies.Path}: no movie has a budget of at least {settings.MinBudget} and a revenue of at least " +
+                $"{settings.MinRevenue} among {selection.RowsRead} rows ({selection.Malformed} malformed); the previous report is kept");
         if (progress is not null)
             await progress(5, $"{selection.Movies.Count} of {selection.Qualifying} qualifying movies selected from {selection.RowsRead} rows ({selection.Malformed} malformed)");
 
@@ -46,19 +50,26 @@ public static class MoviesEtl
     /// <summary>Selects the top movies from a CSV file or a zip holding <c>movies_metadata.csv</c>.</summary>
     public static MovieSelection SelectMovies(string path, MoviesSettings settings, CancellationToken cancellationToken)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        if (!IsZip(file))
+        try
         {
-            using var text = new StreamReader(file, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16);
-            return MovieSelector.Select(text, settings.Top, settings.MinBudget, settings.MinRevenue, cancellationToken);
-        }
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            if (!IsZip(file))
+            {
+                using var text = new StreamReader(file, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16);
+                return MovieSelector.Select(text, settings.Top, settings.MinBudget, settings.MinRevenue, cancellationToken);
+            }
 
-        using var zip = new ZipArchive(file, ZipArchiveMode.Read);
-        var entry = zip.Entries.FirstOrDefault(e => string.Equals(e.Name, MetadataEntry, StringComparison.OrdinalIgnoreCase))
-                    ?? throw new InvalidDataException(
-                        $"The movies zip holds no {MetadataEntry}; it holds: {string.Join(", ", zip.Entries.Take(20).Select(e => e.FullName))}");
-        using var reader = new StreamReader(entry.Open(), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16);
-        return MovieSelector.Select(reader, settings.Top, settings.MinBudget, settings.MinRevenue, cancellationToken);
+            using var zip = new ZipArchive(file, ZipArchiveMode.Read);
+            var entry = zip.Entries.FirstOrDefault(e => string.Equals(e.Name, MetadataEntry, StringComparison.OrdinalIgnoreCase))
+                        ?? throw new InvalidDataException(
+                            $"the zip holds no {MetadataEntry}; it holds: {string.Join(", ", zip.Entries.Take(20).Select(e => e.FullName))}");
+            using var reader = new StreamReader(entry.Open(), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16);
+            return MovieSelector.Select(reader, settings.Top, settings.MinBudget, settings.MinRevenue, cancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"movies metadata {path}: {e.Message}", e);
+        }
     }
 
     /// <summary>Streams the abstracts dump (gzipped or plain XML) once and matches the selected movies.</summary>
@@ -69,14 +80,22 @@ public static class MoviesEtl
         var length = Math.Max(1, file.Length);
         using Stream xml = IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : file;
         var reported = Environment.TickCount64;
-        return AbstractsScanner.Scan(xml, new TitleMatcher(movies), movies.Count, scanned =>
+        try
         {
-            if (progress is null || Environment.TickCount64 - reported < 2000) return;
-            reported = Environment.TickCount64;
-            var share = (double)file.Position / length;
-            // Progress is best effort: a slow Redis must not slow the scan.
-            _ = progress(5 + 90 * share, $"scanned {scanned / (1024 * 1024)} MiB of abstracts ({share:P0} of the file)");
-        }, cancellationToken);
+            return AbstractsScanner.Scan(xml, new TitleMatcher(movies), movies.Count, scanned =>
+            {
+                if (progress is null || Environment.TickCount64 - reported < 2000) return;
+                reported = Environment.TickCount64;
+                var share = (double)file.Position / length;
+                // Progress is best effort: a slow Redis must not slow the scan.
+                _ = progress(5 + 90 * share, $"scanned {scanned / (1024 * 1024)} MiB of abstracts ({share:P0} of the file)");
+            }, cancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            // Also a gzip stream that is corrupt or cut short.
+            throw new InvalidDataException($"abstracts dump {path} at byte {file.Position}: {e.Message}", e);
+        }
     }
 
     private static bool IsZip(Stream file) => StartsWith(file, "PK\u0003\u0004"u8);

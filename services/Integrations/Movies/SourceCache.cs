@@ -107,7 +107,8 @@ public sealed class SourceCache(HttpClient http, string directory)
             throw new DownloadInterruptedException($"{source}: the server refused to resume at byte {partLength}; starting over");
         }
 
-        response.EnsureSuccessStatusCode();
+        if (!response.IsSuccessStatusCode)
+            throw new HttpRequestException($"{source} answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
         var resuming = response.StatusCode == HttpStatusCode.PartialContent;
         if (resuming && response.Content.Headers.ContentRange?.From != partLength)
             throw new InvalidDataException($"{source}: asked for bytes from {partLength}, got {response.Content.Headers.ContentRange}");

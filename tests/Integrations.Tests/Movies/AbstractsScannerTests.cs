@@ -146,6 +146,18 @@ public sealed class AbstractsScannerTests
     }
 
     [Theory]
+    [InlineData(4096)]
+    [InlineData(1 << 20)]
+    public void When_the_dump_does_not_close_its_feed_Should_refuse_it(int bufferSize)
+    {
+        var whole = MoviesData.Dump(Enumerable.Range(0, 100).Select(i => MoviesData.Doc($"Page {i}", "Some text.")).ToArray());
+
+        var error = Assert.Throws<InvalidDataException>(() => Scan(whole[..(whole.Length * 2 / 3)], [Film(1, "Page 1", 2000)], bufferSize));
+
+        Assert.Contains("</feed>", error.Message);
+    }
+
+    [Theory]
     [InlineData("King Kong (1933 film)", "King Kong", MatchRank.YearFilm, 1933)]
     [InlineData("Heat (film)", "Heat", MatchRank.Film, null)]
     [InlineData("Heat", "Heat", MatchRank.Title, null)]

@@ -15,17 +15,23 @@ namespace Jobs.Integrations.Tests.Movies;
 public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<HostFixture>, IAsyncLifetime, IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("movies-tests-").FullName;
-    private readonly MoviesIntegration _integration = new(new NoHttp(), new ConfigurationBuilder().Build());
+    private readonly MoviesIntegration _integration = new(new Http(), new ConfigurationBuilder().Build());
+    private readonly List<Guid> _roots = [];
 
     public Task InitializeAsync() => _integration.EnsureStorageAsync(host.Postgres, CancellationToken.None);
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    /// <summary>Removes the progress the runs reported to the shared Redis.</summary>
+    public async Task DisposeAsync()
+    {
+        foreach (var root in _roots) await host.Redis.GetDatabase().KeyDeleteAsync(JobState.Key(root) + ":progress");
+    }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private JobContext Context(string task, object settings)
     {
         var root = Guid.NewGuid();
+        _roots.Add(root);
         var json = JsonSerializer.SerializeToElement(settings, SettingsJson.Options);
         return new JobContext(root, new ChildJob(JobIds.Child(root, 0), root, root, 1, task, json), host.Redis, host.Postgres, NullLogger.Instance,
             CancellationToken.None);
@@ -155,10 +161,67 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
         var abstracts = WriteFile("abstracts.xml", MoviesData.Dump(MoviesData.Doc("Heat (1995 film)", "Heat is a 1995 crime film.")));
         await RunAllAsync(Settings(abstracts, WriteFile("movies.csv", Csv(new MovieRow("949", "Heat", "60000000", "187436818", "1995-12-15")))));
 
-        var broken = Settings(abstracts, WriteFile("broken.csv", "id,title\n1,No budget column\n"));
-        await Assert.ThrowsAsync<InvalidDataException>(() => _integration.RunAsync(Context(MoviesIntegration.Load, broken)));
+        var broken = WriteFile("broken.csv", "id,title\n1,No budget column\n");
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _integration.RunAsync(Context(MoviesIntegration.Load, Settings(abstracts, broken))));
 
+        Assert.Contains(broken, error.Message);
+        Assert.Contains("no 'budget' column", error.Message);
         Assert.Equal("Heat is a 1995 crime film.", Assert.Single(await ReportAsync()).Abstract);
+    }
+
+    [Fact]
+    public async Task When_no_movie_qualifies_Should_fail_naming_the_file_and_keep_the_previous_report()
+    {
+        var abstracts = WriteFile("abstracts.xml", MoviesData.Dump(MoviesData.Doc("Heat (1995 film)", "Heat is a 1995 crime film.")));
+        await RunAllAsync(Settings(abstracts, WriteFile("movies.csv", Csv(new MovieRow("949", "Heat", "60000000", "187436818", "1995-12-15")))));
+        var cheap = WriteFile("cheap.csv", Csv(new MovieRow("1", "Cheap", "500", "187436818", "1995-12-15")));
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _integration.RunAsync(Context(MoviesIntegration.Load, Settings(abstracts, cheap))));
+
+        Assert.Contains(cheap, error.Message);
+        Assert.Equal("Heat", Assert.Single(await ReportAsync()).Title);
+    }
+
+    [Fact]
+    public async Task When_the_dump_is_cut_short_Should_fail_naming_the_file_and_keep_the_previous_report()
+    {
+        var movies = WriteFile("movies.csv", Csv(new MovieRow("949", "Heat", "60000000", "187436818", "1995-12-15")));
+        var good = WriteGzip("good.xml.gz", MoviesData.Dump(MoviesData.Doc("Heat (1995 film)", "Heat is a 1995 crime film.")));
+        await RunAllAsync(Settings(good, movies));
+        var whole = await File.ReadAllBytesAsync(WriteGzip("whole.xml.gz", MoviesData.Dump(
+            Enumerable.Range(0, 2000).Select(i => MoviesData.Doc($"Page {i}", $"Text of page {i} and more words {i * 7}.")).ToArray())));
+        var truncated = Path.Combine(_directory, "truncated.xml.gz");
+        await File.WriteAllBytesAsync(truncated, whole[..(whole.Length / 2)]);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => _integration.RunAsync(Context(MoviesIntegration.Load, Settings(truncated, movies))));
+
+        Assert.Contains(truncated, error.Message);
+        Assert.Equal("Heat is a 1995 crime film.", Assert.Single(await ReportAsync()).Abstract);
+    }
+
+    [Fact]
+    public async Task When_the_sources_are_served_over_http_Should_download_them_then_load_from_the_cache()
+    {
+        await using var server = await LocalFileServer.StartAsync();
+        var csv = Encoding.UTF8.GetBytes(Csv(new MovieRow("862", "Toy Story", "30000000", "373554033.0", "1995-10-30")));
+        var movies = server.Put("movies_metadata.csv", csv, "\"m1\"");
+        var abstracts = server.Put("enwiki-latest-abstract.xml.gz", Gzip(MoviesData.Dump(MoviesData.Doc("Toy Story", "Toy Story is a 1995 film."))), "\"a1\"");
+        var settings = Settings(abstracts.ToString(), movies.ToString());
+
+        await RunAllAsync(settings);
+        var afterFirst = server.Requests.Count;
+        await RunAllAsync(settings);
+
+        Assert.Equal("Toy Story is a 1995 film.", Assert.Single(await ReportAsync()).Abstract);
+        Assert.Equal(2, afterFirst); // the two downloads; the load read the cache
+        Assert.All(server.Requests.Skip(afterFirst), r => Assert.Equal(304, r.Status)); // the second run found both unchanged
+    }
+
+    private static byte[] Gzip(string text)
+    {
+        var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest)) gzip.Write(Encoding.UTF8.GetBytes(text));
+        return output.ToArray();
     }
 
     /// <summary>The project's real sample files (Kaggle's first 2,996 films, the truefilm test dump), where ../shared/data has them.</summary>
@@ -199,18 +262,8 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
         Assert.StartsWith("Anarchism is a political philosophy", row.Abstract);
     }
 
-    private sealed class NoHttp : IHttpClientFactory, IDisposable
+    private sealed class Http : IHttpClientFactory
     {
-        private readonly HttpClient _client = new(new Refusing());
-
-        public HttpClient CreateClient(string name) => _client;
-
-        public void Dispose() => _client.Dispose();
-
-        private sealed class Refusing : HttpMessageHandler
-        {
-            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-                throw new InvalidOperationException("these tests use file:// sources only");
-        }
+        public HttpClient CreateClient(string name) => new();
     }
 }
