@@ -1,5 +1,6 @@
 using Jobs.Integrations.Hosting;
 using Jobs.Integrations.Preaggregates;
+using Jobs.Integrations.Movies;
 using Jobs.Integrations.Synthetic;
 using Jobs.Platforms;
 using Jobs.ServiceDefaults;
@@ -15,6 +16,12 @@ public static class IntegrationsServices
         builder.Services.Configure<IntegrationsOptions>(builder.Configuration.GetSection("Integrations"));
         builder.Services.AddSingleton<IIntegration, SyntheticIntegration>();
         builder.Services.AddPreaggregates(builder.Configuration);
+        builder.Services.AddSingleton<IIntegration, MoviesIntegration>();
+        builder.Services.AddHttpClient(MoviesIntegration.HttpClientName, client =>
+        {
+            client.Timeout = Timeout.InfiniteTimeSpan; // downloads take long; SourceCache has an idle timeout per read
+            client.DefaultRequestHeaders.UserAgent.ParseAdd("jobs-platform-movies-etl/1.0");
+        });
         builder.Services.AddSingleton<IntegrationRegistry>();
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<ChildJobRunner>();

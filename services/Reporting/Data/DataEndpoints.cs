@@ -13,6 +13,7 @@ public static class DataEndpoints
     {
         var data = app.MapGroup("/data").RequireAuthorization(Operations.Read).WithTags("Data");
         data.MapPreaggregatesQueries();
+        data.MapMoviesQueries();
         return app;
     }
 }

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text;
+using Npgsql;
+
+namespace Jobs.Integrations.Movies;
+
+/// <summary>What a transform-and-load run did.</summary>
+public sealed record MoviesEtlResult(MovieSelection Selection, AbstractsScan Scan, int Loaded, TimeSpan SelectTime, TimeSpan ScanTime);
+
+/// <summary>
+/// Transform and load: pick the top movies from the metadata file in one streaming pass, match them to their
+/// Wikipedia pages in one streaming pass over the abstracts dump, and replace <c>movie_report</c> atomically.
+/// Neither input is held in memory.
+/// </summary>
+public static class MoviesEtl
+{
+    private const string MetadataEntry = "movies_metadata.csv";
+
+    public static async Task<MoviesEtlResult> RunAsync(
+        NpgsqlDataSource postgres, LocalSource movies, LocalSource abstracts, MoviesSettings settings, Guid rootJobId,
+        Func<double, string, Task>? progress, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        var selection = await Task.Factory.StartNew(
+            () => SelectMovies(movies.Path, settings, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var selectTime = watch.Elapsed;
+        if (selection.Movies.Count == 0)
+            throw new InvalidDataException(
+                $"movies metadata {movies.Path}: no movie has a budget of at least {settings.MinBudget} and a revenue of at least " +
+                $"{settings.MinRevenue} among {selection.RowsRead} rows ({selection.Malformed} malformed); the previous report is kept");
+        if (progress is not null)
+            await progress(5, $"{selection.Movies.Count} of {selection.Qualifying} qualifying movies selected from {selection.RowsRead} rows ({selection.Malformed} malformed)");
+
+        watch.Restart();
+        var scan = await Task.Factory.StartNew(
+            () => MatchAbstracts(abstracts.Path, selection.Movies, progress, cancellationToken),
+            cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var scanTime = watch.Elapsed;
+        if (progress is not null) await progress(95, $"{scan.Matched} of {selection.Movies.Count} movies matched to Wikipedia pages among {scan.Documents} documents");
+
+        var rows = selection.Movies.Select((movie, i) => new MovieReportRow(movie.Title, movie.Budget, movie.Year, movie.Revenue, movie.Ratio,
+            movie.Rating, movie.ProductionCompany, scan.Matches[i]?.Url, scan.Matches[i]?.Abstract));
+        var loaded = await MovieReportStore.ReplaceAsync(postgres, rows,
+            new MovieReportLoad(rootJobId, selection.RowsRead, selection.Qualifying, selection.Malformed, scan.Matched, scan.Documents,
+                movies.Version, abstracts.Version), cancellationToken);
+        return new MoviesEtlResult(selection, scan, loaded, selectTime, scanTime);
+    }
+
+    /// <summary>Selects the top movies from a CSV file or a zip holding <c>movies_metadata.csv</c>.</summary>
+    public static MovieSelection SelectMovies(string path, MoviesSettings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            if (!IsZip(file))
+            {
+                using var text = new StreamReader(file, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16);
+                return MovieSelector.Select(text, settings.Top, settings.MinBudget, settings.MinRevenue, cancellationToken);
+            }
+
+            using var zip = new ZipArchive(file, ZipArchiveMode.Read);
+            var entry = zip.Entries.FirstOrDefault(e => string.Equals(e.Name, MetadataEntry, StringComparison.OrdinalIgnoreCase))
+                        ?? throw new InvalidDataException(
+                            $"the zip holds no {MetadataEntry}; it holds: {string.Join(", ", zip.Entries.Take(20).Select(e => e.FullName))}");
+            using var reader = new StreamReader(entry.Open(), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16);
+            return MovieSelector.Select(reader, settings.Top, settings.MinBudget, settings.MinRevenue, cancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"movies metadata {path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Streams the abstracts dump (gzipped or plain XML) once and matches the selected movies.</summary>
+    public static AbstractsScan MatchAbstracts(string path, IReadOnlyList<Movie> movies, Func<double, string, Task>? progress,
+        CancellationToken cancellationToken)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var length = Math.Max(1, file.Length);
+        using Stream xml = IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : file;
+        var reported = Environment.TickCount64;
+        try
+        {
+            return AbstractsScanner.Scan(xml, new TitleMatcher(movies), movies.Count, scanned =>
+            {
+                if (progress is null || Environment.TickCount64 - reported < 2000) return;
+                reported = Environment.TickCount64;
+                var share = (double)file.Position / length;
+                // Progress is best effort: a slow Redis must not slow the scan.
+                _ = progress(5 + 90 * share, $"scanned {scanned / (1024 * 1024)} MiB of abstracts ({share:P0} of the file)");
+            }, cancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            // Also a gzip stream that is corrupt or cut short.
+            throw new InvalidDataException($"abstracts dump {path} at byte {file.Position}: {e.Message}", e);
+        }
+    }
+
+    private static bool IsZip(Stream file) => StartsWith(file, "PK\u0003\u0004"u8);
+
+    private static bool IsGzip(Stream file) => StartsWith(file, [0x1f, 0x8b]);
+
+    private static bool StartsWith(Stream file, ReadOnlySpan<byte> magic)
+    {
+        Span<byte> head = stackalloc byte[magic.Length];
+        var read = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        file.Position = 0;
+        return read == magic.Length && head.SequenceEqual(magic);
+    }
+}

@@ -1,0 +1,121 @@
+using Jobs.Integrations.Hosting;
+using Npgsql;
+using Prometheus;
+
+namespace Jobs.Integrations.Movies;
+
+/// <summary>
+/// Movies ETL: the entry run spawns two downloads (the abstracts dump and the movies metadata) that run in
+/// parallel, and continues with <c>load</c> once both have finished: select the top movies by budget/revenue,
+/// match them to Wikipedia abstracts, replace <c>movie_report</c> atomically.
+/// </summary>
+public sealed class MoviesIntegration(IHttpClientFactory httpClients, IConfiguration configuration) : Integration<MoviesSettings>
+{
+    public const string HttpClientName = "movies";
+    public const string DownloadAbstracts = "download-abstracts";
+    public const string DownloadMovies = "download-movies";
+    public const string Load = "load";
+
+    private static readonly Counter DownloadedBytes = Metrics.CreateCounter("movies_downloaded_bytes_total",
+        "Bytes the movies integration downloaded", "source");
+    private static readonly Counter Unchanged = Metrics.CreateCounter("movies_downloads_unchanged_total",
+        "Downloads skipped because the cached copy was still current", "source");
+    private static readonly Histogram StepSeconds = Metrics.CreateHistogram("movies_step_seconds",
+        "Duration of the movies ETL's steps", new HistogramConfiguration
+        {
+            LabelNames = ["step"],
+            Buckets = Histogram.ExponentialBuckets(0.01, 2, 18),
+        });
+    private static readonly Gauge ReportRows = Metrics.CreateGauge("movies_report_rows", "Rows of movie_report after the last load", "kind");
+
+    public override string Name => "movies";
+
+    public override string DisplayName => "Movies ETL";
+
+    public override string Description =>
+        "Downloads the Wikipedia abstracts dump and the movies metadata, keeps the movies with the highest budget/revenue ratio, " +
+        "matches them to their Wikipedia pages and replaces movie_report atomically.";
+
+    public override Task EnsureStorageAsync(NpgsqlDataSource postgres, CancellationToken cancellationToken) =>
+        MovieReportStore.EnsureAsync(postgres, cancellationToken);
+
+    public override async Task RunAsync(JobContext context)
+    {
+        var settings = context.SettingsAs<MoviesSettings>();
+        switch (context.Task)
+        {
+            case Contracts.IntegrationTasks.Entry:
+                _ = Sources(settings); // reject unusable URLs before anything runs
+                context.SpawnChild(DownloadAbstracts);
+                context.SpawnChild(DownloadMovies);
+                context.ContinueWith(Load);
+                break;
+            case DownloadAbstracts:
+                await DownloadAsync(context, "abstracts", Sources(settings).Abstracts, settings);
+                break;
+            case DownloadMovies:
+                await DownloadAsync(context, "movies", Sources(settings).Movies, settings);
+                break;
+            case Load:
+                await LoadAsync(context, settings);
+                break;
+            default:
+                throw new InvalidOperationException($"movies has no task '{context.Task}'");
+        }
+    }
+
+    private async Task DownloadAsync(JobContext context, string name, Uri source, MoviesSettings settings)
+    {
+        using var timer = StepSeconds.WithLabels("download-" + name).NewTimer();
+        var local = await Cache(settings).FetchAsync(source, p => context.ReportProgressAsync(
+            p.Total is > 0 ? 100.0 * p.Bytes / p.Total.Value : 0,
+            $"{name}: {p.Bytes / (1024 * 1024)} MiB of {(p.Total is { } t ? $"{t / (1024 * 1024)} MiB" : "?")}"), context.CancellationToken);
+        if (local.Fetched) DownloadedBytes.WithLabels(name).Inc(local.Length);
+        else Unchanged.WithLabels(name).Inc();
+        await context.ReportProgressAsync(100, local.Fetched
+            ? $"{name}: downloaded {local.Length} bytes ({local.Version})"
+            : $"{name}: unchanged, {local.Length} bytes in the cache ({local.Version})");
+    }
+
+    private async Task LoadAsync(JobContext context, MoviesSettings settings)
+    {
+        using var timer = StepSeconds.WithLabels("load").NewTimer();
+        var cache = Cache(settings);
+        var (abstractsUrl, moviesUrl) = Sources(settings);
+        // Normally the downloads left both in the cache; a process without them (another host) fetches its own.
+        var movies = cache.Cached(moviesUrl) ?? await cache.FetchAsync(moviesUrl, null, context.CancellationToken);
+        var abstracts = cache.Cached(abstractsUrl) ?? await cache.FetchAsync(abstractsUrl, null, context.CancellationToken);
+        var result = await MoviesEtl.RunAsync(context.Postgres, movies, abstracts, settings, context.RootJobId, context.ReportProgressAsync,
+            context.CancellationToken);
+
+        var selection = result.Selection;
+        foreach (var (reason, count) in selection.MalformedByReason)
+            context.Logger.LogWarning("Skipped {Count} malformed movie rows: {Reason}", count, reason);
+        foreach (var sample in selection.MalformedSamples.Take(5))
+            context.Logger.LogInformation("Malformed movie row {Sample}", sample);
+        StepSeconds.WithLabels("select").Observe(result.SelectTime.TotalSeconds);
+        StepSeconds.WithLabels("match").Observe(result.ScanTime.TotalSeconds);
+        ReportRows.WithLabels("rows").Set(result.Loaded);
+        ReportRows.WithLabels("matched").Set(result.Scan.Matched);
+        await context.ReportProgressAsync(100,
+            $"movie_report holds {result.Loaded} movies ({result.Scan.Matched} with a Wikipedia page); {selection.RowsRead} rows read, " +
+            $"{selection.Qualifying} qualifying, {selection.Malformed} malformed; {result.Scan.BytesScanned / (1024 * 1024)} MiB of abstracts " +
+            $"in {result.ScanTime.TotalSeconds:F1} s");
+    }
+
+    private SourceCache Cache(MoviesSettings settings)
+    {
+        var directory = settings.CacheDir is { Length: > 0 } dir ? dir
+            : configuration["Movies:CacheDirectory"] is { Length: > 0 } configured ? configured
+            : Path.Combine(Path.GetTempPath(), "jobs-movies");
+        return new SourceCache(httpClients.CreateClient(HttpClientName), Path.GetFullPath(directory));
+    }
+
+    private static (Uri Abstracts, Uri Movies) Sources(MoviesSettings settings) =>
+        (Source(settings.AbstractsUrl, "abstracts_url"), Source(settings.MoviesUrl, "movies_url"));
+
+    private static Uri Source(string value, string setting) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "file"
+            ? uri
+            : throw new ArgumentException($"{setting} '{value}' is not an http://, https:// or file:// URL");
+}

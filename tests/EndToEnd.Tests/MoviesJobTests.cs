@@ -1,0 +1,69 @@
+using System.IO.Compression;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Jobs.TestSupport;
+
+namespace Jobs.EndToEnd.Tests;
+
+/// <summary>A movies job through the five services: downloads in parallel, the load as their continuation, the report through the API.</summary>
+[Collection(SystemCollection.Name)]
+public sealed class MoviesJobTests(SystemFixture system) : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("movies-e2e-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task When_a_movies_job_runs_Should_complete_all_three_steps_and_serve_the_report()
+    {
+        var movies = Path.Combine(_directory, "movies_metadata.csv");
+        await using (var writer = new StreamWriter(movies))
+        {
+            MoviesData.WriteCsv(writer, [
+                new MovieRow("244", "King Kong", "672000", "10000000", "1933-03-07"),
+                new MovieRow("10730", "King Kong", "24000000", "90614445", "1976-12-17"),
+                new MovieRow("862", "Toy Story", "30000000", "373554033.0", "1995-10-30"),
+                new MovieRow("1997-08-20", "Broken", "1", "1", ""),
+            ]);
+        }
+
+        var abstracts = Path.Combine(_directory, "enwiki-latest-abstract.xml.gz");
+        await using (var gzip = new GZipStream(File.Create(abstracts), CompressionLevel.Fastest))
+        {
+            await gzip.WriteAsync(Encoding.UTF8.GetBytes(MoviesData.Dump(
+                MoviesData.Doc("King Kong", "King Kong is a fictional giant monster."),
+                MoviesData.Doc("King Kong (1933 film)", "King Kong is a 1933 American pre-Code adventure film."),
+                MoviesData.Doc("Toy Story", "Toy Story is a 1995 American computer-animated comedy film."))));
+        }
+
+        var response = await system.Api.PostAsJsonAsync("jobs", new
+        {
+            platform = "movies",
+            settings = new { abstracts_url = new Uri(abstracts).ToString(), movies_url = new Uri(movies).ToString(), cache_dir = Path.Combine(_directory, "cache") },
+        });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        var id = JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
+
+        var job = await system.WaitForEndAsync(id, TimeSpan.FromSeconds(90));
+
+        Assert.Equal("Completed", job.GetProperty("status").GetString());
+        var children = job.GetProperty("children");
+        // The two downloads and the load, their continuation, which started once both had finished.
+        Assert.Equal((3L, 3L), (children.GetProperty("total").GetInt64(), children.GetProperty("completed").GetInt64()));
+        var loadStart = await Eventually.Until(
+            () => system.ScalarAsync("SELECT coalesce((extract(epoch FROM started_at) * 1000)::bigint, 0) FROM child_jobs WHERE root_job_id = $1 AND task = 'load'", id),
+            ms => ms > 0, TimeSpan.FromSeconds(30), "the audited load");
+        var downloadsEnd = await system.ScalarAsync(
+            "SELECT (extract(epoch FROM max(finished_at)) * 1000)::bigint FROM child_jobs WHERE root_job_id = $1 AND task LIKE 'download-%'", id);
+        Assert.True(loadStart >= downloadsEnd, "the load started before both downloads had finished");
+        var report = await system.Api.GetFromJsonAsync<JsonElement>("data/movies?sort=year&order=asc");
+        var items = report.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(3, report.GetProperty("total").GetInt64());
+        Assert.Equal("https://en.wikipedia.org/wiki/King_Kong_(1933_film)", items[0].GetProperty("url").GetString());
+        Assert.Equal("https://en.wikipedia.org/wiki/King_Kong", items[1].GetProperty("url").GetString()); // 1976: no page of its own, the bare title
+        Assert.Equal("Toy Story is a 1995 American computer-animated comedy film.", items[2].GetProperty("abstract").GetString());
+        Assert.NotEqual(JsonValueKind.Null, report.GetProperty("loadedAt").ValueKind);
+    }
+}

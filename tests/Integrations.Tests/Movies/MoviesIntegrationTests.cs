@@ -1,0 +1,269 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Jobs.Contracts;
+using Jobs.Integrations.Hosting;
+using Jobs.Integrations.Movies;
+using Jobs.Platforms;
+using Jobs.TestSupport;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Jobs.Integrations.Tests.Movies;
+
+/// <summary>The movies integration's tasks run as the Integrations host runs them, on files in the dump's and Kaggle's formats.</summary>
+public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<HostFixture>, IAsyncLifetime, IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("movies-tests-").FullName;
+    private readonly MoviesIntegration _integration = new(new Http(), new ConfigurationBuilder().Build());
+    private readonly List<Guid> _roots = [];
+
+    public Task InitializeAsync() => _integration.EnsureStorageAsync(host.Postgres, CancellationToken.None);
+
+    /// <summary>Removes the progress the runs reported to the shared Redis.</summary>
+    public async Task DisposeAsync()
+    {
+        foreach (var root in _roots) await host.Redis.GetDatabase().KeyDeleteAsync(JobState.Key(root) + ":progress");
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private JobContext Context(string task, object settings)
+    {
+        var root = Guid.NewGuid();
+        _roots.Add(root);
+        var json = JsonSerializer.SerializeToElement(settings, SettingsJson.Options);
+        return new JobContext(root, new ChildJob(JobIds.Child(root, 0), root, root, 1, task, json), host.Redis, host.Postgres, NullLogger.Instance,
+            CancellationToken.None);
+    }
+
+    private MoviesSettings Settings(string abstracts, string movies, int top = 1000) => new()
+    {
+        AbstractsUrl = new Uri(abstracts).ToString(),
+        MoviesUrl = new Uri(movies).ToString(),
+        Top = top,
+        CacheDir = Path.Combine(_directory, "cache"),
+    };
+
+    private async Task RunAllAsync(MoviesSettings settings)
+    {
+        var entry = Context(IntegrationTasks.Entry, settings);
+        await _integration.RunAsync(entry);
+        foreach (var (task, _) in entry.Children) await _integration.RunAsync(Context(task, settings));
+        await _integration.RunAsync(Context(entry.Continuation!.Task, settings));
+    }
+
+    private async Task<List<(string Title, long Budget, int? Year, long Revenue, double Ratio, double? Rating, string? Company, string? Url, string? Abstract)>> ReportAsync()
+    {
+        await using var command = host.Postgres.CreateCommand(
+            "SELECT title, budget, year, revenue, ratio, rating, production_company, url, abstract FROM movie_report ORDER BY ratio DESC, title");
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<(string, long, int?, long, double, double?, string?, string?, string?)>();
+        while (await reader.ReadAsync())
+            rows.Add((reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.GetInt64(3), reader.GetDouble(4),
+                reader.IsDBNull(5) ? null : reader.GetDouble(5), reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8)));
+        return rows;
+    }
+
+    private string WriteFile(string name, string text)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private string WriteGzip(string name, string text)
+    {
+        var path = Path.Combine(_directory, name);
+        using var gzip = new GZipStream(File.Create(path), CompressionLevel.Fastest);
+        gzip.Write(Encoding.UTF8.GetBytes(text));
+        return path;
+    }
+
+    private static string Csv(params MovieRow[] rows)
+    {
+        var writer = new StringWriter();
+        MoviesData.WriteCsv(writer, rows);
+        return writer.ToString();
+    }
+
+    [Fact]
+    public async Task When_a_job_starts_Should_download_both_sources_in_parallel_then_load()
+    {
+        var entry = Context(IntegrationTasks.Entry, new MoviesSettings { MoviesUrl = "file:///data/movies.zip" });
+
+        await _integration.RunAsync(entry);
+
+        Assert.Equal([MoviesIntegration.DownloadAbstracts, MoviesIntegration.DownloadMovies], entry.Children.Select(c => c.Task));
+        Assert.Equal(MoviesIntegration.Load, entry.Continuation?.Task);
+    }
+
+    [Theory]
+    [InlineData("ftp://example.test/movies.zip")]
+    [InlineData("movies.zip")]
+    public async Task When_a_source_url_is_unusable_Should_fail_before_spawning(string url)
+    {
+        var entry = Context(IntegrationTasks.Entry, new MoviesSettings { MoviesUrl = url });
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => _integration.RunAsync(entry));
+
+        Assert.Contains("movies_url", error.Message);
+        Assert.Empty(entry.Children);
+    }
+
+    [Fact]
+    public async Task When_the_job_runs_on_local_files_Should_load_the_top_movies_with_their_abstracts()
+    {
+        var movies = WriteFile("movies_metadata.csv", Csv(
+            new MovieRow("244", "King Kong", "672000", "10000000", "1933-03-07", "7.5", "[{'name': 'RKO Radio Pictures', 'id': 6}]"),
+            new MovieRow("10730", "King Kong", "24000000", "90614445", "1976-12-17"),
+            new MovieRow("254", "King Kong", "207000000", "550000000", "2005-12-14"),
+            new MovieRow("1997-08-20", "Broken row", "1", "1", "1995-01-01"),
+            new MovieRow("9", "Too cheap", "5000", "90614445", "1976-12-17")));
+        var abstracts = WriteGzip("enwiki-latest-abstract.xml.gz", MoviesData.Dump(
+            MoviesData.Doc("King Kong", "King Kong is a fictional giant monster."),
+            MoviesData.Doc("King Kong (1976 film)", "King Kong is a 1976 American monster adventure film."),
+            MoviesData.Doc("King Kong (1933 film)", "King Kong is a 1933 American pre-Code adventure film.")));
+
+        await RunAllAsync(Settings(abstracts, movies));
+
+        var report = await ReportAsync();
+        Assert.Equal(3, report.Count);
+        Assert.Equal(("King Kong", 2005, "King Kong is a fictional giant monster."), (report[0].Title, report[0].Year, report[0].Abstract));
+        Assert.Equal((1976, "https://en.wikipedia.org/wiki/King_Kong_(1976_film)"), (report[1].Year, report[1].Url));
+        Assert.Equal((1933, 672_000L, 10_000_000L, 0.0672, 7.5, "RKO Radio Pictures", "King Kong is a 1933 American pre-Code adventure film."),
+            (report[2].Year, report[2].Budget, report[2].Revenue, Math.Round(report[2].Ratio, 4), report[2].Rating, report[2].Company, report[2].Abstract));
+    }
+
+    [Fact]
+    public async Task When_the_movies_come_as_a_zip_Should_read_movies_metadata_csv_from_it()
+    {
+        var zipPath = Path.Combine(_directory, "the-movies-dataset.zip");
+        using (var zip = ZipFile.Open(zipPath, ZipArchiveMode.Create))
+        {
+            using (var other = new StreamWriter(zip.CreateEntry("credits.csv").Open())) other.Write("cast,crew,id\n");
+            using var entry = new StreamWriter(zip.CreateEntry("movies_metadata.csv").Open());
+            entry.Write(Csv(new MovieRow("862", "Toy Story", "30000000", "373554033.0", "1995-10-30")));
+        }
+
+        var abstracts = WriteFile("abstracts.xml", MoviesData.Dump(MoviesData.Doc("Toy Story", "Toy Story is a 1995 American computer-animated film.")));
+
+        await RunAllAsync(Settings(abstracts, zipPath));
+
+        var row = Assert.Single(await ReportAsync());
+        Assert.Equal(("Toy Story", "Toy Story is a 1995 American computer-animated film."), (row.Title, row.Abstract));
+    }
+
+    [Fact]
+    public async Task When_a_run_fails_Should_keep_the_report_of_the_previous_run()
+    {
+        var abstracts = WriteFile("abstracts.xml", MoviesData.Dump(MoviesData.Doc("Heat (1995 film)", "Heat is a 1995 crime film.")));
+        await RunAllAsync(Settings(abstracts, WriteFile("movies.csv", Csv(new MovieRow("949", "Heat", "60000000", "187436818", "1995-12-15")))));
+
+        var broken = WriteFile("broken.csv", "id,title\n1,No budget column\n");
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _integration.RunAsync(Context(MoviesIntegration.Load, Settings(abstracts, broken))));
+
+        Assert.Contains(broken, error.Message);
+        Assert.Contains("no 'budget' column", error.Message);
+        Assert.Equal("Heat is a 1995 crime film.", Assert.Single(await ReportAsync()).Abstract);
+    }
+
+    [Fact]
+    public async Task When_no_movie_qualifies_Should_fail_naming_the_file_and_keep_the_previous_report()
+    {
+        var abstracts = WriteFile("abstracts.xml", MoviesData.Dump(MoviesData.Doc("Heat (1995 film)", "Heat is a 1995 crime film.")));
+        await RunAllAsync(Settings(abstracts, WriteFile("movies.csv", Csv(new MovieRow("949", "Heat", "60000000", "187436818", "1995-12-15")))));
+        var cheap = WriteFile("cheap.csv", Csv(new MovieRow("1", "Cheap", "500", "187436818", "1995-12-15")));
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _integration.RunAsync(Context(MoviesIntegration.Load, Settings(abstracts, cheap))));
+
+        Assert.Contains(cheap, error.Message);
+        Assert.Equal("Heat", Assert.Single(await ReportAsync()).Title);
+    }
+
+    [Fact]
+    public async Task When_the_dump_is_cut_short_Should_fail_naming_the_file_and_keep_the_previous_report()
+    {
+        var movies = WriteFile("movies.csv", Csv(new MovieRow("949", "Heat", "60000000", "187436818", "1995-12-15")));
+        var good = WriteGzip("good.xml.gz", MoviesData.Dump(MoviesData.Doc("Heat (1995 film)", "Heat is a 1995 crime film.")));
+        await RunAllAsync(Settings(good, movies));
+        var whole = await File.ReadAllBytesAsync(WriteGzip("whole.xml.gz", MoviesData.Dump(
+            Enumerable.Range(0, 2000).Select(i => MoviesData.Doc($"Page {i}", $"Text of page {i} and more words {i * 7}.")).ToArray())));
+        var truncated = Path.Combine(_directory, "truncated.xml.gz");
+        await File.WriteAllBytesAsync(truncated, whole[..(whole.Length / 2)]);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => _integration.RunAsync(Context(MoviesIntegration.Load, Settings(truncated, movies))));
+
+        Assert.Contains(truncated, error.Message);
+        Assert.Equal("Heat is a 1995 crime film.", Assert.Single(await ReportAsync()).Abstract);
+    }
+
+    [Fact]
+    public async Task When_the_sources_are_served_over_http_Should_download_them_then_load_from_the_cache()
+    {
+        await using var server = await LocalFileServer.StartAsync();
+        var csv = Encoding.UTF8.GetBytes(Csv(new MovieRow("862", "Toy Story", "30000000", "373554033.0", "1995-10-30")));
+        var movies = server.Put("movies_metadata.csv", csv, "\"m1\"");
+        var abstracts = server.Put("enwiki-latest-abstract.xml.gz", Gzip(MoviesData.Dump(MoviesData.Doc("Toy Story", "Toy Story is a 1995 film."))), "\"a1\"");
+        var settings = Settings(abstracts.ToString(), movies.ToString());
+
+        await RunAllAsync(settings);
+        var afterFirst = server.Requests.Count;
+        await RunAllAsync(settings);
+
+        Assert.Equal("Toy Story is a 1995 film.", Assert.Single(await ReportAsync()).Abstract);
+        Assert.Equal(2, afterFirst); // the two downloads; the load read the cache
+        Assert.All(server.Requests.Skip(afterFirst), r => Assert.Equal(304, r.Status)); // the second run found both unchanged
+    }
+
+    private static byte[] Gzip(string text)
+    {
+        var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest)) gzip.Write(Encoding.UTF8.GetBytes(text));
+        return output.ToArray();
+    }
+
+    /// <summary>The project's real sample files (Kaggle's first 2,996 films, the truefilm test dump), where ../shared/data has them.</summary>
+    [Fact]
+    public async Task When_run_on_the_real_sample_data_Should_cut_at_1000_and_match_the_real_pages()
+    {
+        var first2996 = MoviesData.SharedData("movies/movies_metadata_first2996.csv");
+        var testRows = MoviesData.SharedData("movies/movies-metadata-test.csv");
+        var dump = MoviesData.SharedData("wikipedia/enwiki-latest-abstract-test.xml");
+        if (first2996 is null || testRows is null || dump is null) return; // only where ../shared/data exists
+
+        await RunAllAsync(Settings(dump, first2996));
+        var report = await ReportAsync();
+        Assert.Equal(1000, report.Count);
+        Assert.Equal("An Alan Smithee Film: Burn, Hollywood, Burn", report[0].Title);
+        Assert.Equal(218.44, Math.Round(report[0].Ratio, 2));
+        Assert.Equal(("Toy Story", 0.0803), (report[^1].Title, Math.Round(report[^1].Ratio, 4)));
+
+        await RunAllAsync(Settings(dump, testRows));
+        report = await ReportAsync();
+        Assert.Contains(report, r => r is { Title: "King Kong", Year: 1933, Url: "https://en.wikipedia.org/wiki/King_Kong_(1933_film)" });
+        Assert.Contains(report, r => r is { Title: "King Kong", Year: 1976, Url: "https://en.wikipedia.org/wiki/King_Kong_(1976_film)" });
+        Assert.Contains(report, r => r is { Title: "Antwone Fisher", Url: "https://en.wikipedia.org/wiki/Antwone_Fisher_(film)" });
+        Assert.DoesNotContain(report, r => r.Url is not null && r.Url.Contains("comics", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task When_run_on_the_real_gzipped_dump_Should_read_it_through_decompression()
+    {
+        var dump = MoviesData.SharedData("wikipedia/enwiki-abstract-anarchism-single-doc.xml.gz");
+        if (dump is null) return; // only where ../shared/data exists
+        var movies = WriteFile("anarchism.csv", Csv(new MovieRow("1", "Anarchism", "100000", "50000", "2001-01-01")));
+
+        await RunAllAsync(Settings(dump, movies));
+
+        var row = Assert.Single(await ReportAsync());
+        Assert.Equal("https://en.wikipedia.org/wiki/Anarchism", row.Url);
+        Assert.StartsWith("Anarchism is a political philosophy", row.Abstract);
+    }
+
+    private sealed class Http : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => new();
+    }
+}
