@@ -85,7 +85,7 @@ public sealed class MoviesIntegration(IHttpClientFactory httpClients, IConfigura
         // Normally the downloads left both in the cache; a process without them (another host) fetches its own.
         var movies = cache.Cached(moviesUrl) ?? await cache.FetchAsync(moviesUrl, null, context.CancellationToken);
         var abstracts = cache.Cached(abstractsUrl) ?? await cache.FetchAsync(abstractsUrl, null, context.CancellationToken);
-        var result = await MoviesEtl.RunAsync(context.Postgres, movies, abstracts, settings, context.RootJobId, context.ReportProgressAsync,
+        var result = await MoviesEtl.RunAsync(context.Postgres, movies, abstracts, settings, context.RootJobId, (percent, message) => context.ReportProgressAsync(percent, message),
             context.CancellationToken);
 
         var selection = result.Selection;
@@ -100,7 +100,7 @@ public sealed class MoviesIntegration(IHttpClientFactory httpClients, IConfigura
         await context.ReportProgressAsync(100,
             $"movie_report holds {result.Loaded} movies ({result.Scan.Matched} with a Wikipedia page); {selection.RowsRead} rows read, " +
             $"{selection.Qualifying} qualifying, {selection.Malformed} malformed; {result.Scan.BytesScanned / (1024 * 1024)} MiB of abstracts " +
-            $"in {result.ScanTime.TotalSeconds:F1} s");
+            $"in {result.ScanTime.TotalSeconds:F1} s", rows: result.Loaded);
     }
 
     private SourceCache Cache(MoviesSettings settings)
