@@ -36,8 +36,9 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Schedules__0__Platform"] = "synthetic",
             ["Schedules__0__Enabled"] = "true",
             ["Schedules__0__Settings__children"] = "2",
-            // Children with no progress for 8 s are timed out (the stuck-job test), swept every second.
-            ["Auditor__ChildTimeout"] = "00:00:08",
+            // Children with no progress for 15 s are timed out (the stuck-job test), swept every second: long enough that a
+            // killed and restarted Integrations process on a loaded 2-core machine is not mistaken for a stuck one.
+            ["Auditor__ChildTimeout"] = "00:00:15",
             ["Auditor__SweepInterval"] = "00:00:01",
         });
         Api = _system.ApiClient();
