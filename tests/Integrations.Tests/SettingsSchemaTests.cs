@@ -52,13 +52,13 @@ public sealed class SettingsSchemaTests
         Assert.Single(schema, s => s.Name == name);
 
     [Fact]
-    public void When_describing_synthetic_settings_Should_list_the_five_snake_case_names_in_declaration_order()
+    public void When_describing_synthetic_settings_Should_list_the_snake_case_names_in_declaration_order()
     {
         var schema = SettingsSchema.For<SyntheticSettings>();
 
-        Assert.Equal(["children", "grandchildren", "work_ms", "fail_ratio", "continuation"], schema.Select(s => s.Name));
+        Assert.Equal(["children", "grandchildren", "work_ms", "fail_ratio", "continuation", "api_token"], schema.Select(s => s.Name));
         Assert.All(schema, s => Assert.False(s.Required));
-        Assert.All(schema, s => Assert.False(s.Secret));
+        Assert.Equal(["api_token"], schema.Where(s => s.Secret).Select(s => s.Name));
         Assert.All(schema, s => Assert.Null(s.AllowedValues));
         Assert.All(schema, s => Assert.False(string.IsNullOrWhiteSpace(s.Description)));
     }

@@ -21,16 +21,18 @@ public sealed record ServedRequest(string? Range, string? IfRange, string? IfNon
 public sealed class LocalFileServer : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, (byte[] Content, string ETag)> _files = new();
-    private readonly ConcurrentQueue<ServedRequest> _requests = new();
+    // In arrival order; each entry is completed when its response headers go out (before any body, so a stalled or
+    // broken-off response is already recorded when the client gives up on it).
+    private readonly ConcurrentQueue<ServedRequest[]> _requests = new();
     private readonly WebApplication _app;
 
     private LocalFileServer(WebApplication app) => _app = app;
 
     public Uri BaseAddress { get; private set; } = null!;
 
-    public IReadOnlyList<ServedRequest> Requests => _requests.ToArray();
+    public IReadOnlyList<ServedRequest> Requests => _requests.Select(r => r[0]).ToArray();
 
-    /// <summary>The next response for a file breaks off once this absolute byte of the file is reached.</summary>
+    /// <summary>The next response for a file stalls once this absolute byte of the file is sent (the client's idle timeout ends it).</summary>
     public long? FailAtByte { get; set; }
 
     /// <summary>Answers every request with this status, no body.</summary>
@@ -45,10 +47,16 @@ public sealed class LocalFileServer : IAsyncDisposable
         var server = new LocalFileServer(app);
         app.Use(async (context, next) =>
         {
-            await next(context);
             var request = context.Request.Headers;
-            server._requests.Enqueue(new ServedRequest(request.Range.FirstOrDefault(), request.IfRange.FirstOrDefault(),
-                request.IfNoneMatch.FirstOrDefault(), context.Response.StatusCode, context.Response.Headers.ContentRange.FirstOrDefault()));
+            var entry = new[] { new ServedRequest(request.Range.FirstOrDefault(), request.IfRange.FirstOrDefault(), request.IfNoneMatch.FirstOrDefault(), 0, null) };
+            context.Response.OnStarting(() =>
+            {
+                entry[0] = entry[0] with { Status = context.Response.StatusCode, ContentRange = context.Response.Headers.ContentRange.FirstOrDefault() };
+                return Task.CompletedTask;
+            });
+            server._requests.Enqueue(entry);
+            await next(context);
+            if (!context.Response.HasStarted) entry[0] = entry[0] with { Status = context.Response.StatusCode };
         });
         app.MapGet("/{name}", server.ServeAsync);
         await app.StartAsync();
@@ -95,7 +103,16 @@ public sealed class LocalFileServer : IAsyncDisposable
         if (from > 0) context.Response.Headers.ContentRange = $"bytes {from}-{file.Content.Length - 1}/{file.Content.Length}";
         await context.Response.Body.WriteAsync(file.Content.AsMemory((int)from, (int)Math.Max(0, failAt - from)));
         await context.Response.Body.FlushAsync();
-        context.Abort();
+        // The connection then stalls (a dead network path): the client has every byte sent so far and gives up on its idle
+        // timeout. Resetting the connection instead could discard bytes still in the client's socket buffer, so where a
+        // resume starts would depend on timing.
+        try
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -24,7 +24,8 @@ public sealed class SourceCacheTests : IAsyncLifetime
         if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
     }
 
-    private SourceCache Cache(int attempts = 3) => new(new HttpClient(), _directory) { RetryDelay = TimeSpan.Zero, MaxAttempts = attempts };
+    private SourceCache Cache(int attempts = 3) =>
+        new(new HttpClient(), _directory) { RetryDelay = TimeSpan.Zero, MaxAttempts = attempts, IdleTimeout = TimeSpan.FromMilliseconds(500) };
 
     private static byte[] Content(int length) => Enumerable.Range(0, length).Select(i => (byte)(i * 31 % 251)).ToArray();
 
@@ -67,6 +68,7 @@ public sealed class SourceCacheTests : IAsyncLifetime
         var local = await Cache().FetchAsync(_source, null, CancellationToken.None);
 
         Assert.Equal(changed, await File.ReadAllBytesAsync(local.Path));
+        Assert.True(_server.Requests.Count == 2, string.Join(" | ", _server.Requests));
         Assert.Equal(("bytes=100000-", 200), (_server.Requests[^1].Range, _server.Requests[^1].Status));
     }
 
