@@ -1,4 +1,6 @@
+using Jobs.Integrations.Catalogue;
 using Jobs.Integrations.Hosting;
+using Jobs.Integrations.Hosting.Http;
 using Jobs.Integrations.Synthetic;
 using Jobs.Platforms;
 using Jobs.ServiceDefaults;
@@ -12,7 +14,9 @@ public static class IntegrationsServices
     {
         builder.AddRedis().AddPostgres();
         builder.Services.Configure<IntegrationsOptions>(builder.Configuration.GetSection("Integrations"));
+        PoliteHttpFactory.Register(builder.Services, builder.Configuration);
         builder.Services.AddSingleton<IIntegration, SyntheticIntegration>();
+        CatalogueIntegration.Register(builder.Services, builder.Configuration);
         builder.Services.AddSingleton<IntegrationRegistry>();
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<ChildJobRunner>();
