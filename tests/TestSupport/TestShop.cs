@@ -70,6 +70,7 @@ public sealed class TestShop : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ShopRequest> _requests = new();
     private readonly ConcurrentDictionary<string, int> _throttled = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Func<HttpContext, Task>> _answers = new(StringComparer.Ordinal);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     private TestShop(WebApplication app, ShopShape shape, List<ShopProduct> products, int pageSize)
@@ -133,6 +134,9 @@ public sealed class TestShop : IAsyncDisposable
     /// <summary>The next <paramref name="times"/> requests of <paramref name="pathAndQuery"/> are answered 429 with <c>Retry-After</c>.</summary>
     public void Throttle(string pathAndQuery, int times = 1) => _throttled[pathAndQuery] = times;
 
+    /// <summary>Answers <paramref name="pathAndQuery"/> with <paramref name="handler"/> instead of the shop's page.</summary>
+    public void Answer(string pathAndQuery, Func<HttpContext, Task> handler) => _answers[pathAndQuery] = handler;
+
     public int CountOf(string pathAndQuery) => _requests.Count(r => r.PathAndQuery == pathAndQuery);
 
     public int CountOf(Func<string, bool> predicate) => _requests.Count(r => predicate(r.PathAndQuery));
@@ -143,6 +147,21 @@ public sealed class TestShop : IAsyncDisposable
     {
         var request = context.Request;
         var target = request.Path.Value + request.QueryString.Value;
+        if (_answers.TryGetValue(target, out var handler))
+        {
+            var at = _clock.Elapsed;
+            try
+            {
+                await handler(context);
+            }
+            finally
+            {
+                _requests.Enqueue(new ShopRequest(target, at, request.Headers.UserAgent.ToString(), context.Response.StatusCode));
+            }
+
+            return;
+        }
+
         var (status, body) = Answer(request.Path.Value ?? "/", request.Query);
         if (status == 200 && _throttled.TryGetValue(target, out var left) && left > 0)
         {

@@ -47,7 +47,8 @@ public sealed class HostRateLimiter(IConnectionMultiplexer redis, string keyPref
         var tolerance = interval * (Math.Max(1, burst) - 1);
         var result = await redis.GetDatabase().ScriptEvaluateAsync(Reserve,
             new { key = (RedisKey)KeyOf(host), interval, tolerance });
-        var wait = TimeSpan.FromMicroseconds((long)result);
+        // Whole milliseconds, rounded up: a timer never fires before the slot.
+        var wait = TimeSpan.FromMilliseconds(Math.Ceiling((long)result / 1000.0));
         if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken);
         return wait;
     }

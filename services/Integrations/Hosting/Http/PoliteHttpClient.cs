@@ -173,7 +173,7 @@ public sealed class PoliteHttpClient
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                failure = $"timed out after {policy.Timeout.TotalSeconds:0.###} s";
+                failure = $"timed out after {policy.Timeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s";
                 HttpMetrics.Errors.WithLabels(Integration, host, "timeout").Inc();
             }
             catch (HttpRequestException e)
