@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using StackExchange.Redis;
 
 namespace Jobs.Integrations.Hosting.Http;
@@ -39,19 +40,32 @@ public sealed class HostRateLimiter(IConnectionMultiplexer redis, string keyPref
 
     public string KeyOf(string host) => $"{keyPrefix}rate:{host}";
 
-    /// <summary>Waits for the next slot of <paramref name="host"/>; returns how long it waited. No limit when <paramref name="requestsPerSecond"/> is 0.</summary>
+    /// <summary>
+    /// Waits for the next slot of <paramref name="host"/>; returns how long it waited. No limit when
+    /// <paramref name="requestsPerSecond"/> is 0. A caller that wakes up well after its slot (a GC pause, a starved
+    /// machine) takes a new slot instead of sending late, so callers delayed together do not arrive together.
+    /// </summary>
     public async Task<TimeSpan> AcquireAsync(string host, double requestsPerSecond, int burst, CancellationToken cancellationToken)
     {
         if (requestsPerSecond <= 0) return TimeSpan.Zero;
         var interval = (long)Math.Ceiling(1_000_000 / requestsPerSecond);
         var tolerance = interval * (Math.Max(1, burst) - 1);
-        var result = await redis.GetDatabase().ScriptEvaluateAsync(Reserve,
-            new { key = (RedisKey)KeyOf(host), interval, tolerance });
-        // Whole milliseconds, rounded up: a timer never fires before the slot.
-        var wait = TimeSpan.FromMilliseconds(Math.Ceiling((long)result / 1000.0));
-        if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken);
-        return wait;
+        var lateness = TimeSpan.FromMicroseconds(Math.Max(interval, MinLateness.TotalMicroseconds));
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var result = await redis.GetDatabase().ScriptEvaluateAsync(Reserve, new { key = (RedisKey)KeyOf(host), interval, tolerance });
+            // Whole milliseconds, rounded up: a timer never fires before the slot.
+            var wait = TimeSpan.FromMilliseconds(Math.Ceiling((long)result / 1000.0));
+            if (wait <= TimeSpan.Zero) return Stopwatch.GetElapsedTime(started);
+            var slot = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
+            await Task.Delay(wait, cancellationToken);
+            if (Stopwatch.GetElapsedTime(slot) <= lateness) return Stopwatch.GetElapsedTime(started);
+        }
     }
+
+    /// <summary>How late after its slot a caller may still send (at least one interval).</summary>
+    private static readonly TimeSpan MinLateness = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Makes every process wait at least <paramref name="pause"/> (plus the burst) before the host's next request.</summary>
     public async Task PauseAsync(string host, TimeSpan pause, double requestsPerSecond, int burst)
