@@ -14,8 +14,9 @@ using StackExchange.Redis;
 namespace Jobs.Reporting.Tests;
 
 /// <summary>
-/// Reporting in memory (WebApplicationFactory) on a fresh RabbitMQ virtual host and the real Redis, with a
-/// test-only platform in the catalog. Everything it adds (vhost, catalog entry, job keys) is removed at the end.
+/// Reporting in memory (WebApplicationFactory) on a fresh RabbitMQ virtual host, a fresh PostgreSQL database and the
+/// real Redis, with a test-only platform in the catalog. Everything it adds (vhost, database, catalog entry, job keys)
+/// is removed at the end.
 /// </summary>
 public sealed class ReportingFixture : IAsyncLifetime
 {
@@ -28,6 +29,9 @@ public sealed class ReportingFixture : IAsyncLifetime
     public Uri VirtualHost { get; private set; } = null!;
 
     public IConnectionMultiplexer Redis { get; private set; } = null!;
+
+    /// <summary>The connection string of the database Reporting reads (the /data queries' tables are created by tests).</summary>
+    public string Database { get; private set; } = "";
 
     /// <summary>A client that sends the administrator key (role internal).</summary>
     public HttpClient Client { get; private set; } = null!;
@@ -47,7 +51,7 @@ public sealed class ReportingFixture : IAsyncLifetime
         VirtualHost = await Infrastructure.CreateVirtualHostAsync("reporting-tests");
         await BindStartedQueueAsync();
         var redisUrl = await Infrastructure.RedisAsync();
-        var postgresUrl = await Infrastructure.PostgresAsync();
+        Database = await Infrastructure.CreateDatabaseAsync("reporting");
         Redis = await ConnectionMultiplexer.ConnectAsync(Connections.RedisOptions(redisUrl));
         await new PlatformCatalog(Redis).PublishAsync([
             new PlatformDescriptor(Platform, "Test platform", "Published by Reporting.Tests", SettingsSchema.For<TestPlatformSettings>()),
@@ -58,7 +62,7 @@ public sealed class ReportingFixture : IAsyncLifetime
             builder.UseSetting(Connections.RabbitMqKey, VirtualHost.ToString());
             builder.UseSetting(Connections.RedisKey, redisUrl);
             builder.UseSetting("Security:AdminKey", AdminKey);
-            builder.UseSetting(Connections.PostgresKey, postgresUrl);
+            builder.UseSetting(Connections.PostgresKey, Database);
         });
         Client = _factory.CreateClient();
         Client.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
@@ -82,6 +86,7 @@ public sealed class ReportingFixture : IAsyncLifetime
         }
 
         if (VirtualHost is not null) await Infrastructure.DeleteVirtualHostAsync(VirtualHost);
+        if (Database.Length > 0) await Infrastructure.DropDatabaseAsync(Database);
     }
 
     /// <summary>Remembers a job the API accepted, so its read-model key is deleted at the end.</summary>

@@ -12,7 +12,7 @@ public static class DataEndpoints
     public static IEndpointRouteBuilder MapDataEndpoints(this IEndpointRouteBuilder app)
     {
         var data = app.MapGroup("/data").RequireAuthorization(Operations.Read).WithTags("Data");
-        _ = data; // each integration's MapXQueries(data) call goes here
+        data.MapCatalogueQueries();
         return app;
     }
 }
