@@ -2,14 +2,15 @@ using Jobs.Bench;
 
 // `make bench` runs every suite; BENCH_ARGS="--suite fanout" (a comma-separated list) picks some.
 // Each suite reads its own options from the same arguments.
-var suites = BenchArgs.Value(args, "--suite", "fanout").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+var suites = BenchArgs.Value(args, "--suite", "fanout,catalogue").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 foreach (var suite in suites)
 {
     Console.WriteLine($"== {suite} ==");
     var code = suite switch
     {
         "fanout" => await FanOutBench.RunAsync(args),
-        _ => throw new ArgumentException($"unknown benchmark suite '{suite}'; known: fanout"),
+        "catalogue" => await CatalogueBench.RunAsync(args),
+        _ => throw new ArgumentException($"unknown benchmark suite '{suite}'; known: fanout, catalogue"),
     };
     if (code != 0) return code;
     Console.WriteLine();

@@ -4,6 +4,7 @@ using Jobs.Integrations.Catalogue;
 using Jobs.Integrations.Hosting;
 using Jobs.Integrations.Hosting.Http;
 using Jobs.Platforms;
+using Jobs.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -147,16 +148,16 @@ internal sealed class CatalogueTestbed : IAsyncDisposable
     }
 
     /// <summary>The row the crawler should have stored for <paramref name="product"/> of <paramref name="shop"/>.</summary>
-    public static ProductRow Expected(TestSupport.TestShop shop, string vendor, TestSupport.ShopProduct product) =>
+    public static ProductRow Expected(TestShop shop, string vendor, ShopProduct product) =>
         new(vendor, product.Sku, product.Name, product.Price, product.Brand, product.Availability switch
         {
-            TestSupport.ShopAvailability.InStock => "available",
-            TestSupport.ShopAvailability.OutOfStock => "sold_out",
+            ShopAvailability.InStock => "available",
+            ShopAvailability.OutOfStock => "sold_out",
             _ => "preorder",
         }, product.Year, Link(shop, product));
 
     /// <summary>The link a product is stored with: its URL as the shop's list pages give it.</summary>
-    public static string Link(TestSupport.TestShop shop, TestSupport.ShopProduct product) => shop.ProductUrl(product);
+    public static string Link(TestShop shop, ShopProduct product) => shop.ProductUrl(product);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,9 +1,9 @@
 using StackExchange.Redis;
 
-namespace Jobs.Integrations.Tests;
+namespace Jobs.TestSupport;
 
 /// <summary>Removes what a test wrote to the shared Redis under its own prefix.</summary>
-internal static class RedisKeys
+public static class RedisKeys
 {
     public static async Task DeleteByPrefixAsync(IConnectionMultiplexer redis, string prefix)
     {
