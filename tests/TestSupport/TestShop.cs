@@ -281,7 +281,7 @@ public sealed class TestShop : IAsyncDisposable
 
     private (int, string) ProductPage(string slug)
     {
-        var p = Products.FirstOrDefault(x => x.Slug == slug);
+        var p = Find(slug);
         if (p is null) return (404, "<html><body>no such product</body></html>");
         var price = p.Price?.ToString("N2", CultureInfo.InvariantCulture);
         var name = Encode(p.Name);
@@ -328,6 +328,15 @@ public sealed class TestShop : IAsyncDisposable
         }
 
         return (200, html.Append("</body></html>").ToString());
+    }
+
+    private Dictionary<string, ShopProduct>? _bySlug;
+
+    private ShopProduct? Find(string slug)
+    {
+        var index = _bySlug;
+        if (index is null || index.Count != Products.Count) _bySlug = index = Products.ToDictionary(p => p.Slug);
+        return index.GetValueOrDefault(slug);
     }
 
     private static string Encode(string text) => WebUtility.HtmlEncode(text);
