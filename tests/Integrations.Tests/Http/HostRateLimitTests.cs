@@ -44,4 +44,29 @@ public sealed class HostRateLimitTests(HostFixture host) : IClassFixture<HostFix
             await RedisKeys.DeleteByPrefixAsync(host.Redis, prefix);
         }
     }
+
+    [Fact]
+    public async Task When_one_process_pauses_a_host_Should_every_other_process_wait_that_long_too()
+    {
+        var prefix = $"test-http-{Guid.NewGuid():N}:";
+        await using var shop = await TestShop.StartAsync(ShopShape.HookedOnHallmark, [], 10);
+        var options = new PoliteHttpOptions { KeyPrefix = prefix, RequestsPerSecond = 50, Burst = 5, ObeyRobots = false };
+        await using var otherRedis = await ConnectionMultiplexer.ConnectAsync(Connections.RedisOptions(await Infrastructure.RedisAsync()));
+        var pausing = new PoliteHttpClient(new HttpClient(), host.Redis, options, "test-pause");
+        var other = new PoliteHttpClient(new HttpClient(), otherRedis, options, "test-pause");
+        var ping = new Uri(shop.BaseAddress, "/ping");
+        try
+        {
+            await pausing.GetPageAsync(ping, CancellationToken.None);
+            await pausing.PauseHostAsync(ping, TimeSpan.FromSeconds(1));
+            await other.GetPageAsync(ping, CancellationToken.None);
+
+            var arrivals = shop.Requests.Select(r => r.At).ToList();
+            Assert.True(arrivals[1] - arrivals[0] >= TimeSpan.FromSeconds(0.95), $"the second request came {(arrivals[1] - arrivals[0]).TotalMilliseconds} ms later");
+        }
+        finally
+        {
+            await RedisKeys.DeleteByPrefixAsync(host.Redis, prefix);
+        }
+    }
 }

@@ -52,7 +52,7 @@ public sealed class HostRateLimiter(IConnectionMultiplexer redis, string keyPref
         var tolerance = interval * (Math.Max(1, burst) - 1);
         var lateness = TimeSpan.FromMicroseconds(Math.Max(interval, MinLateness.TotalMicroseconds));
         var started = Stopwatch.GetTimestamp();
-        while (true)
+        for (var reservation = 1; ; reservation++)
         {
             var result = await redis.GetDatabase().ScriptEvaluateAsync(Reserve, new { key = (RedisKey)KeyOf(host), interval, tolerance });
             // Whole milliseconds, rounded up: a timer never fires before the slot.
@@ -60,9 +60,12 @@ public sealed class HostRateLimiter(IConnectionMultiplexer redis, string keyPref
             if (wait <= TimeSpan.Zero) return Stopwatch.GetElapsedTime(started);
             var slot = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
             await Task.Delay(wait, cancellationToken);
-            if (Stopwatch.GetElapsedTime(slot) <= lateness) return Stopwatch.GetElapsedTime(started);
+            // On a machine so slow that every wake-up is late, send after a few tries rather than never.
+            if (Stopwatch.GetElapsedTime(slot) <= lateness || reservation >= MaxReservations) return Stopwatch.GetElapsedTime(started);
         }
     }
+
+    private const int MaxReservations = 4;
 
     /// <summary>How late after its slot a caller may still send (at least one interval).</summary>
     private static readonly TimeSpan MinLateness = TimeSpan.FromMilliseconds(50);
