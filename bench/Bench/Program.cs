@@ -2,7 +2,7 @@ using Jobs.Bench;
 
 // `make bench` runs every suite; BENCH_ARGS="--suite fanout" (a comma-separated list) picks some.
 // Each suite reads its own options from the same arguments.
-var suites = BenchArgs.Value(args, "--suite", "fanout,movies").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+var suites = BenchArgs.Value(args, "--suite", "fanout,movies,catalogue").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 foreach (var suite in suites)
 {
     Console.WriteLine($"== {suite} ==");
@@ -10,7 +10,8 @@ foreach (var suite in suites)
     {
         "fanout" => await FanOutBench.RunAsync(args),
         "movies" => await MoviesBench.RunAsync(args),
-        _ => throw new ArgumentException($"unknown benchmark suite '{suite}'; known: fanout, movies"),
+        "catalogue" => await CatalogueBench.RunAsync(args),
+        _ => throw new ArgumentException($"unknown benchmark suite '{suite}'; known: fanout, movies, catalogue"),
     };
     if (code != 0) return code;
     Console.WriteLine();

@@ -1,6 +1,8 @@
+using Jobs.Integrations.Catalogue;
 using Jobs.Integrations.Hosting;
 using Jobs.Integrations.Preaggregates;
 using Jobs.Integrations.Movies;
+using Jobs.Integrations.Hosting.Http;
 using Jobs.Integrations.Synthetic;
 using Jobs.Platforms;
 using Jobs.ServiceDefaults;
@@ -14,6 +16,7 @@ public static class IntegrationsServices
     {
         builder.AddRedis().AddPostgres();
         builder.Services.Configure<IntegrationsOptions>(builder.Configuration.GetSection("Integrations"));
+        PoliteHttpFactory.Register(builder.Services, builder.Configuration);
         builder.Services.AddSingleton<IIntegration, SyntheticIntegration>();
         builder.Services.AddPreaggregates(builder.Configuration);
         builder.Services.AddSingleton<IIntegration, MoviesIntegration>();
@@ -22,6 +25,7 @@ public static class IntegrationsServices
             client.Timeout = Timeout.InfiniteTimeSpan; // downloads take long; SourceCache has an idle timeout per read
             client.DefaultRequestHeaders.UserAgent.ParseAdd("jobs-platform-movies-etl/1.0");
         });
+        CatalogueIntegration.Register(builder.Services, builder.Configuration);
         builder.Services.AddSingleton<IntegrationRegistry>();
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<ChildJobRunner>();

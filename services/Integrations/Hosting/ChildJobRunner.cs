@@ -1,4 +1,5 @@
 using Jobs.Contracts;
+using Jobs.Integrations.Hosting.Http;
 using Jobs.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -17,7 +18,8 @@ public sealed class ChildJobRunner(
     IConnectionMultiplexer redis,
     NpgsqlDataSource postgres,
     IOptions<IntegrationsOptions> options,
-    ILogger<ChildJobRunner> logger)
+    ILogger<ChildJobRunner> logger,
+    PoliteHttpFactory? http = null)
 {
     /// <summary>Runs the job and sends the children it spawned.</summary>
     public async Task<ChildJobOutcome> RunAsync(Guid rootJobId, string platform, ChildJob job, ISendEndpointProvider sender,
@@ -61,7 +63,7 @@ public sealed class ChildJobRunner(
         if (lease.CancelledByRequest) return Outcome(false, RunChildJobsConsumer.CancelledBeforeStart, 0);
         for (var attempt = 1; ; attempt++)
         {
-            var context = new JobContext(rootJobId, job, redis, postgres, logger, lease.Token);
+            var context = new JobContext(rootJobId, job, redis, postgres, logger, lease.Token, http?.For(platform));
             try
             {
                 if (job.Task == IntegrationTasks.RetryFailed) await ChildDefinitions.SpawnAgainAsync(context);

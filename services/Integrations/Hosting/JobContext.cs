@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Jobs.Contracts;
+using Jobs.Integrations.Hosting.Http;
 using Jobs.Platforms;
 using Npgsql;
 using StackExchange.Redis;
@@ -13,7 +14,8 @@ public sealed class JobContext(
     IConnectionMultiplexer redis,
     NpgsqlDataSource postgres,
     ILogger logger,
-    CancellationToken cancellationToken)
+    CancellationToken cancellationToken,
+    PoliteHttpClient? http = null)
 {
     private readonly List<(string Task, JsonElement Settings)> _children = [];
     private readonly List<DataMeasurement> _measurements = [];
@@ -40,6 +42,12 @@ public sealed class JobContext(
     public IDatabase Redis => redis.GetDatabase();
 
     public NpgsqlDataSource Postgres { get; } = postgres;
+
+    /// <summary>
+    /// HTTP for this integration: robots.txt, a per-host rate limit shared by every process, retries honouring
+    /// <c>Retry-After</c>, timeouts, its User-Agent and per-host metrics (configured under <c>Integrations:Http</c>).
+    /// </summary>
+    public PoliteHttpClient Http => http ?? throw new InvalidOperationException($"job {JobId} was given no HTTP client");
 
     public IReadOnlyList<(string Task, JsonElement Settings)> Children => _children;
 

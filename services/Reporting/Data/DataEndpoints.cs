@@ -14,6 +14,7 @@ public static class DataEndpoints
         var data = app.MapGroup("/data").RequireAuthorization(Operations.Read).WithTags("Data");
         data.MapPreaggregatesQueries();
         data.MapMoviesQueries();
+        data.MapCatalogueQueries();
         return app;
     }
 }
