@@ -20,6 +20,9 @@ public sealed class CatalogueIntegration(VendorCatalog vendors, IOptions<Catalog
     public const string YearListTask = "year-list";
     public const string ProductTask = "product";
 
+    /// <summary>The continuation of a sync: measures each vendor's products for the data audits (a drop between syncs fails the audit).</summary>
+    public const string MeasureTask = "measure";
+
     private readonly ConcurrentDictionary<NpgsqlDataSource, ProductStore> _stores = new();
 
     public override string Name => "catalogue";
@@ -49,6 +52,7 @@ public sealed class CatalogueIntegration(VendorCatalog vendors, IOptions<Catalog
         SyncLinksTask => SyncLinksAsync(context, context.SettingsAs<CatalogueStep>()),
         YearListTask => YearListAsync(context, context.SettingsAs<CatalogueStep>()),
         ProductTask => ProductAsync(context, context.SettingsAs<CatalogueStep>()),
+        MeasureTask => MeasureAsync(context),
         _ => throw new InvalidOperationException($"catalogue has no task '{context.Task}'"),
     };
 
@@ -103,7 +107,25 @@ public sealed class CatalogueIntegration(VendorCatalog vendors, IOptions<Catalog
             }
         }
 
+        // Once every page of the sync has been handled: how many products each vendor has now.
+        if (settings.Mode == CatalogueSettings.Sync)
+            context.ContinueWith(MeasureTask, new Dictionary<string, string[]> { ["vendors"] = targets.Select(t => t.Name).ToArray() });
         await context.ReportProgressAsync(100, $"{settings.Mode}: {targets.Count} vendor(s), {context.Children.Count} children");
+    }
+
+    private static async Task MeasureAsync(JobContext context)
+    {
+        var names = context.Settings.GetProperty("vendors").EnumerateArray().Select(v => v.GetString()!).ToArray();
+        await using var command = context.Postgres.CreateCommand("SELECT vendor, count(*) FROM products WHERE vendor = ANY($1) GROUP BY vendor");
+        command.Parameters.Add(new NpgsqlParameter { Value = names });
+        var counts = names.ToDictionary(n => n, _ => 0L);
+        await using (var reader = await command.ExecuteReaderAsync(context.CancellationToken))
+            while (await reader.ReadAsync(context.CancellationToken)) counts[reader.GetString(0)] = reader.GetInt64(1);
+        foreach (var (vendor, count) in counts)
+        {
+            context.Measure("products", vendor, count);
+            context.Logger.LogInformation("Vendor {Vendor} has {Products} products after the sync", vendor, count);
+        }
     }
 
     private async Task SyncLinksAsync(JobContext context, CatalogueStep step)

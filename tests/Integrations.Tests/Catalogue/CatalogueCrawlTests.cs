@@ -1,3 +1,4 @@
+using Jobs.Contracts;
 using Jobs.Integrations.Catalogue;
 using Jobs.TestSupport;
 
@@ -55,6 +56,8 @@ public sealed class CatalogueCrawlTests(HostFixture host) : IClassFixture<HostFi
         var expected = _shop.Products.Where(p => p != broken && p != disallowed)
             .Select(p => CatalogueTestbed.Expected(_shop, Vendor, p)).OrderBy(p => p.Sku, StringComparer.Ordinal).ToList();
         Assert.Equal(expected, await _bed.ProductsAsync());
+        // The sync's continuation measured the vendor's products for the data audits.
+        Assert.Equal(new DataMeasurement("products", Vendor, expected.Count), Assert.Single(_bed.Measured));
 
         var failed = Assert.Single(children, c => c.Error is not null);
         Assert.Equal((CatalogueIntegration.ProductTask, _shop.ProductUrl(broken)), (failed.Task, failed.Step!.Url));
