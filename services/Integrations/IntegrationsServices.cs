@@ -17,6 +17,7 @@ public static class IntegrationsServices
         PoliteHttpFactory.Register(builder.Services, builder.Configuration);
         builder.Services.AddSingleton<IIntegration, SyntheticIntegration>();
         CatalogueIntegration.Register(builder.Services, builder.Configuration);
+        Reddit.RedditIntegration.Register(builder.Services, builder.Configuration);
         builder.Services.AddSingleton<IntegrationRegistry>();
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<ChildJobRunner>();
