@@ -9,13 +9,15 @@ using Jobs.TestSupport;
 using Microsoft.AspNetCore.Mvc.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using StackExchange.Redis;
 
 namespace Jobs.Reporting.Tests;
 
 /// <summary>
-/// Reporting in memory (WebApplicationFactory) on a fresh RabbitMQ virtual host and the real Redis, with a
-/// test-only platform in the catalog. Everything it adds (vhost, catalog entry, job keys) is removed at the end.
+/// Reporting in memory (WebApplicationFactory) on a fresh RabbitMQ virtual host, the real Redis and a fresh
+/// PostgreSQL database, with a test-only platform in the catalog. Everything it adds (vhost, database, catalog
+/// entry, job keys) is removed at the end.
 /// </summary>
 public sealed class ReportingFixture : IAsyncLifetime
 {
@@ -28,6 +30,11 @@ public sealed class ReportingFixture : IAsyncLifetime
     public Uri VirtualHost { get; private set; } = null!;
 
     public IConnectionMultiplexer Redis { get; private set; } = null!;
+
+    /// <summary>The test database Reporting reads: tests write rows here as the services would.</summary>
+    public NpgsqlDataSource Postgres { get; private set; } = null!;
+
+    private string _database = "";
 
     /// <summary>A client that sends the administrator key (role internal).</summary>
     public HttpClient Client { get; private set; } = null!;
@@ -47,7 +54,9 @@ public sealed class ReportingFixture : IAsyncLifetime
         VirtualHost = await Infrastructure.CreateVirtualHostAsync("reporting-tests");
         await BindStartedQueueAsync();
         var redisUrl = await Infrastructure.RedisAsync();
-        var postgresUrl = await Infrastructure.PostgresAsync();
+        _database = await Infrastructure.CreateDatabaseAsync("reporting");
+        Postgres = NpgsqlDataSource.Create(_database);
+        var postgresUrl = _database;
         Redis = await ConnectionMultiplexer.ConnectAsync(Connections.RedisOptions(redisUrl));
         await new PlatformCatalog(Redis).PublishAsync([
             new PlatformDescriptor(Platform, "Test platform", "Published by Reporting.Tests", SettingsSchema.For<TestPlatformSettings>()),
@@ -82,6 +91,8 @@ public sealed class ReportingFixture : IAsyncLifetime
         }
 
         if (VirtualHost is not null) await Infrastructure.DeleteVirtualHostAsync(VirtualHost);
+        if (Postgres is not null) await Postgres.DisposeAsync();
+        if (_database.Length > 0) await Infrastructure.DropDatabaseAsync(_database);
     }
 
     /// <summary>Remembers a job the API accepted, so its read-model key is deleted at the end.</summary>

@@ -24,14 +24,11 @@ public sealed class RedditApi(PoliteHttpClient http, IDatabase redis, RedditOpti
     public const string RemainingHeader = "X-Ratelimit-Remaining";
     public const string ResetHeader = "X-Ratelimit-Reset";
 
-    /// <summary>The Redis key of the job's cached token: a hash of the token URL and the credentials, never the secret itself.</summary>
-    public string TokenKey
+    /// <summary>The Redis key of a job's cached token: a hash of the token URL and the credentials, never the secret itself.</summary>
+    public static string TokenKeyOf(RedditOptions options, RedditStep step)
     {
-        get
-        {
-            var identity = SHA256.HashData(Encoding.UTF8.GetBytes($"{step.TokenUrl}\n{step.ClientId}\n{step.ClientSecret}"));
-            return $"{options.RedisPrefix}token:{Convert.ToHexStringLower(identity)}";
-        }
+        var identity = SHA256.HashData(Encoding.UTF8.GetBytes($"{step.TokenUrl}\n{step.ClientId}\n{step.ClientSecret}"));
+        return $"{options.RedisPrefix}token:{Convert.ToHexStringLower(identity)}";
     }
 
     /// <summary>One page of <c>r/&lt;subreddit&gt;/new</c>: newer than <paramref name="before"/>, older than <paramref name="after"/>, or the latest.</summary>
@@ -72,7 +69,7 @@ public sealed class RedditApi(PoliteHttpClient http, IDatabase redis, RedditOpti
     public async Task<string?> TokenAsync(bool renew, CancellationToken cancellationToken)
     {
         if (!step.HasCredentials) return null;
-        var key = TokenKey;
+        var key = TokenKeyOf(options, step);
         if (!renew && await redis.StringGetAsync(key) is { HasValue: true } cached) return cached.ToString();
 
         var uri = new Uri(step.TokenUrl);

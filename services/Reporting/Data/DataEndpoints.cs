@@ -13,6 +13,7 @@ public static class DataEndpoints
     {
         var data = app.MapGroup("/data").RequireAuthorization(Operations.Read).WithTags("Data");
         _ = data; // each integration's MapXQueries(data) call goes here
+        data.MapRedditQueries();
         return app;
     }
 }

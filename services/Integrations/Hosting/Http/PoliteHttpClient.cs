@@ -155,7 +155,8 @@ public sealed class PoliteHttpClient
 
             using var request = new HttpRequestMessage(method, uri);
             configure?.Invoke(request);
-            if (request.Headers.UserAgent.Count == 0) request.Headers.TryAddWithoutValidation("User-Agent", policy.UserAgent);
+            // Contains, not UserAgent.Count: a User-Agent set without validation (such as Reddit's "linux:app:1.0 (by /u/x)") parses to nothing.
+            if (!request.Headers.Contains("User-Agent")) request.Headers.TryAddWithoutValidation("User-Agent", policy.UserAgent);
             using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             attemptTimeout.CancelAfter(policy.Timeout);
             var watch = Stopwatch.StartNew();
