@@ -48,11 +48,8 @@ public sealed partial class RedditMetricsEndpointTests(HostFixture host) : IClas
 
         var first = await ScrapeAsync();
 
-        Assert.Equal(3, Sample(first, "reddit_new_submissions_total", by));
-        Assert.Equal(12, Sample(first, "reddit_new_comments_total", by));
-        Assert.Equal(1, Sample(first, "reddit_submission_fetch_seconds_count", by));
+        Assert.Equal((3, 12, 3, 1), Counts(first, subreddit));
         Assert.True(Sample(first, "reddit_submission_fetch_seconds_sum", by) > 0);
-        Assert.Equal(3, Sample(first, "reddit_submission_title_length_chars_count", by));
         Assert.Equal(posts.Sum(p => ((string)p["title"]!).Length), Sample(first, "reddit_submission_title_length_chars_sum", by));
         Assert.Equal(posts.Sum(p => ((string)p["selftext"]!).Length), Sample(first, "reddit_submission_body_length_chars_sum", by));
         // The fake posts at 1,700,000,000 s = 2023-11-14 22:13:20 UTC: hour 22.
@@ -64,11 +61,15 @@ public sealed partial class RedditMetricsEndpointTests(HostFixture host) : IClas
 
         var second = await ScrapeAsync();
 
-        Assert.Equal(5, Sample(second, "reddit_new_submissions_total", by));
-        Assert.Equal(14, Sample(second, "reddit_new_comments_total", by));
-        Assert.Equal(5, Sample(second, "reddit_submission_title_length_chars_count", by));
-        Assert.Equal(2, Sample(second, "reddit_submission_fetch_seconds_count", by));
+        Assert.Equal((5, 14, 5, 2), Counts(second, subreddit));
     }
+
+    /// <summary>New submissions, new comments, title lengths observed and listing pages fetched, as <c>/metrics</c> shows them.</summary>
+    private static (double Submissions, double Comments, double Titles, double Pages) Counts(string exposition, string subreddit) =>
+        (Sample(exposition, "reddit_new_submissions_total", ("subreddit", subreddit)),
+            Sample(exposition, "reddit_new_comments_total", ("subreddit", subreddit)),
+            Sample(exposition, "reddit_submission_title_length_chars_count", ("subreddit", subreddit)),
+            Sample(exposition, "reddit_submission_fetch_seconds_count", ("subreddit", subreddit)));
 
     [Fact]
     public async Task When_the_dashboard_is_provisioned_Should_query_only_metrics_the_metrics_endpoint_shows()
