@@ -59,6 +59,9 @@ public sealed class RedditApi(PoliteHttpClient http, IDatabase redis, RedditOpti
         {
             if (!response.IsSuccessStatusCode)
                 throw new HttpFetchException(uri, response.StatusCode, $"{(int)response.StatusCode} {response.ReasonPhrase}");
+            // Reddit answers a subreddit that does not exist with a redirect to its search, whose listing is no submissions.
+            if (response.RequestMessage?.RequestUri is { } answered && answered.AbsolutePath != uri.AbsolutePath)
+                throw new RedditListingException(uri, $"redirected to {answered}: no such subreddit, or it is not reachable");
             var page = RedditListing.Parse(uri, await response.Content.ReadAsStringAsync(cancellationToken));
             RedditMetrics.FetchSeconds.WithLabels(step.Subreddit).Observe(watch.Elapsed.TotalSeconds);
             return page;

@@ -66,6 +66,7 @@ public sealed class FakeRedditApi : IAsyncDisposable
         var fake = new FakeRedditApi(app);
         app.MapPost("/api/v1/access_token", fake.TokenAsync);
         app.MapGet("/r/{subreddit}/new.json", fake.ListingAsync);
+        app.MapGet("/subreddits/search.json", () => Results.Text(EmptyListing(), "application/json"));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         fake.BaseUri = new Uri(address.TrimEnd('/') + "/");

@@ -263,6 +263,18 @@ public sealed class RedditIntegrationTests(HostFixture host) : IClassFixture<Hos
     }
 
     [Fact]
+    public async Task When_the_subreddit_does_not_exist_and_reddit_redirects_to_its_search_Should_fail_the_child_saying_so()
+    {
+        _reddit.Api.Script(_ => new ScriptedAnswer(302, "", new Dictionary<string, string> { ["Location"] = $"/subreddits/search.json?q={_subreddit}" }));
+
+        var outcome = (await _reddit.RunAsync(new { subreddits = new[] { _subreddit } })).Only;
+
+        Assert.False(outcome.Succeeded);
+        Assert.Contains($"redirected to {_reddit.Api.BaseUri}subreddits/search.json?q={_subreddit}: no such subreddit", outcome.Error);
+        Assert.Null(await _reddit.Cursors.GetAsync(_subreddit));
+    }
+
+    [Fact]
     public async Task When_the_job_has_client_credentials_Should_fetch_one_app_only_token_cache_it_until_expiry_and_renew_it_once_revoked()
     {
         var (first, second) = (RedditHarness.NewSubreddit(), RedditHarness.NewSubreddit());
