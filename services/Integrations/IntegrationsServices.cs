@@ -26,6 +26,7 @@ public static class IntegrationsServices
             client.DefaultRequestHeaders.UserAgent.ParseAdd("jobs-platform-movies-etl/1.0");
         });
         CatalogueIntegration.Register(builder.Services, builder.Configuration);
+        Reddit.RedditIntegration.Register(builder.Services, builder.Configuration);
         builder.Services.AddSingleton<IntegrationRegistry>();
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<ChildJobRunner>();

@@ -15,6 +15,7 @@ public static class DataEndpoints
         data.MapPreaggregatesQueries();
         data.MapMoviesQueries();
         data.MapCatalogueQueries();
+        data.MapRedditQueries();
         return app;
     }
 }

@@ -55,8 +55,18 @@ public sealed class PoliteHttpClient
     /// <c>Retry-After</c> beyond the policy's maximum, comes back as it is). Throws <see cref="RobotsDisallowedException"/>
     /// for a disallowed URL and <see cref="HttpFetchException"/> when the last attempt timed out or failed on the network.
     /// </summary>
+    public Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri uri, Action<HttpRequestMessage>? configure,
+        CancellationToken cancellationToken) => SendAsync(method, uri, configure, null, cancellationToken);
+
+    /// <inheritdoc cref="SendAsync(HttpMethod, Uri, Action{HttpRequestMessage}?, CancellationToken)"/>
+    /// <param name="holdBack">
+    /// Reads a host's own rate-limit signal from each response (such as Reddit's <c>X-Ratelimit-Remaining</c> and
+    /// <c>X-Ratelimit-Reset</c>): how long every process must hold back requests to the host, or null. It pauses the
+    /// host's shared rate limit (so it needs a policy with a rate) and is the retry delay of a 429/5xx without
+    /// <c>Retry-After</c>.
+    /// </param>
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri uri, Action<HttpRequestMessage>? configure,
-        CancellationToken cancellationToken)
+        Func<HttpResponseMessage, TimeSpan?>? holdBack, CancellationToken cancellationToken)
     {
         if (!await IsAllowedAsync(uri, cancellationToken))
         {
@@ -64,7 +74,7 @@ public sealed class PoliteHttpClient
             throw new RobotsDisallowedException(uri, PolicyFor(uri).UserAgent);
         }
 
-        return await SendWithRetriesAsync(method, uri, configure, cancellationToken);
+        return await SendWithRetriesAsync(method, uri, configure, holdBack, cancellationToken);
     }
 
     /// <summary>Whether robots.txt of the URL's host lets this client's user agent fetch it (always true when the policy ignores robots).</summary>
@@ -117,7 +127,7 @@ public sealed class PoliteHttpClient
         string text;
         try
         {
-            using var response = await SendWithRetriesAsync(HttpMethod.Get, robotsUri, null, CancellationToken.None);
+            using var response = await SendWithRetriesAsync(HttpMethod.Get, robotsUri, null, null, CancellationToken.None);
             var status = (int)response.StatusCode;
             if (response.IsSuccessStatusCode) text = await response.Content.ReadAsStringAsync();
             // RFC 9309: a robots.txt that is not there (4xx) allows everything; a server error disallows everything for now.
@@ -134,7 +144,7 @@ public sealed class PoliteHttpClient
     }
 
     private async Task<HttpResponseMessage> SendWithRetriesAsync(HttpMethod method, Uri uri, Action<HttpRequestMessage>? configure,
-        CancellationToken cancellationToken)
+        Func<HttpResponseMessage, TimeSpan?>? holdBack, CancellationToken cancellationToken)
     {
         var policy = PolicyFor(uri);
         var host = uri.Authority;
@@ -145,7 +155,8 @@ public sealed class PoliteHttpClient
 
             using var request = new HttpRequestMessage(method, uri);
             configure?.Invoke(request);
-            if (request.Headers.UserAgent.Count == 0) request.Headers.TryAddWithoutValidation("User-Agent", policy.UserAgent);
+            // Contains, not UserAgent.Count: a User-Agent set without validation (such as Reddit's "linux:app:1.0 (by /u/x)") parses to nothing.
+            if (!request.Headers.Contains("User-Agent")) request.Headers.TryAddWithoutValidation("User-Agent", policy.UserAgent);
             using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             attemptTimeout.CancelAfter(policy.Timeout);
             var watch = Stopwatch.StartNew();
@@ -159,11 +170,14 @@ public sealed class PoliteHttpClient
                 HttpMetrics.Latency.WithLabels(Integration, host).Observe(watch.Elapsed.TotalSeconds);
                 var status = (int)response.StatusCode;
                 HttpMetrics.Pages.WithLabels(Integration, host, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+                var hold = holdBack?.Invoke(response);
+                if (hold is { } holdFor && holdFor > TimeSpan.Zero)
+                    await _limiter.PauseAsync(host, holdFor, policy.RequestsPerSecond, policy.Burst);
                 if (status < 400) return response;
                 HttpMetrics.Errors.WithLabels(Integration, host, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
                 if (status != 429 && status < 500) return response;
 
-                var retryAfter = RetryAfter(response);
+                var retryAfter = RetryAfter(response) ?? hold;
                 if (attempt >= policy.MaxAttempts || retryAfter > policy.MaxRetryAfter) return response;
                 if (retryAfter is { } pause) await _limiter.PauseAsync(host, pause, policy.RequestsPerSecond, policy.Burst);
                 response.Dispose();

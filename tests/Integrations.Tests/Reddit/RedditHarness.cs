@@ -1,0 +1,162 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Jobs.Contracts;
+using Jobs.Integrations.Hosting;
+using Jobs.Integrations.Hosting.Http;
+using Jobs.Integrations.Reddit;
+using Jobs.Platforms;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Jobs.Integrations.Tests.Reddit;
+
+/// <summary>The outcome of a root's entry run and of each subreddit child it spawned.</summary>
+public sealed record RedditJobRun(ChildJobOutcome Entry, IReadOnlyList<(RedditStep Step, ChildJobOutcome Outcome)> Children)
+{
+    public ChildJobOutcome Only => Assert.Single(Children).Outcome;
+}
+
+/// <summary>
+/// The reddit integration as the Integrations host runs it (entry, then each spawned child, through
+/// <see cref="ChildJobRunner"/> with the polite HTTP client) against a <see cref="FakeRedditApi"/>, the real Redis and
+/// the fixture's database. Every Redis key it makes carries a prefix of its own and is deleted at the end.
+/// </summary>
+public sealed class RedditHarness : IAsyncDisposable
+{
+    private readonly HostFixture _host;
+    private readonly ServiceProvider _services;
+    private readonly List<Guid> _roots = [];
+
+    private RedditHarness(HostFixture host, FakeRedditApi api, ServiceProvider services, string prefix)
+    {
+        _host = host;
+        Api = api;
+        _services = services;
+        Prefix = prefix;
+        Options = new RedditOptions { RedisPrefix = prefix + "reddit:" };
+        Integration = new RedditIntegration(Microsoft.Extensions.Options.Options.Create(Options));
+        var integrations = new IntegrationsOptions();
+        Runner = new ChildJobRunner(new IntegrationRegistry([Integration], Microsoft.Extensions.Options.Options.Create(integrations)), new RunningJobs(),
+            host.Redis, host.Postgres, Microsoft.Extensions.Options.Options.Create(integrations), NullLogger<ChildJobRunner>.Instance,
+            services.GetRequiredService<PoliteHttpFactory>());
+    }
+
+    public FakeRedditApi Api { get; }
+
+    public string Prefix { get; }
+
+    public RedditOptions Options { get; }
+
+    public RedditIntegration Integration { get; }
+
+    public ChildJobRunner Runner { get; }
+
+    public IDatabase Redis => _host.Redis.GetDatabase();
+
+    public NpgsqlDataSource Postgres => _host.Postgres;
+
+    public RedditCursors Cursors => new(Redis, Options);
+
+    /// <summary>A fresh fake API and polite HTTP client (no robots.txt, a fast retry backoff) over the fixture's stores.</summary>
+    public static async Task<RedditHarness> StartAsync(HostFixture host)
+    {
+        await SubmissionStore.EnsureSchemaAsync(host.Postgres, CancellationToken.None);
+        var prefix = $"test-reddit-{Guid.NewGuid():N}:";
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Integrations:Http:KeyPrefix"] = prefix + "http:",
+            ["Integrations:Http:Integrations:reddit:ObeyRobots"] = "false",
+            ["Integrations:Http:Integrations:reddit:RequestsPerSecond"] = "1000",
+            ["Integrations:Http:Integrations:reddit:Burst"] = "1",
+            ["Integrations:Http:Integrations:reddit:MaxAttempts"] = "3",
+            ["Integrations:Http:Integrations:reddit:BackoffBase"] = "00:00:00.010",
+            ["Integrations:Http:Integrations:reddit:MaxRetryAfter"] = "00:00:10",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton(host.Redis);
+        PoliteHttpFactory.Register(services, configuration);
+        var api = await FakeRedditApi.StartAsync();
+        return new RedditHarness(host, api, services.BuildServiceProvider(), prefix);
+    }
+
+    /// <summary>Settings as a job would carry them: <paramref name="settings"/> over the defaults, pointed at the fake API.</summary>
+    public JsonElement Settings(object settings, bool pointAtTheFake = true)
+    {
+        var node = JsonSerializer.SerializeToNode(settings, SettingsJson.Options)!.AsObject();
+        if (pointAtTheFake) node.TryAdd("api_base_url", Api.BaseUri.ToString().TrimEnd('/'));
+        node.TryAdd("token_url", Api.TokenUri.ToString());
+        var validation = SettingsValidator.Validate(SettingsSchema.For<RedditSettings>(), JsonSerializer.SerializeToElement(node));
+        Assert.True(validation.IsValid, string.Join("; ", validation.Errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+        return validation.Settings;
+    }
+
+    /// <summary>Runs a root job: its entry, then every child the entry spawned, one after the other.</summary>
+    public async Task<RedditJobRun> RunAsync(object settings)
+    {
+        var (root, entry) = await RunEntryAsync(Settings(settings));
+        var children = new List<(RedditStep, ChildJobOutcome)>();
+        foreach (var child in entry.Spawned.SelectMany(m => m.Children))
+            children.Add((StepOf(child), (await Runner.ExecuteAsync(root, "reddit", child, CancellationToken.None)).Outcome));
+        return new RedditJobRun(entry.Outcome, children);
+    }
+
+    /// <summary>Runs only a root job's entry (it must succeed) and returns what it gave its children.</summary>
+    public async Task<IReadOnlyList<RedditStep>> EntryAsync(object settings, bool pointAtTheFake = true)
+    {
+        var (_, entry) = await RunEntryAsync(Settings(settings, pointAtTheFake));
+        Assert.True(entry.Outcome.Succeeded, entry.Outcome.Error);
+        return entry.Spawned.SelectMany(m => m.Children).Select(StepOf).ToList();
+    }
+
+    private async Task<(Guid Root, ChildRun Entry)> RunEntryAsync(JsonElement settings)
+    {
+        var root = Guid.NewGuid();
+        _roots.Add(root);
+        var entry = new ChildJob(JobIds.Entry(root), root, root, 0, IntegrationTasks.Entry, settings);
+        return (root, await Runner.ExecuteAsync(root, "reddit", entry, CancellationToken.None));
+    }
+
+    private static RedditStep StepOf(ChildJob child) => child.Settings.Deserialize<RedditStep>(SettingsJson.Options)!;
+
+    /// <summary>Runs one subreddit and asserts that it succeeded.</summary>
+    public async Task<ChildJobOutcome> RunSubredditAsync(string subreddit, int pageLimit = 100, int maxPages = 10, int firstRunPages = 1)
+    {
+        var run = await RunAsync(new { subreddits = new[] { subreddit }, page_limit = pageLimit, max_pages = maxPages, first_run_pages = firstRunPages });
+        Assert.True(run.Entry.Succeeded, run.Entry.Error);
+        var outcome = run.Only;
+        Assert.True(outcome.Succeeded, outcome.Error);
+        return outcome;
+    }
+
+    /// <summary>The fullnames stored from <paramref name="listing"/>, newest first.</summary>
+    public async Task<IReadOnlyList<string>> StoredAsync(string listing)
+    {
+        await using var command = Postgres.CreateCommand("SELECT fullname FROM reddit_submissions WHERE listing = @listing ORDER BY created_utc DESC, fullname DESC");
+        command.Parameters.AddWithValue("listing", listing);
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) names.Add(reader.GetString(0));
+        return names;
+    }
+
+    /// <summary>A unique subreddit name, so metrics and rows of one test are its own.</summary>
+    public static string NewSubreddit() => $"t_{Guid.NewGuid():N}"[..21];
+
+    public async ValueTask DisposeAsync()
+    {
+        await Api.DisposeAsync();
+        await _services.DisposeAsync();
+        var db = Redis;
+        foreach (var root in _roots) await db.KeyDeleteAsync(JobState.Key(root) + ":progress");
+        foreach (var server in _host.Redis.GetServers())
+            await foreach (var key in server.KeysAsync(pattern: Prefix + "*"))
+                await db.KeyDeleteAsync(key);
+    }
+
+    /// <summary>The posts of a recorded listing (a real Reddit answer), as JSON.</summary>
+    public static JsonArray ChildrenOf(string listingJson) => JsonNode.Parse(listingJson)!["data"]!["children"]!.AsArray();
+}
