@@ -82,7 +82,7 @@ internal static class CatalogueBench
             var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
             while (true)
             {
-                var job = await api.GetFromJsonAsync<JsonElement>($"jobs/{id}");
+                var job = await api.GetFromJsonAsync<JsonElement>($"jobs/{id}/status");
                 var status = job.GetProperty("status").GetString()!;
                 if (status is "Completed" or "Failed" or "Cancelled")
                     return (watch.Elapsed.TotalSeconds, status, job.GetProperty("children").GetProperty("failed").GetInt64());

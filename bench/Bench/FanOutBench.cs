@@ -67,7 +67,7 @@ internal static class FanOutBench
             double firstDone = 0, allCounted = 0;
             while (true)
             {
-                job = await api.GetFromJsonAsync<JsonElement>($"jobs/{id}");
+                job = await api.GetFromJsonAsync<JsonElement>($"jobs/{id}/status");
                 var done = job.GetProperty("children").GetProperty("completed").GetInt64();
                 if (done > 0 && firstDone == 0) firstDone = watch.Elapsed.TotalSeconds;
                 if (done >= children && allCounted == 0) allCounted = watch.Elapsed.TotalSeconds;

@@ -79,7 +79,7 @@ internal static class MoviesBench
             var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
             while (true)
             {
-                var job = await api.GetFromJsonAsync<JsonElement>($"jobs/{id}");
+                var job = await api.GetFromJsonAsync<JsonElement>($"jobs/{id}/status");
                 var status = job.GetProperty("status").GetString();
                 if (status == "Completed") break;
                 if (status is "Failed" or "Cancelled")

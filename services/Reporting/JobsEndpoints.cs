@@ -30,6 +30,8 @@ public sealed record JobResponse(
     Paged<ChildFailure>? Failures = null,
     IReadOnlyList<JobDataset>? Datasets = null);
 
+public sealed record JobStatusResponse(Guid Id, string Status, ChildCounts Children);
+
 public static class JobsEndpoints
 {
     public static IEndpointRouteBuilder MapJobsEndpoints(this IEndpointRouteBuilder app)
@@ -37,6 +39,7 @@ public static class JobsEndpoints
         app.MapPost("/jobs", SubmitAsync).WithName("SubmitJob").RequireAuthorization(Operations.Run);
         app.MapGet("/jobs", ListAsync).WithName("ListJobs").RequireAuthorization(Operations.Read);
         app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob").RequireAuthorization(Operations.Read);
+        app.MapGet("/jobs/{id:guid}/status", StatusAsync).WithName("GetJobStatus").RequireAuthorization(Operations.Read);
         app.MapPost("/jobs/{id:guid}/retry-failed", RetryFailedAsync).WithName("RetryFailedChildren").RequireAuthorization(Operations.Run);
         app.MapDelete("/jobs/{id:guid}", CancelAsync).WithName("CancelJob").RequireAuthorization(Operations.Run);
         app.MapGet("/platforms", async (PlatformCatalog catalog) => Results.Ok(await catalog.ListAsync())).WithName("ListPlatforms")
@@ -107,6 +110,16 @@ public static class JobsEndpoints
         if (page < 1) errors[pageName] = ["must be 1 or more"];
         if (pageSize is < 1 or > JobQueries.MaxPageSize) errors[sizeName] = [$"must be between 1 and {JobQueries.MaxPageSize}"];
         return errors;
+    }
+
+    /// <summary>Status and counts only, from the live read model (one Redis read): for clients that poll until a job ends.</summary>
+    private static async Task<IResult> StatusAsync(Guid id, IConnectionMultiplexer redis)
+    {
+        var fields = (await redis.GetDatabase().HashGetAllAsync(JobState.Key(id))).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        if (!fields.TryGetValue(JobState.Status, out var status))
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"No job with id {id}");
+        return Results.Ok(new JobStatusResponse(id, status,
+            new ChildCounts(Number(fields, JobState.Total), Number(fields, JobState.Completed), Number(fields, JobState.Failed))));
     }
 
     /// <summary>

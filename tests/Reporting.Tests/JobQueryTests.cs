@@ -147,6 +147,12 @@ public sealed class JobQueryTests(ReportingFixture reporting) : IClassFixture<Re
                 (first.GetProperty("childJobId").GetGuid(), first.GetProperty("error").GetString(), first.GetProperty("attempts").GetInt32()));
             Assert.Equal(JsonValueKind.Null, job.GetProperty("datasets").ValueKind);
 
+            var brief = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{id}/status"));
+            Assert.Equal(("Running", 4L, 2L, 1L), (brief.GetProperty("status").GetString(), brief.GetProperty("children").GetProperty("total").GetInt64(),
+                brief.GetProperty("children").GetProperty("completed").GetInt64(), brief.GetProperty("children").GetProperty("failed").GetInt64()));
+            Assert.False(brief.TryGetProperty("progress", out _));
+            Assert.Equal(HttpStatusCode.NotFound, (await reporting.Client.GetAsync($"/jobs/{Guid.NewGuid()}/status")).StatusCode);
+
             var secondPage = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{id}?failuresPage=2&failuresPageSize=1"));
             Assert.Equal(JobIds.Child(JobIds.Entry(id), 2), secondPage.GetProperty("failures").GetProperty("items")[0].GetProperty("childJobId").GetGuid());
 
