@@ -73,6 +73,8 @@ internal static class FanOutBench
                 if (done >= children && allCounted == 0) allCounted = watch.Elapsed.TotalSeconds;
                 if (job.GetProperty("status").GetString() is "Completed" or "Failed" or "Cancelled") break;
                 if (watch.Elapsed > TimeSpan.FromMinutes(15)) throw new TimeoutException($"job of {children} children did not finish:\n{system.Diagnostics()}");
+                if (system.Services.Any(s => !s.IsRunning))
+                    throw new InvalidOperationException($"a service stopped during the job of {children} children:\n{system.Diagnostics()}");
                 await Task.Delay(children == 1 ? 5 : 20);
             }
 

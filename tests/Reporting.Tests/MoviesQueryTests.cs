@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Jobs.Reporting.Tests;
 
 /// <summary><c>GET /data/movies</c> over a <c>movie_report</c> shaped as the movies integration creates it.</summary>
-public sealed class MoviesQueryTests(DataQueryFixture data) : IClassFixture<DataQueryFixture>
+public sealed class MoviesQueryTests(ReportingFixture data) : IClassFixture<ReportingFixture>
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS movie_report (
@@ -32,7 +32,7 @@ public sealed class MoviesQueryTests(DataQueryFixture data) : IClassFixture<Data
     public async Task When_the_report_is_queried_Should_return_the_highest_ratios_first_a_page_at_a_time()
     {
         await FillAsync();
-        using var client = data.Client();
+        using var client = data.ClientWith(data.AdminKey);
 
         var page = await client.GetFromJsonAsync<JsonElement>("/data/movies?pageSize=50&page=3");
 
@@ -57,7 +57,7 @@ public sealed class MoviesQueryTests(DataQueryFixture data) : IClassFixture<Data
     public async Task When_sorted_by_a_column_Should_order_by_it_and_break_ties_by_ratio(string query, string firstTitle)
     {
         await FillAsync();
-        using var client = data.Client();
+        using var client = data.ClientWith(data.AdminKey);
 
         var page = await client.GetFromJsonAsync<JsonElement>($"/data/movies?{query}");
 
@@ -68,7 +68,7 @@ public sealed class MoviesQueryTests(DataQueryFixture data) : IClassFixture<Data
     public async Task When_the_page_is_past_the_end_Should_return_no_items_and_the_total()
     {
         await FillAsync();
-        using var client = data.Client();
+        using var client = data.ClientWith(data.AdminKey);
 
         var page = await client.GetFromJsonAsync<JsonElement>("/data/movies?page=99");
 
@@ -83,7 +83,7 @@ public sealed class MoviesQueryTests(DataQueryFixture data) : IClassFixture<Data
     [InlineData("pageSize=501", "pageSize")]
     public async Task When_the_query_is_invalid_Should_answer_400_naming_the_parameter(string query, string parameter)
     {
-        using var client = data.Client();
+        using var client = data.ClientWith(data.AdminKey);
 
         var response = await client.GetAsync($"/data/movies?{query}");
 
@@ -95,19 +95,19 @@ public sealed class MoviesQueryTests(DataQueryFixture data) : IClassFixture<Data
     [Fact]
     public async Task When_no_key_is_sent_Should_answer_401()
     {
-        using var client = data.Client(key: null);
+        using var client = data.ClientWith(null);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/data/movies")).StatusCode);
     }
 }
 
 /// <summary>Before the movies integration ever ran, its table does not exist: the query answers an empty report.</summary>
-public sealed class MoviesQueryBeforeAnyLoadTests(DataQueryFixture data) : IClassFixture<DataQueryFixture>
+public sealed class MoviesQueryBeforeAnyLoadTests(ReportingFixture data) : IClassFixture<ReportingFixture>
 {
     [Fact]
     public async Task When_the_table_does_not_exist_yet_Should_return_an_empty_page()
     {
-        using var client = data.Client();
+        using var client = data.ClientWith(data.AdminKey);
 
         var page = await client.GetFromJsonAsync<JsonElement>("/data/movies");
 

@@ -102,6 +102,13 @@ public sealed class ReportingFixture : IAsyncLifetime
         if (_database.Length > 0) await Infrastructure.DropDatabaseAsync(_database);
     }
 
+    /// <summary>Runs SQL in the test database (tables the integrations would create, rows they would write).</summary>
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var command = Postgres.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
     /// <summary>Remembers a job the API accepted, so its read-model key is deleted at the end.</summary>
     public void Track(Guid id) => _jobs.Add(id);
 
