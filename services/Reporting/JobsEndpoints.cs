@@ -115,11 +115,9 @@ public static class JobsEndpoints
     /// <summary>Status and counts only, from the live read model (one Redis read): for clients that poll until a job ends.</summary>
     private static async Task<IResult> StatusAsync(Guid id, IConnectionMultiplexer redis)
     {
-        var fields = (await redis.GetDatabase().HashGetAllAsync(JobState.Key(id))).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
-        if (!fields.TryGetValue(JobState.Status, out var status))
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"No job with id {id}");
-        return Results.Ok(new JobStatusResponse(id, status,
-            new ChildCounts(Number(fields, JobState.Total), Number(fields, JobState.Completed), Number(fields, JobState.Failed))));
+        if (await ReadModelAsync(redis, id) is not { } job) return NotFound(id);
+        var (_, status, counts) = job;
+        return Results.Ok(new JobStatusResponse(id, status, counts));
     }
 
     /// <summary>
@@ -131,11 +129,8 @@ public static class JobsEndpoints
     {
         var errors = PagingErrors(failuresPage, failuresPageSize, "failuresPage", "failuresPageSize");
         if (errors.Count > 0) return Results.ValidationProblem(errors, title: "The job query is invalid");
-        var fields = (await redis.GetDatabase().HashGetAllAsync(JobState.Key(id))).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
-        if (!fields.TryGetValue(JobState.Status, out var status))
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"No job with id {id}");
-
-        var counts = new ChildCounts(Number(fields, JobState.Total), Number(fields, JobState.Completed), Number(fields, JobState.Failed));
+        if (await ReadModelAsync(redis, id) is not { } job) return NotFound(id);
+        var (fields, status, counts) = job;
         var progress = queries.ProgressAsync(id, counts, status, cancellationToken);
         var generations = queries.GenerationsAsync(id, cancellationToken);
         var failures = counts.Failed > 0
@@ -169,9 +164,8 @@ public static class JobsEndpoints
     {
         var db = redis.GetDatabase();
         var fields = await db.HashGetAsync(JobState.Key(id), [JobState.Status, JobState.Platform]);
-        if (fields[0].IsNull)
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"No job with id {id}");
-        if (fields[0].ToString() is not (JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled))
+        if (fields[0].IsNull) return NotFound(id);
+        if (!JobStatus.HasEnded(fields[0].ToString()))
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job has not ended",
                 detail: $"Job {id} is {fields[0]}; retry its failed children once it has ended");
         var failed = await db.HashLengthAsync(JobState.FailedKey(id));
@@ -197,14 +191,25 @@ public static class JobsEndpoints
     private static async Task<IResult> CancelAsync(Guid id, IConnectionMultiplexer redis, IPublishEndpoint publisher)
     {
         var status = (string?)await redis.GetDatabase().HashGetAsync(JobState.Key(id), JobState.Status);
-        if (status is null)
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"No job with id {id}");
-        if (status is JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled)
+        if (status is null) return NotFound(id);
+        if (JobStatus.HasEnded(status))
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job has already ended", detail: $"Job {id} is {status}");
 
         await publisher.Publish(new CancelRootJob(id, "cancelled through the API"));
         return Results.Accepted($"/jobs/{id}", new { id, status = "Cancelling" });
     }
+
+    /// <summary>The live read model of a job (the Integrator's Redis hash): its fields, status and counts; null when there is no such job.</summary>
+    private static async Task<(Dictionary<string, string> Fields, string Status, ChildCounts Counts)?> ReadModelAsync(IConnectionMultiplexer redis, Guid id)
+    {
+        var fields = (await redis.GetDatabase().HashGetAllAsync(JobState.Key(id))).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        return fields.TryGetValue(JobState.Status, out var status)
+            ? (fields, status, new ChildCounts(Number(fields, JobState.Total), Number(fields, JobState.Completed), Number(fields, JobState.Failed)))
+            : null;
+    }
+
+    private static IResult NotFound(Guid id) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"No job with id {id}");
 
     private static long Number(Dictionary<string, string> fields, string name) =>
         fields.TryGetValue(name, out var value) && long.TryParse(value, CultureInfo.InvariantCulture, out var n) ? n : 0;

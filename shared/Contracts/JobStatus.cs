@@ -10,4 +10,7 @@ public static class JobStatus
     public const string Completed = "Completed";
     public const string Failed = "Failed";
     public const string Cancelled = "Cancelled";
+
+    /// <summary>Whether a job in <paramref name="status"/> has ended (nothing of it runs any more).</summary>
+    public static bool HasEnded(string? status) => status is Completed or Failed or Cancelled;
 }

@@ -1,6 +1,8 @@
+extern alias integrations;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using integrations::Jobs.Integrations.Catalogue;
 using Npgsql;
 
 namespace Jobs.Reporting.Tests;
@@ -13,17 +15,10 @@ public sealed class CatalogueQueriesTests(ReportingFixture reporting) : IClassFi
     public async Task InitializeAsync()
     {
         var postgres = reporting.Postgres;
-        await using var command = postgres.CreateCommand("""
-            CREATE TABLE IF NOT EXISTS products (
-                id bigserial PRIMARY KEY, vendor text NOT NULL, sku text NOT NULL, name text NOT NULL, price numeric(12, 2),
-                brand text, availability text, release_year integer, link text NOT NULL, last_synced_at timestamptz NOT NULL,
-                created_at timestamptz NOT NULL, UNIQUE (vendor, sku));
-            CREATE TABLE IF NOT EXISTS product_history (
-                id bigserial PRIMARY KEY, product_id bigint NOT NULL REFERENCES products (id), changed text[] NOT NULL,
-                price numeric(12, 2), availability text, changed_at timestamptz NOT NULL);
-            TRUNCATE products, product_history;
-            """);
-        await command.ExecuteNonQueryAsync();
+        // The tables as the catalogue integration creates them.
+        await ProductStore.EnsureSchemaAsync(postgres, CancellationToken.None);
+        await using (var truncate = postgres.CreateCommand("TRUNCATE products, product_history"))
+            await truncate.ExecuteNonQueryAsync();
         // Vendor a: 1998 x2, 2014 x3, one without a year; vendor b: 2014 x2. Created one day apart, in this order.
         var rows = new (string Vendor, string Sku, int? Year)[]
         {

@@ -1,25 +1,19 @@
+extern alias integrations;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using integrations::Jobs.Integrations.Movies;
 
 namespace Jobs.Reporting.Tests;
 
 /// <summary><c>GET /data/movies</c> over a <c>movie_report</c> shaped as the movies integration creates it.</summary>
 public sealed class MoviesQueryTests(ReportingFixture data) : IClassFixture<ReportingFixture>
 {
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS movie_report (
-            title text NOT NULL, budget bigint NOT NULL, year integer, revenue bigint NOT NULL, ratio double precision NOT NULL,
-            rating double precision, production_company text, url text, abstract text);
-        CREATE TABLE IF NOT EXISTS movie_report_loads (
-            root_job_id uuid PRIMARY KEY, loaded_at timestamptz NOT NULL DEFAULT now(), rows integer NOT NULL, matched integer NOT NULL,
-            rows_read bigint NOT NULL, qualifying bigint NOT NULL, malformed bigint NOT NULL, documents bigint NOT NULL,
-            movies_version text NOT NULL, abstracts_version text NOT NULL);
-        """;
-
     private async Task FillAsync()
     {
-        await data.ExecuteAsync(Schema + """
+        // The table as the movies integration creates it.
+        await MovieReportStore.EnsureAsync(data.Postgres, CancellationToken.None);
+        await data.ExecuteAsync("""
             TRUNCATE movie_report, movie_report_loads;
             INSERT INTO movie_report SELECT 'Movie ' || lpad(i::text, 3, '0'), 100000 * i, 1990 + i % 20, 50000, 2.0 * i, i % 10,
                 'Studio ' || (i % 3), 'https://en.wikipedia.org/wiki/Movie_' || i, CASE WHEN i % 2 = 0 THEN 'Abstract ' || i END

@@ -14,17 +14,8 @@ public sealed record ProductWrite(bool Created, IReadOnlyList<string> Changed);
 /// </summary>
 public sealed class ProductStore(NpgsqlDataSource postgres, int batchSize, TimeSpan linger) : IAsyncDisposable
 {
-    public static async Task EnsureSchemaAsync(NpgsqlDataSource postgres, CancellationToken cancellationToken)
-    {
-        await using var connection = await postgres.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // Two processes starting together would race on CREATE ... IF NOT EXISTS: one at a time.
-        await using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('catalogue-schema'))", connection, transaction))
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        await using (var command = new NpgsqlCommand(Schema, connection, transaction))
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
+    public static Task EnsureSchemaAsync(NpgsqlDataSource postgres, CancellationToken cancellationToken) =>
+        Hosting.PostgresSchema.ApplyAsync(postgres, "catalogue-schema", Schema, cancellationToken);
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS products (

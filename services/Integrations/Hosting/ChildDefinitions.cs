@@ -12,14 +12,19 @@ namespace Jobs.Integrations.Hosting;
 /// </summary>
 public static class ChildDefinitions
 {
-    /// <summary>Records a batch as running (one write).</summary>
-    public static async Task RecordRunningAsync(IDatabase redis, RunChildJobs batch)
+    /// <summary>
+    /// Records a batch as running and reads its root's status, in one round trip (a cancelled root's batch is not run;
+    /// <see cref="RecordFinishedAsync"/> takes it off the running ones either way).
+    /// </summary>
+    public static async Task<string?> RecordRunningAsync(IDatabase redis, RunChildJobs batch)
     {
         var key = JobState.RunningKey(batch.RootJobId);
         var transaction = redis.CreateTransaction();
+        var status = transaction.HashGetAsync(JobState.Key(batch.RootJobId), JobState.Status);
         _ = transaction.HashSetAsync(key, batch.Children.Select(c => new HashEntry(c.ChildJobId.ToString("N"), JsonSerializer.Serialize(c))).ToArray());
         _ = transaction.KeyExpireAsync(key, JobState.DetailsLifetime);
         await transaction.ExecuteAsync();
+        return (string?)await status;
     }
 
     /// <summary>

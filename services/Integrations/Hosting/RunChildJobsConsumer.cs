@@ -19,7 +19,7 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
         var message = context.Message;
         var outcomes = new ChildJobOutcome[message.Children.Count];
         IReadOnlyList<RunChildJobs> spawned = [];
-        var status = (string?)await redis.GetDatabase().HashGetAsync(JobState.Key(message.RootJobId), JobState.Status);
+        var status = await ChildDefinitions.RecordRunningAsync(redis.GetDatabase(), message);
         if (status is JobStatus.Cancelled)
         {
             var now = DateTimeOffset.UtcNow;
@@ -32,7 +32,6 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
         }
         else
         {
-            await ChildDefinitions.RecordRunningAsync(redis.GetDatabase(), message);
             var runs = new ChildRun[outcomes.Length];
             if (runs.Length == 1)
             {

@@ -22,12 +22,10 @@ public static class MovieReportStore
     public const string Table = "movie_report";
     private const long LockKey = 0x6d6f766965735f72; // "movies_r"
 
-    public static async Task EnsureAsync(NpgsqlDataSource postgres, CancellationToken cancellationToken)
-    {
-        await using var connection = await postgres.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await Execute(connection, $"SELECT pg_advisory_xact_lock({LockKey})", cancellationToken);
-        await Execute(connection, """
+    public static Task EnsureAsync(NpgsqlDataSource postgres, CancellationToken cancellationToken) =>
+        Hosting.PostgresSchema.ApplyAsync(postgres, "movies-schema", Schema, cancellationToken);
+
+    private const string Schema = """
             CREATE TABLE IF NOT EXISTS movie_report (
                 title              text             NOT NULL,
                 budget             bigint           NOT NULL,
@@ -51,9 +49,7 @@ public static class MovieReportStore
                 movies_version     text             NOT NULL,
                 abstracts_version  text             NOT NULL
             );
-            """, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
+            """;
 
     /// <summary>Replaces the report with <paramref name="rows"/> atomically; returns how many rows it holds now.</summary>
     public static async Task<int> ReplaceAsync(NpgsqlDataSource postgres, IEnumerable<MovieReportRow> rows, MovieReportLoad load,

@@ -74,16 +74,13 @@ public sealed class ChildJobsTimedOutConsumer(IConnectionMultiplexer redis, IOpt
         var ids = message.Children.Select(c => (RedisValue)c.ChildJobId.ToString("N")).ToArray();
         var definitions = await db.HashGetAsync(JobState.RunningKey(message.RootJobId), ids);
         var retriesKey = JobState.TimeoutRetriesKey(message.RootJobId);
+        // Count a retry for every child that has a definition to send again (the commands go out pipelined).
+        var retries = await Task.WhenAll(ids.Select((id, i) => definitions[i].IsNullOrEmpty ? Task.FromResult(0L) : db.HashIncrementAsync(retriesKey, id)));
         var (resend, fail) = (new List<ChildJob>(), new List<TimedOutChild>());
         for (var i = 0; i < ids.Length; i++)
         {
-            if (definitions[i].IsNullOrEmpty || await db.HashIncrementAsync(retriesKey, ids[i]) > maxRetries)
-            {
-                fail.Add(message.Children[i]);
-                continue;
-            }
-
-            resend.Add(JsonSerializer.Deserialize<ChildJob>(definitions[i].ToString())!);
+            if (definitions[i].IsNullOrEmpty || retries[i] > maxRetries) fail.Add(message.Children[i]);
+            else resend.Add(JsonSerializer.Deserialize<ChildJob>(definitions[i].ToString())!);
         }
 
         if (resend.Count > 0) await db.KeyExpireAsync(retriesKey, JobState.DetailsLifetime);
