@@ -19,6 +19,12 @@ passed=$(awk '/^[[:space:]]+Passed:[[:space:]]+[0-9]+/ {s += $2} END {print s + 
 failed=$(awk '/^[[:space:]]+Failed:[[:space:]]+[0-9]+/ {s += $2} END {print s + 0}' "$log")
 skipped=$(awk '/^[[:space:]]+Skipped:[[:space:]]+[0-9]+/ {s += $2} END {print s + 0}' "$log")
 if [[ $rc -ne 0 && $failed -eq 0 ]]; then failed=1; fi
+if [[ $failed -gt 0 ]]; then
+  # Repeat each failure's name, message and first stack lines at the end, where a truncated CI log still shows them.
+  echo
+  echo "Failed tests:"
+  awk '/^[[:space:]]+Failed [A-Za-z_]/ {n = 18} n > 0 {print; n--}' "$log"
+fi
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$rc"

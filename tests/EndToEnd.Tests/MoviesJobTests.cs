@@ -52,9 +52,10 @@ public sealed class MoviesJobTests(SystemFixture system) : IDisposable
         var children = job.GetProperty("children");
         // The two downloads and the load, their continuation, which started once both had finished.
         Assert.Equal((3L, 3L), (children.GetProperty("total").GetInt64(), children.GetProperty("completed").GetInt64()));
-        var loadStart = await Eventually.Until(
-            () => system.ScalarAsync("SELECT coalesce((extract(epoch FROM started_at) * 1000)::bigint, 0) FROM child_jobs WHERE root_job_id = $1 AND task = 'load'", id),
-            ms => ms > 0, TimeSpan.FromSeconds(30), "the audited load");
+        await Eventually.Until(() => system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation > 0", id),
+            n => n >= 3, TimeSpan.FromSeconds(30), "the downloads and the load audited");
+        var loadStart = await system.ScalarAsync(
+            "SELECT (extract(epoch FROM started_at) * 1000)::bigint FROM child_jobs WHERE root_job_id = $1 AND task = 'load'", id);
         var downloadsEnd = await system.ScalarAsync(
             "SELECT (extract(epoch FROM max(finished_at)) * 1000)::bigint FROM child_jobs WHERE root_job_id = $1 AND task LIKE 'download-%'", id);
         Assert.True(loadStart >= downloadsEnd, "the load started before both downloads had finished");

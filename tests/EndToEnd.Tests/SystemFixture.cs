@@ -36,9 +36,9 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Schedules__0__Platform"] = "synthetic",
             ["Schedules__0__Enabled"] = "true",
             ["Schedules__0__Settings__children"] = "2",
-            // Children with no progress for 15 s are timed out (the stuck-job test), swept every second: long enough that a
-            // killed and restarted Integrations process on a loaded 2-core machine is not mistaken for a stuck one.
-            ["Auditor__ChildTimeout"] = "00:00:15",
+            // Children with no progress for 40 s are timed out (the stuck-job test), swept every second: long enough that a
+            // killed Integrations process restarting while other test projects load the machine is not mistaken for a stuck one.
+            ["Auditor__ChildTimeout"] = "00:00:40",
             ["Auditor__SweepInterval"] = "00:00:01",
         });
         Api = _system.ApiClient();
