@@ -112,10 +112,28 @@ public static class JobsEndpoints
         return errors;
     }
 
-    /// <summary>Status and counts only, from the live read model (one Redis read): for clients that poll until a job ends.</summary>
-    private static async Task<IResult> StatusAsync(Guid id, IConnectionMultiplexer redis)
+    /// <summary>The longest <c>wait</c> of <c>GET /jobs/{id}/status</c>, in seconds.</summary>
+    public const double MaxWaitSeconds = 60;
+
+    /// <summary>
+    /// Status and counts only, from the live read model (one Redis read): for clients that follow a job. With
+    /// <c>wait</c> (seconds, at most <see cref="MaxWaitSeconds"/>) a job that has not ended is answered when it ends, or
+    /// when the wait is over, whichever comes first: a client waits for the end without polling.
+    /// </summary>
+    private static async Task<IResult> StatusAsync(Guid id, IConnectionMultiplexer redis, JobEndWaiter waiter, CancellationToken cancellationToken,
+        double? wait = null)
     {
+        if (wait is { } w && (!double.IsFinite(w) || w < 0 || w > MaxWaitSeconds))
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["wait"] = [$"must be between 0 and {MaxWaitSeconds} seconds"] },
+                title: "The status query is invalid");
         if (await ReadModelAsync(redis, id) is not { } job) return NotFound(id);
+        if (wait is > 0 && !JobStatus.HasEnded(job.Status))
+        {
+            await waiter.WaitAsync(id, async () => JobStatus.HasEnded(await redis.GetDatabase().HashGetAsync(JobState.Key(id), JobState.Status)),
+                TimeSpan.FromSeconds(wait.Value), cancellationToken);
+            job = await ReadModelAsync(redis, id) ?? job;
+        }
+
         var (_, status, counts) = job;
         return Results.Ok(new JobStatusResponse(id, status, counts));
     }

@@ -12,6 +12,7 @@ public static class ReportingServices
         builder.Services.AddHttpClient("diagnostics", client => client.Timeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton<SystemDiagnostics>();
         builder.Services.AddSingleton<Queries.JobQueries>();
+        builder.Services.AddSingleton<Queries.JobEndWaiter>();
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<JobRequestValidator>();
         builder.Services.AddProblemDetails();

@@ -37,6 +37,13 @@ public static class JobState
     /// <summary>Per child id: how many times the Integrator re-sent it after a timeout.</summary>
     public static string TimeoutRetriesKey(Guid rootJobId) => Key(rootJobId) + ":timeout-retries";
 
+    /// <summary>
+    /// Redis pub/sub channel: the Integrator publishes a root's id (32 hex digits) here once the root's final status is in the
+    /// read model, so a client waiting for the end (<c>GET /jobs/{id}/status?wait=</c>) answers at once instead of polling.
+    /// A notification can be missed (pub/sub keeps nothing): waiters read the status again when their wait is over.
+    /// </summary>
+    public const string EndedChannel = "jobs:ended";
+
     /// <summary>In the read model: the job whose failed children this job re-runs.</summary>
     public const string RetryOf = "retryOf";
 

@@ -66,10 +66,23 @@ public sealed class SystemFixture : IAsyncLifetime
             : JsonDocument.Parse("""{"status":"unknown"}""").RootElement.Clone();
     }
 
-    public async Task<JsonElement> WaitForEndAsync(Guid id, TimeSpan timeout) =>
-        await Eventually.Until(() => GetJobAsync(id),
-            job => job.GetProperty("status").GetString() is "Completed" or "Failed" or "Cancelled",
-            timeout, $"job {id} to end ({Diagnostics()})");
+    /// <summary>Waits on <c>GET /jobs/{id}/status?wait=</c> (answered when the Integrator announces the end), then reads the whole job.</summary>
+    public async Task<JsonElement> WaitForEndAsync(Guid id, TimeSpan timeout)
+    {
+        await Eventually.Until(async () =>
+            {
+                var response = await Api.GetAsync($"jobs/{id}/status?wait=5");
+                return response.IsSuccessStatusCode
+                    ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone()
+                    : JsonDocument.Parse("""{"status":"unknown"}""").RootElement.Clone();
+            },
+            job => JobEnded(job), timeout, $"job {id} to end ({Diagnostics()})");
+        var ended = await GetJobAsync(id);
+        Assert.True(JobEnded(ended), ended.ToString());
+        return ended;
+    }
+
+    private static bool JobEnded(JsonElement job) => job.GetProperty("status").GetString() is "Completed" or "Failed" or "Cancelled";
 
     public async Task<long> ScalarAsync(string sql, params object[] parameters)
     {

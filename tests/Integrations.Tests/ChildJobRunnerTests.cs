@@ -109,6 +109,58 @@ public sealed class ChildJobRunnerTests(HostFixture host) : IClassFixture<HostFi
     }
 
     [Fact]
+    public async Task When_a_batch_spawns_no_more_than_the_inline_budget_Should_run_every_descendant_in_the_same_delivery()
+    {
+        var root = Guid.NewGuid();
+        var entry = Entry(root, SyntheticSettings("""{"children": 2, "grandchildren": 1}"""));
+
+        // Budget 4: the entry's 2 children run inline (2 left), then their 2 grandchildren (0 left), which spawn nothing.
+        var run = await Runner(new IntegrationsOptions { InlineChildren = 4 }, new SyntheticIntegration())
+            .RunBatchAsync(new RunChildJobs(root, "synthetic", [entry]), CancellationToken.None);
+
+        Assert.Empty(run.Spawned);
+        var (first, second) = (JobIds.Child(entry.ChildJobId, 0), JobIds.Child(entry.ChildJobId, 1));
+        Assert.Equal([entry.ChildJobId, first, second, JobIds.Child(first, 0), JobIds.Child(second, 0)], run.Outcomes.Select(o => o.ChildJobId));
+        Assert.Equal([0, 1, 1, 2, 2], run.Outcomes.Select(o => o.Generation));
+        Assert.Equal([2, 1, 1, 0, 0], run.Outcomes.Select(o => o.Spawned));
+        Assert.All(run.Outcomes, o => Assert.True(o.Succeeded, o.Error));
+        Assert.Equal(run.Outcomes.Select(o => o.ChildJobId), run.Jobs.Select(j => j.ChildJobId));
+        Assert.Equal([root, entry.ChildJobId, entry.ChildJobId, first, second], run.Outcomes.Select(o => o.ParentJobId));
+    }
+
+    [Fact]
+    public async Task When_a_spawn_is_bigger_than_what_is_left_of_the_inline_budget_Should_return_it_to_be_sent()
+    {
+        var root = Guid.NewGuid();
+        var entry = Entry(root, SyntheticSettings("""{"children": 3, "grandchildren": 1}"""));
+
+        // Budget 4: 3 children inline (1 left); their 3 grandchildren are more than 1, so they go to the queue.
+        var run = await Runner(new IntegrationsOptions { InlineChildren = 4 }, new SyntheticIntegration())
+            .RunBatchAsync(new RunChildJobs(root, "synthetic", [entry]), CancellationToken.None);
+
+        Assert.Equal(4, run.Outcomes.Count);
+        Assert.Equal(3, run.Spawned.Count);
+        Assert.All(run.Spawned, m => Assert.Equal((root, "synthetic", 2), (m.RootJobId, m.Platform, Assert.Single(m.Children).Generation)));
+        Assert.Equal(Enumerable.Range(0, 3).Select(i => JobIds.Child(JobIds.Child(entry.ChildJobId, i), 0)).Order(),
+            run.Spawned.Select(m => m.Children[0].ChildJobId).Order());
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(4, 5)]
+    public async Task When_inline_runs_are_off_or_the_spawn_is_too_big_Should_run_only_the_delivered_children(int inlineChildren, int children)
+    {
+        var root = Guid.NewGuid();
+        var entry = Entry(root, SyntheticSettings($$"""{"children": {{children}}}"""));
+
+        var run = await Runner(new IntegrationsOptions { InlineChildren = inlineChildren }, new SyntheticIntegration())
+            .RunBatchAsync(new RunChildJobs(root, "synthetic", [entry]), CancellationToken.None);
+
+        Assert.Equal(entry.ChildJobId, Assert.Single(run.Outcomes).ChildJobId);
+        Assert.Equal(children, Assert.Single(run.Spawned).Children.Count);
+    }
+
+    [Fact]
     public async Task When_a_child_spawns_grandchildren_Should_send_them_one_generation_deeper_in_the_same_group()
     {
         var root = Guid.NewGuid();

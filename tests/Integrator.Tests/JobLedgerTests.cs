@@ -39,6 +39,28 @@ public sealed class JobLedgerTests(RedisFixture fixture) : IClassFixture<RedisFi
     }
 
     [Fact]
+    public async Task When_a_parent_and_the_children_it_ran_inline_report_in_one_batch_Should_finish_the_root_once()
+    {
+        var root = await StartAsync();
+        var entry = JobIds.Entry(root);
+        var child = JobIds.Child(entry, 0);
+        var batch = new List<ChildJobOutcome>
+        {
+            Outcome(entry, root, root, 0, spawned: 2), Outcome(child, entry, root, 1, spawned: 1),
+            Outcome(JobIds.Child(entry, 1), entry, root, 1, ok: false), Outcome(JobIds.Child(child, 0), child, root, 2),
+        };
+
+        var result = await _ledger.RecordAsync(root, Guid.NewGuid(), batch);
+        // The same outcomes again (the delivery redone after a crash, published as a new message): nothing counts twice.
+        var again = await _ledger.RecordAsync(root, Guid.NewGuid(), batch);
+
+        Assert.True(result.RootFinished);
+        Assert.Equal((3, 2, 1), (result.Total, result.Completed, result.Failed));
+        Assert.False(again.RootFinished);
+        Assert.Equal((3, 2, 1), (again.Total, again.Completed, again.Failed));
+    }
+
+    [Fact]
     public async Task When_the_same_batch_is_delivered_twice_Should_change_nothing_and_repeat_its_actions()
     {
         var root = await StartAsync();
@@ -222,6 +244,32 @@ public sealed class JobLedgerTests(RedisFixture fixture) : IClassFixture<RedisFi
             list[index] = list[^1];
             list.RemoveAt(list.Count - 1);
             return item;
+        }
+    }
+
+    [Fact]
+    public async Task When_a_final_status_is_written_Should_announce_the_root_on_the_ended_channel_and_not_for_running()
+    {
+        var announced = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var channel = StackExchange.Redis.RedisChannel.Literal(JobState.EndedChannel);
+        var subscriber = fixture.Redis.GetSubscriber();
+        await subscriber.SubscribeAsync(channel, (_, value) => announced.Enqueue(value.ToString()));
+        try
+        {
+            var (running, completed, rejected) = (await StartAsync(), await StartAsync(), Guid.NewGuid());
+            await _ledger.SetStatusAsync(running, JobStatus.Running, null, null);
+            await _ledger.SetStatusAsync(completed, JobStatus.Completed, DateTimeOffset.UtcNow, null, (1, 1, 0));
+            await fixture.Redis.GetDatabase().HashSetAsync(JobState.Key(rejected), JobState.Status, JobStatus.Pending);
+            await _ledger.RejectPendingAsync(rejected, "settings.children: must be 1 or more");
+
+            await Jobs.TestSupport.Eventually.Until(() => Task.FromResult(announced.Count), n => n >= 2, TimeSpan.FromSeconds(10), "two announcements");
+            Assert.Equal(new[] { completed.ToString("N"), rejected.ToString("N") }.Order(), announced.Order());
+            Assert.Equal(JobStatus.Failed, (string?)await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(rejected), JobState.Status));
+            await fixture.Redis.GetDatabase().KeyDeleteAsync(JobState.Key(rejected));
+        }
+        finally
+        {
+            await subscriber.UnsubscribeAsync(channel);
         }
     }
 }

@@ -11,6 +11,12 @@ namespace Jobs.Integrations.Hosting;
 /// <summary>What one run produced: its outcome and the messages carrying the children it spawned (not sent yet).</summary>
 public sealed record ChildRun(ChildJobOutcome Outcome, IReadOnlyList<RunChildJobs> Spawned);
 
+/// <summary>
+/// What one delivered batch produced: every job run (the batch's own children, then any run inline), their outcomes in the
+/// same order, and the messages carrying the children left to send.
+/// </summary>
+public sealed record BatchRun(IReadOnlyList<ChildJob> Jobs, IReadOnlyList<ChildJobOutcome> Outcomes, IReadOnlyList<RunChildJobs> Spawned);
+
 /// <summary>Runs one child job through its plugin, with retries, and sends the children it spawned.</summary>
 public sealed class ChildJobRunner(
     IntegrationRegistry registry,
@@ -39,6 +45,47 @@ public sealed class ChildJobRunner(
         if (spawned.Count == 0) return;
         var endpoint = await sender.GetSendEndpoint(IntegrationQueues.For(platform));
         await Task.WhenAll(spawned.Select(message => endpoint.Send(message)));
+    }
+
+    /// <summary>
+    /// Runs a delivered batch: its children in parallel (up to <see cref="IntegrationsOptions.ParallelChildrenPerMessage"/>),
+    /// then, while the children they spawn number no more than what is left of <see cref="IntegrationsOptions.InlineChildren"/>,
+    /// those as well, in this same delivery: a small spawn costs no round trip through the broker. A bigger spawn is returned
+    /// to be sent to the platform's queue, where every process of the platform shares it. Every outcome is reported
+    /// together, so a redelivery runs the inline children again under the same ids and nothing counts twice.
+    /// </summary>
+    public async Task<BatchRun> RunBatchAsync(RunChildJobs batch, CancellationToken cancellationToken)
+    {
+        var jobs = new List<ChildJob>(batch.Children.Count);
+        var outcomes = new List<ChildJobOutcome>(batch.Children.Count);
+        var inlineLeft = Math.Max(0, options.Value.InlineChildren);
+        IReadOnlyList<ChildJob> next = batch.Children;
+        while (true)
+        {
+            var runs = await RunAllAsync(batch.RootJobId, batch.Platform, next, cancellationToken);
+            jobs.AddRange(next);
+            outcomes.AddRange(runs.Select(r => r.Outcome));
+            var spawned = runs.SelectMany(r => r.Spawned).ToList();
+            var count = spawned.Sum(s => s.Children.Count);
+            if (count == 0 || count > inlineLeft) return new BatchRun(jobs, outcomes, spawned);
+            inlineLeft -= count;
+            next = spawned.SelectMany(s => s.Children).ToList();
+        }
+    }
+
+    private async Task<ChildRun[]> RunAllAsync(Guid rootJobId, string platform, IReadOnlyList<ChildJob> jobs, CancellationToken cancellationToken)
+    {
+        var runs = new ChildRun[jobs.Count];
+        if (runs.Length == 1)
+        {
+            runs[0] = await ExecuteAsync(rootJobId, platform, jobs[0], cancellationToken);
+            return runs;
+        }
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, runs.Length),
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Value.ParallelChildrenPerMessage) },
+            async (i, _) => runs[i] = await ExecuteAsync(rootJobId, platform, jobs[i], cancellationToken));
+        return runs;
     }
 
     /// <summary>Runs the job through its plugin (with retries); the children it spawned are returned, not sent.</summary>

@@ -149,8 +149,11 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         return new LedgerResult(Number(result[0]), Number(result[1]), Number(result[2]), rootFinished, continuations);
     }
 
-    /// <summary>Writes the saga's final view into the read model (its counts win over the ledger's after a repair).</summary>
-    public Task SetStatusAsync(Guid rootJobId, string status, DateTimeOffset? finishedAt, string? error, (long Total, long Completed, long Failed)? counts = null)
+    /// <summary>
+    /// Writes the saga's final view into the read model (its counts win over the ledger's after a repair) and, for a final
+    /// status, tells the waiting clients on <see cref="JobState.EndedChannel"/> (in the same round trip).
+    /// </summary>
+    public async Task SetStatusAsync(Guid rootJobId, string status, DateTimeOffset? finishedAt, string? error, (long Total, long Completed, long Failed)? counts = null)
     {
         var fields = new List<HashEntry> { new(JobState.Status, status) };
         if (counts is { } c)
@@ -162,12 +165,19 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
 
         if (finishedAt is { } f) fields.Add(new(JobState.FinishedAt, f.ToString("O", CultureInfo.InvariantCulture)));
         if (error is not null) fields.Add(new(JobState.Error, error));
-        return Database.HashSetAsync(JobState.Key(rootJobId), fields.ToArray());
+        var batch = Database.CreateBatch();
+        var written = batch.HashSetAsync(JobState.Key(rootJobId), fields.ToArray());
+        var told = JobStatus.HasEnded(status) ? batch.PublishAsync(EndedChannel, Id(rootJobId)) : Task.CompletedTask;
+        batch.Execute();
+        await Task.WhenAll(written, told);
     }
+
+    private static readonly RedisChannel EndedChannel = RedisChannel.Literal(JobState.EndedChannel);
 
     private const string RejectScript = """
         if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then return 0 end
         redis.call('HSET', KEYS[1], 'status', ARGV[2], 'error', ARGV[3], 'finishedAt', ARGV[4])
+        redis.call('PUBLISH', ARGV[5], ARGV[6])
         return 1
         """;
 
@@ -177,7 +187,7 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
     /// </summary>
     public async Task RejectPendingAsync(Guid rootJobId, string reason) =>
         await Database.ScriptEvaluateAsync(RejectScript, [JobState.Key(rootJobId)],
-            [JobStatus.Pending, JobStatus.Failed, reason, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)]);
+            [JobStatus.Pending, JobStatus.Failed, reason, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture), JobState.EndedChannel, Id(rootJobId)]);
 
     /// <summary>Once the root has ended the per-child bookkeeping is only needed for late duplicates.</summary>
     public async Task ExpireBookkeepingAsync(Guid rootJobId, TimeSpan after)
