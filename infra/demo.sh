@@ -10,13 +10,19 @@ echo "[demo] POST $api/jobs $body"
 response="$(curl -fsS -X POST "$api/jobs" -H 'content-type: application/json' -H "X-Api-Key: $key" -d "$body")"
 id="$(jq -r .id <<<"$response")"
 echo "[demo] accepted job $id"
-for _ in $(seq 1 240); do
-  job="$(curl -fsS -H "X-Api-Key: $key" "$api/jobs/$id")"
-  status="$(jq -r .status <<<"$job")"
+# The status request answers as soon as the job ends (or after 10 s with the status as it is then).
+status=""
+for _ in $(seq 1 12); do
+  status="$(curl -fsS -H "X-Api-Key: $key" "$api/jobs/$id/status?wait=10" | jq -r .status)"
   case "$status" in
     Completed|Failed|Cancelled) break ;;
   esac
-  sleep 0.5
+done
+# The audit trail (generations, failures) catches up just after the end: wait until it holds every child.
+for _ in $(seq 1 40); do
+  job="$(curl -fsS -H "X-Api-Key: $key" "$api/jobs/$id")"
+  [[ "$(jq '[.generations[].children] | add // 0' <<<"$job")" == "$(jq .children.total <<<"$job")" ]] && break
+  sleep 0.25
 done
 echo "[demo] result: $(jq -c . <<<"$job")"
 cat <<TXT
