@@ -61,6 +61,8 @@ internal static class MoviesBench
         {
             ["Schedules__0__Enabled"] = "false",
             ["Integrations__Enabled__0"] = "movies",
+            // The job reads its file:// sources from, and keeps its cache in, the benchmark's directory.
+            ["Movies__AllowedDirectories__0"] = directory,
         }, "Release");
         using var api = system.ApiClient();
         using var metrics = new HttpClient { BaseAddress = system["Integrations"].BaseAddress };

@@ -10,7 +10,7 @@ namespace Jobs.EndToEnd.Tests;
 [Collection(SystemCollection.Name)]
 public sealed class MoviesJobTests(SystemFixture system) : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("movies-e2e-").FullName;
+    private readonly string _directory = Directory.CreateDirectory(Path.Combine(system.FilesDirectory, $"movies-{Guid.NewGuid():N}")).FullName;
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 

@@ -25,6 +25,9 @@ public sealed class SystemFixture : IAsyncLifetime
 
     public IEnumerable<ServiceProcess> Services => _system.Services;
 
+    /// <summary>A directory the Integrations process may read file:// sources from and keep caches in (Movies:AllowedDirectories).</summary>
+    public string FilesDirectory { get; } = Directory.CreateTempSubdirectory("e2e-files-").FullName;
+
     public async Task InitializeAsync()
     {
         // One schedule firing every second proves the Scheduler path; the shipped heartbeat is replaced.
@@ -40,6 +43,7 @@ public sealed class SystemFixture : IAsyncLifetime
             // killed Integrations process restarting while other test projects load the machine is not mistaken for a stuck one.
             ["Auditor__ChildTimeout"] = "00:00:40",
             ["Auditor__SweepInterval"] = "00:00:01",
+            ["Movies__AllowedDirectories__0"] = FilesDirectory,
         });
         Api = _system.ApiClient();
     }
@@ -48,6 +52,7 @@ public sealed class SystemFixture : IAsyncLifetime
     {
         Api?.Dispose();
         await _system.DisposeAsync();
+        Directory.Delete(FilesDirectory, recursive: true);
     }
 
     public async Task<Guid> SubmitAsync(object settings)

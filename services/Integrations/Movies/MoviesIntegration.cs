@@ -45,7 +45,9 @@ public sealed class MoviesIntegration(IHttpClientFactory httpClients, IConfigura
         switch (context.Task)
         {
             case Contracts.IntegrationTasks.Entry:
-                _ = Sources(settings); // reject unusable URLs before anything runs
+                // Reject unusable URLs and directories outside the allowed ones before anything runs.
+                _ = Sources(settings);
+                _ = CacheDirectory(settings);
                 context.SpawnChild(DownloadAbstracts);
                 context.SpawnChild(DownloadMovies);
                 context.ContinueWith(Load);
@@ -103,19 +105,58 @@ public sealed class MoviesIntegration(IHttpClientFactory httpClients, IConfigura
             $"in {result.ScanTime.TotalSeconds:F1} s", rows: result.Loaded);
     }
 
-    private SourceCache Cache(MoviesSettings settings)
+    private SourceCache Cache(MoviesSettings settings) => new(httpClients.CreateClient(HttpClientName), CacheDirectory(settings));
+
+    /// <summary>The service's own cache directory (<c>Movies:CacheDirectory</c>, else one under the temporary folder).</summary>
+    private string ConfiguredCacheDirectory() => Path.GetFullPath(configuration["Movies:CacheDirectory"] is { Length: > 0 } configured
+        ? configured
+        : Path.Combine(Path.GetTempPath(), "jobs-movies"));
+
+    /// <summary>
+    /// Where this job keeps its downloads: the service's cache directory, or the job's <c>cache_dir</c> when that lies in
+    /// the service's cache directory or in one of <c>Movies:AllowedDirectories</c> (a job must not make the service write
+    /// wherever it likes).
+    /// </summary>
+    private string CacheDirectory(MoviesSettings settings)
     {
-        var directory = settings.CacheDir is { Length: > 0 } dir ? dir
-            : configuration["Movies:CacheDirectory"] is { Length: > 0 } configured ? configured
-            : Path.Combine(Path.GetTempPath(), "jobs-movies");
-        return new SourceCache(httpClients.CreateClient(HttpClientName), Path.GetFullPath(directory));
+        var configured = ConfiguredCacheDirectory();
+        if (settings.CacheDir is not { Length: > 0 } requested) return configured;
+        var directory = Path.GetFullPath(requested);
+        return IsWithin(directory, configured) || AllowedDirectories().Any(allowed => IsWithin(directory, allowed))
+            ? directory
+            : throw new ArgumentException($"cache_dir '{requested}' is neither in Movies:CacheDirectory ({configured}) nor in one of " +
+                $"Movies:AllowedDirectories ({Describe(AllowedDirectories())})");
     }
 
-    private static (Uri Abstracts, Uri Movies) Sources(MoviesSettings settings) =>
+    /// <summary>Directories a job may name: <c>file://</c> sources are read only from them, <c>cache_dir</c> may lie in them.</summary>
+    private List<string> AllowedDirectories() =>
+        configuration.GetSection("Movies:AllowedDirectories").Get<List<string>>()?.Where(d => !string.IsNullOrWhiteSpace(d)).Select(Path.GetFullPath).ToList()
+        ?? [];
+
+    private (Uri Abstracts, Uri Movies) Sources(MoviesSettings settings) =>
         (Source(settings.AbstractsUrl, "abstracts_url"), Source(settings.MoviesUrl, "movies_url"));
 
-    private static Uri Source(string value, string setting) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "file"
+    private Uri Source(string value, string setting)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "file"))
+            throw new ArgumentException($"{setting} '{value}' is not an http://, https:// or file:// URL");
+        if (!uri.IsFile) return uri;
+        // A job must not read whatever file the service can: local sources only from the directories the operator allowed.
+        var path = Path.GetFullPath(uri.LocalPath);
+        var allowed = AllowedDirectories();
+        return allowed.Any(directory => IsWithin(path, directory))
             ? uri
-            : throw new ArgumentException($"{setting} '{value}' is not an http://, https:// or file:// URL");
+            : throw new ArgumentException($"{setting} '{value}' is not in one of Movies:AllowedDirectories ({Describe(allowed)})");
+    }
+
+    private static bool IsWithin(string path, string directory)
+    {
+        var root = Path.TrimEndingDirectorySeparator(directory);
+        return path.Equals(root, StringComparison.Ordinal)
+               || path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+               || root == Path.GetPathRoot(root) && path.StartsWith(root, StringComparison.Ordinal);
+    }
+
+    private static string Describe(IReadOnlyCollection<string> directories) =>
+        directories.Count == 0 ? "none is configured" : string.Join(", ", directories);
 }

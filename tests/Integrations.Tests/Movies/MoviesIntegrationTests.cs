@@ -15,10 +15,19 @@ namespace Jobs.Integrations.Tests.Movies;
 public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<HostFixture>, IAsyncLifetime, IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("movies-tests-").FullName;
-    private readonly MoviesIntegration _integration = new(new Http(), new ConfigurationBuilder().Build());
+    /// <summary>
+    /// The integration as a service configured to allow this test's directory (and the shared sample data, read in place)
+    /// for file:// sources and cache_dir.
+    /// </summary>
+    private MoviesIntegration Integration =>
+        MoviesData.SharedData("") is { } sharedData ? IntegrationAllowing(_directory, sharedData) : IntegrationAllowing(_directory);
+
+    private static MoviesIntegration IntegrationAllowing(params string[] directories) =>
+        new(new Http(), new ConfigurationBuilder().AddInMemoryCollection(
+            directories.Select((d, i) => KeyValuePair.Create($"Movies:AllowedDirectories:{i}", (string?)d))).Build());
     private readonly List<Guid> _roots = [];
 
-    public Task InitializeAsync() => _integration.EnsureStorageAsync(host.Postgres, CancellationToken.None);
+    public Task InitializeAsync() => Integration.EnsureStorageAsync(host.Postgres, CancellationToken.None);
 
     /// <summary>Removes the progress the runs reported to the shared Redis.</summary>
     public async Task DisposeAsync()
@@ -48,9 +57,9 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
     private async Task RunAllAsync(MoviesSettings settings)
     {
         var entry = Context(IntegrationTasks.Entry, settings);
-        await _integration.RunAsync(entry);
-        foreach (var (task, _) in entry.Children) await _integration.RunAsync(Context(task, settings));
-        await _integration.RunAsync(Context(entry.Continuation!.Task, settings));
+        await Integration.RunAsync(entry);
+        foreach (var (task, _) in entry.Children) await Integration.RunAsync(Context(task, settings));
+        await Integration.RunAsync(Context(entry.Continuation!.Task, settings));
     }
 
     private async Task<List<(string Title, long Budget, int? Year, long Revenue, double Ratio, double? Rating, string? Company, string? Url, string? Abstract)>> ReportAsync()
@@ -91,9 +100,9 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
     [Fact]
     public async Task When_a_job_starts_Should_download_both_sources_in_parallel_then_load()
     {
-        var entry = Context(IntegrationTasks.Entry, new MoviesSettings { MoviesUrl = "file:///data/movies.zip" });
+        var entry = Context(IntegrationTasks.Entry, new MoviesSettings { MoviesUrl = new Uri(Path.Combine(_directory, "movies.zip")).ToString() });
 
-        await _integration.RunAsync(entry);
+        await Integration.RunAsync(entry);
 
         Assert.Equal([MoviesIntegration.DownloadAbstracts, MoviesIntegration.DownloadMovies], entry.Children.Select(c => c.Task));
         Assert.Equal(MoviesIntegration.Load, entry.Continuation?.Task);
@@ -106,10 +115,55 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
     {
         var entry = Context(IntegrationTasks.Entry, new MoviesSettings { MoviesUrl = url });
 
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => _integration.RunAsync(entry));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Integration.RunAsync(entry));
 
         Assert.Contains("movies_url", error.Message);
         Assert.Empty(entry.Children);
+    }
+
+    [Theory]
+    [InlineData("movies_url", "/etc/passwd")]
+    [InlineData("movies_url", "{dir}/../escaped.csv")]
+    [InlineData("abstracts_url", "/var/lib/postgresql/abstracts.xml.gz")]
+    public async Task When_a_file_source_lies_outside_the_allowed_directories_Should_fail_before_spawning_naming_it(string setting, string path)
+    {
+        var url = new Uri(path.Replace("{dir}", _directory, StringComparison.Ordinal)).ToString();
+        var settings = setting == "movies_url"
+            ? new MoviesSettings { MoviesUrl = url }
+            : new MoviesSettings { MoviesUrl = new Uri(Path.Combine(_directory, "movies.csv")).ToString(), AbstractsUrl = url };
+        var entry = Context(IntegrationTasks.Entry, settings);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Integration.RunAsync(entry));
+
+        Assert.Contains(setting, error.Message);
+        Assert.Contains("Movies:AllowedDirectories", error.Message);
+        Assert.Empty(entry.Children);
+        // A download task of such a job (sent by hand, say) refuses it too.
+        await Assert.ThrowsAsync<ArgumentException>(() => Integration.RunAsync(Context(
+            setting == "movies_url" ? MoviesIntegration.DownloadMovies : MoviesIntegration.DownloadAbstracts, settings)));
+    }
+
+    [Fact]
+    public async Task When_no_directory_is_allowed_Should_refuse_every_file_source_and_say_so()
+    {
+        var entry = Context(IntegrationTasks.Entry, new MoviesSettings { MoviesUrl = new Uri(Path.Combine(_directory, "movies.csv")).ToString() });
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => IntegrationAllowing().RunAsync(entry));
+
+        Assert.Contains("none is configured", error.Message);
+    }
+
+    [Fact]
+    public async Task When_the_cache_dir_lies_outside_the_allowed_directories_Should_fail_before_spawning()
+    {
+        var settings = new MoviesSettings { MoviesUrl = "https://example.test/movies.zip", CacheDir = "/etc/jobs-movies-cache" };
+        var entry = Context(IntegrationTasks.Entry, settings);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Integration.RunAsync(entry));
+
+        Assert.Contains("cache_dir", error.Message);
+        Assert.Empty(entry.Children);
+        Assert.False(Directory.Exists("/etc/jobs-movies-cache"));
     }
 
     [Fact]
@@ -162,7 +216,7 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
         await RunAllAsync(Settings(abstracts, WriteFile("movies.csv", Csv(new MovieRow("949", "Heat", "60000000", "187436818", "1995-12-15")))));
 
         var broken = WriteFile("broken.csv", "id,title\n1,No budget column\n");
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _integration.RunAsync(Context(MoviesIntegration.Load, Settings(abstracts, broken))));
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => Integration.RunAsync(Context(MoviesIntegration.Load, Settings(abstracts, broken))));
 
         Assert.Contains(broken, error.Message);
         Assert.Contains("no 'budget' column", error.Message);
@@ -176,7 +230,7 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
         await RunAllAsync(Settings(abstracts, WriteFile("movies.csv", Csv(new MovieRow("949", "Heat", "60000000", "187436818", "1995-12-15")))));
         var cheap = WriteFile("cheap.csv", Csv(new MovieRow("1", "Cheap", "500", "187436818", "1995-12-15")));
 
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _integration.RunAsync(Context(MoviesIntegration.Load, Settings(abstracts, cheap))));
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => Integration.RunAsync(Context(MoviesIntegration.Load, Settings(abstracts, cheap))));
 
         Assert.Contains(cheap, error.Message);
         Assert.Equal("Heat", Assert.Single(await ReportAsync()).Title);
@@ -193,7 +247,7 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
         var truncated = Path.Combine(_directory, "truncated.xml.gz");
         await File.WriteAllBytesAsync(truncated, whole[..(whole.Length / 2)]);
 
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => _integration.RunAsync(Context(MoviesIntegration.Load, Settings(truncated, movies))));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => Integration.RunAsync(Context(MoviesIntegration.Load, Settings(truncated, movies))));
 
         Assert.Contains(truncated, error.Message);
         Assert.Equal("Heat is a 1995 crime film.", Assert.Single(await ReportAsync()).Abstract);
