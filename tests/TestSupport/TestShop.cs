@@ -4,12 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Jobs.TestSupport;
 
@@ -108,15 +103,10 @@ public sealed class TestShop : IAsyncDisposable
 
     public static async Task<TestShop> StartAsync(ShopShape shape, List<ShopProduct> products, int pageSize = 10)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LoopbackHttp.Create();
         var shop = new TestShop(app, shape, products, pageSize);
         app.Run(shop.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        shop.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        shop.BaseAddress = await LoopbackHttp.StartAsync(app);
         return shop;
     }
 

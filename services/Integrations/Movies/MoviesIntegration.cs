@@ -122,10 +122,11 @@ public sealed class MoviesIntegration(IHttpClientFactory httpClients, IConfigura
         var configured = ConfiguredCacheDirectory();
         if (settings.CacheDir is not { Length: > 0 } requested) return configured;
         var directory = Path.GetFullPath(requested);
-        return IsWithin(directory, configured) || AllowedDirectories().Any(allowed => IsWithin(directory, allowed))
+        var allowed = AllowedDirectories();
+        return IsWithin(directory, configured) || allowed.Any(a => IsWithin(directory, a))
             ? directory
             : throw new ArgumentException($"cache_dir '{requested}' is neither in Movies:CacheDirectory ({configured}) nor in one of " +
-                $"Movies:AllowedDirectories ({Describe(AllowedDirectories())})");
+                $"Movies:AllowedDirectories ({Describe(allowed)})");
     }
 
     /// <summary>Directories a job may name: <c>file://</c> sources are read only from them, <c>cache_dir</c> may lie in them.</summary>

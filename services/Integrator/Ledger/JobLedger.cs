@@ -27,6 +27,8 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
 {
     public static readonly TimeSpan BatchMemory = TimeSpan.FromDays(7);
 
+    private static readonly RedisChannel EndedChannel = RedisChannel.Literal(JobState.EndedChannel);
+
     private const string InitScript = """
         if redis.call('HSETNX', KEYS[1], 'initialized', '1') == 0 then return 0 end
         redis.call('HSET', KEYS[1], 'status', 'Running', 'platform', ARGV[2], 'schedule', ARGV[3], 'startedAt', ARGV[4],
@@ -171,8 +173,6 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         batch.Execute();
         await Task.WhenAll(written, told);
     }
-
-    private static readonly RedisChannel EndedChannel = RedisChannel.Literal(JobState.EndedChannel);
 
     private const string RejectScript = """
         if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then return 0 end

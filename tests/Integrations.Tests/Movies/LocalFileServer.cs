@@ -1,11 +1,7 @@
 using System.Collections.Concurrent;
+using Jobs.TestSupport;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 
 namespace Jobs.Integrations.Tests.Movies;
@@ -40,10 +36,7 @@ public sealed class LocalFileServer : IAsyncDisposable
 
     public static async Task<LocalFileServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackHttp.Create();
         var server = new LocalFileServer(app);
         app.Use(async (context, next) =>
         {
@@ -59,9 +52,7 @@ public sealed class LocalFileServer : IAsyncDisposable
             if (!context.Response.HasStarted) entry[0] = entry[0] with { Status = context.Response.StatusCode };
         });
         app.MapGet("/{name}", server.ServeAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.BaseAddress = new Uri(address + "/");
+        server.BaseAddress = await LoopbackHttp.StartAsync(app);
         return server;
     }
 

@@ -2,13 +2,9 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Jobs.TestSupport;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Jobs.Integrations.Tests.Reddit;
 
@@ -59,17 +55,12 @@ public sealed class FakeRedditApi : IAsyncDisposable
 
     public static async Task<FakeRedditApi> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackHttp.Create();
         var fake = new FakeRedditApi(app);
         app.MapPost("/api/v1/access_token", fake.TokenAsync);
         app.MapGet("/r/{subreddit}/new.json", fake.ListingAsync);
         app.MapGet("/subreddits/search.json", () => Results.Text(EmptyListing(), "application/json"));
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        fake.BaseUri = new Uri(address.TrimEnd('/') + "/");
+        fake.BaseUri = await LoopbackHttp.StartAsync(app);
         return fake;
     }
 
