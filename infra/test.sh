@@ -23,7 +23,8 @@ if [[ $failed -gt 0 ]]; then
   # Repeat each failure's name, message and first stack lines at the end, where a truncated CI log still shows them.
   echo
   echo "Failed tests:"
-  awk '/^[[:space:]]+Failed [A-Za-z_]/ {n = 18} n > 0 {print; n--}' "$log"
+  # Also a fixture's clean-up failing, which fails the run although every test passed.
+  awk '/^[[:space:]]+Failed [A-Za-z_]|Cleanup Failure|Catastrophic failure/ {n = 18} n > 0 {print; n--}' "$log"
 fi
 echo
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -66,8 +66,21 @@ public static class Infrastructure
         NpgsqlConnection.ClearAllPools();
         await using var connection = new NpgsqlConnection(builder.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
-        await command.ExecuteNonQueryAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+                await command.ExecuteNonQueryAsync();
+                return;
+            }
+            // FORCE may not terminate a session it has no right to signal: an autovacuum worker analysing the tables a
+            // test just filled (42501), or one still starting (55006). They end by themselves within moments.
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse && attempt < 50)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200));
+            }
+        }
     }
 
     /// <summary>A new RabbitMQ virtual host (so tests never share queues with each other or a running system).</summary>
