@@ -14,7 +14,8 @@ public sealed record ScheduleRequest(
     string? TimeZone = "UTC",
     string? Misfire = ScheduleMisfire.Skip,
     string? Overlap = ScheduleOverlap.Skip,
-    bool? Enabled = true);
+    bool? Enabled = true,
+    int? MaxCatchUp = null);
 
 /// <summary>
 /// Schedules through the Scheduler's bus commands, sent as requests so the API can answer with the outcome: list,
@@ -83,7 +84,7 @@ public static class SchedulesEndpoints
 
         var spec = new ScheduleSpec(name, request.Cron!, request.TimeZone ?? "UTC", validation.Platform!.Name,
             request.Settings ?? JsonDocument.Parse("{}").RootElement, request.Misfire ?? ScheduleMisfire.Skip, request.Overlap ?? ScheduleOverlap.Skip,
-            request.Enabled ?? true);
+            request.Enabled ?? true, request.MaxCatchUp);
         return await CommandAsync(name, () => client.GetResponse<ScheduleCommandResult>(new UpsertSchedule(spec), cancellationToken),
             Results.Ok(spec));
     }

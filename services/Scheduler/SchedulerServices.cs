@@ -26,7 +26,10 @@ public static class SchedulerServices
             quartz.AddTriggerListener<MisfireListener>();
         });
         builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
+        builder.Services.AddOptions<FireOptions>().BindConfiguration("Scheduler:Fire").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ScheduleRuns>();
+        builder.Services.AddSingleton<FailedFires>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<FailedFires>());
         builder.Services.AddSingleton<ScheduleStore>();
         builder.Services.AddHostedService<ConfiguredSchedules>();
         builder.AddBus(x =>

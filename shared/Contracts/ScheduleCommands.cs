@@ -17,8 +17,18 @@ public record ListSchedules(bool IncludeSettings = true);
 
 public record ScheduleList(IReadOnlyList<ScheduleState> Schedules);
 
-/// <summary>A stored schedule: its definition, <c>Normal</c> / <c>Paused</c> / ..., and its fire times.</summary>
-public record ScheduleState(ScheduleSpec Schedule, string State, DateTimeOffset? NextFireAt, DateTimeOffset? PreviousFireAt);
+/// <summary>
+/// A stored schedule: its definition, <c>Normal</c> / <c>Paused</c> / ..., its fire times, and the latest fires that could not start
+/// their root job (newest first; <see cref="FailedFire"/>).
+/// </summary>
+public record ScheduleState(ScheduleSpec Schedule, string State, DateTimeOffset? NextFireAt, DateTimeOffset? PreviousFireAt,
+    IReadOnlyList<FailedFire>? FailedFires = null);
+
+/// <summary>
+/// A fire time whose root job could not be started and recorded within the Scheduler's retry limit
+/// (<c>Scheduler:FireRetryLimit</c>): the job <see cref="RootJobId"/> never ran.
+/// </summary>
+public record FailedFire(DateTimeOffset ScheduledAt, Guid RootJobId, DateTimeOffset FailedAt, string Error);
 
 /// <summary>
 /// The answer to a schedule command sent as a request: accepted, or refused because the schedule does not exist

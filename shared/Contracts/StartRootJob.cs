@@ -20,6 +20,12 @@ public record StartRootJob
     /// <summary>Name of the schedule that fired this job, when it was a schedule.</summary>
     public string? Schedule { get; init; }
 
+    /// <summary>
+    /// The fire time this job runs for, when a schedule started it: relative dates in the settings (<c>yesterday</c>) are resolved
+    /// against it rather than against the time the request is handled, so a late or caught-up fire covers its own interval.
+    /// </summary>
+    public DateTimeOffset? ScheduledAt { get; init; }
+
     /// <summary>Minimum share of children (0-100) that must succeed for the root to complete; default 0.</summary>
     public double? MinSuccessPercent { get; init; }
 }

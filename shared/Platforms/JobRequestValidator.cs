@@ -13,7 +13,8 @@ public sealed record JobRequestValidation(PlatformDescriptor? Platform, JsonElem
 /// <summary>Checks a start request (platform + settings) the same way for the API and the bus.</summary>
 public sealed class JobRequestValidator(PlatformCatalog catalog, TimeProvider? clock = null)
 {
-    public async Task<JobRequestValidation> ValidateAsync(string? platform, JsonElement? settings)
+    /// <param name="asOf">The time relative dates are resolved against (a schedule's fire time); now when absent.</param>
+    public async Task<JobRequestValidation> ValidateAsync(string? platform, JsonElement? settings, DateTimeOffset? asOf = null)
     {
         if (string.IsNullOrWhiteSpace(platform))
             return Invalid(null, "platform", "is required");
@@ -25,7 +26,7 @@ public sealed class JobRequestValidator(PlatformCatalog catalog, TimeProvider? c
             return Invalid(null, "platform", $"unknown platform '{platform}'; known platforms: {string.Join(", ", known)}");
         }
 
-        var result = SettingsValidator.Validate(descriptor.Settings, settings, RelativeDate.Today(clock ?? TimeProvider.System, descriptor.TimeZone));
+        var result = SettingsValidator.Validate(descriptor.Settings, settings, RelativeDate.Today(asOf ?? (clock ?? TimeProvider.System).GetUtcNow(), descriptor.TimeZone));
         var errors = result.Errors.ToDictionary(e => e.Key == "settings" ? "settings" : $"settings.{e.Key}", e => e.Value);
         return new JobRequestValidation(descriptor, result.Settings, errors);
     }

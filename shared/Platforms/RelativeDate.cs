@@ -36,7 +36,10 @@ public static partial class RelativeDate
     }
 
     /// <summary>Today in the IANA time zone <paramref name="timeZone"/> (UTC when unknown).</summary>
-    public static DateOnly Today(TimeProvider clock, string? timeZone)
+    public static DateOnly Today(TimeProvider clock, string? timeZone) => Today(clock.GetUtcNow(), timeZone);
+
+    /// <summary>The day <paramref name="now"/> falls on in the IANA time zone <paramref name="timeZone"/> (UTC when unknown).</summary>
+    public static DateOnly Today(DateTimeOffset now, string? timeZone)
     {
         var zone = TimeZoneInfo.Utc;
         if (!string.IsNullOrEmpty(timeZone))
@@ -50,7 +53,7 @@ public static partial class RelativeDate
             }
         }
 
-        return DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), zone).DateTime);
+        return DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
     }
 
     [GeneratedRegex(@"^(\d{1,5})\s+days?\s+(back|ago)$", RegexOptions.CultureInvariant)]

@@ -31,7 +31,11 @@ public sealed class SchedulerProcessTests : IAsyncLifetime
         await Infrastructure.DropDatabaseAsync(_database);
     }
 
-    private async Task<ServiceProcess> StartSchedulerAsync(params (string Name, string Cron, string Misfire, string Overlap)[] schedules)
+    private Task<ServiceProcess> StartSchedulerAsync(params (string Name, string Cron, string Misfire, string Overlap)[] schedules) =>
+        StartSchedulerAsync(new Dictionary<string, string>(), schedules);
+
+    private async Task<ServiceProcess> StartSchedulerAsync(IReadOnlyDictionary<string, string> settings,
+        params (string Name, string Cron, string Misfire, string Overlap)[] schedules)
     {
         var environment = new Dictionary<string, string>
         {
@@ -39,6 +43,7 @@ public sealed class SchedulerProcessTests : IAsyncLifetime
             [Connections.PostgresKey] = _database,
             ["Scheduler__MisfireThreshold"] = "00:00:01",
         };
+        foreach (var (key, value) in settings) environment[key] = value;
         for (var i = 0; i < schedules.Length; i++)
         {
             environment[$"Schedules__{i}__Name"] = schedules[i].Name;
@@ -173,6 +178,120 @@ public sealed class SchedulerProcessTests : IAsyncLifetime
         Assert.Contains("cron: 'every minute'", reason);
         Assert.Contains("timeZone: 'Mars/Olympus'", reason);
         Assert.Contains("misfire:", reason);
+    }
+
+    [Fact]
+    public async Task Fires_whose_database_connections_were_terminated_are_retried_so_every_fire_time_gets_one_run()
+    {
+        // A PostgreSQL restart leaves the pooled connections dead: their next use fails with 57P01 ("terminating connection due
+        // to administrator command"). Before the fire retried, the fire that met it started no job.
+        const string name = "every-2-seconds";
+        await StartSchedulerAsync(new Dictionary<string, string> { ["Scheduler__MisfireThreshold"] = "00:01:00" },
+            (name, "0/2 * * * * ?", ScheduleMisfire.FireOnceNow, ScheduleOverlap.Allow));
+        await WaitForStartedAsync(name, 1);
+
+        var terminated = 0;
+        for (var round = 0; round < 3; round++)
+        {
+            // Just before an even second, so the next fire takes a connection that was alive a moment ago.
+            var now = DateTime.UtcNow;
+            var nextSlot = new DateTime(now.Year, now.Month, now.Day, now.Hour, now.Minute, now.Second, DateTimeKind.Utc).AddSeconds(now.Second % 2 == 0 ? 2 : 1);
+            var wait = nextSlot.AddMilliseconds(-300) - DateTime.UtcNow;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait);
+            terminated += await TerminateConnectionsAsync(_database);
+            await Task.Delay(TimeSpan.FromSeconds(4));
+        }
+
+        Assert.True(terminated > 0, "no connection of the Scheduler was terminated");
+        var before = (await StartedAsync(name)).Count;
+        var started = await WaitForStartedAsync(name, before + 2);
+        AssertEveryFireTimeOnce(name, started, TimeSpan.FromSeconds(2));
+        var metrics = await MetricsAsync(_schedulers[0]);
+        Assert.DoesNotContain(metrics.Split('\n'), l => l.StartsWith("scheduler_fire_failures_total{", StringComparison.Ordinal) && !l.EndsWith(" 0"));
+    }
+
+    [Fact]
+    public async Task After_a_pause_catch_up_runs_every_missed_fire_time_once_in_order_and_at_most_max_catch_up()
+    {
+        await StartSchedulerAsync(new Dictionary<string, string> { ["Schedules__1__MaxCatchUp"] = "1" },
+            ("every-fire", "0/2 * * * * ?", ScheduleMisfire.CatchUp, ScheduleOverlap.Allow),
+            ("latest-only", "1/2 * * * * ?", ScheduleMisfire.CatchUp, ScheduleOverlap.Allow));
+        await WaitForStartedAsync("every-fire", 1);
+        await WaitForStartedAsync("latest-only", 1);
+
+        var before = await MetricsAsync(_schedulers[0]);
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new PauseSchedule("every-fire"));
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new PauseSchedule("latest-only"));
+        var pausedAt = DateTimeOffset.UtcNow;
+        await Task.Delay(TimeSpan.FromSeconds(9));
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new ResumeSchedule("every-fire"));
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new ResumeSchedule("latest-only"));
+        var resumedAt = DateTimeOffset.UtcNow;
+
+        // Every fire time from the first on has exactly one run, the ones missed in the pause included, sent oldest first.
+        var started = await Eventually.Until(() => StartedAsync("every-fire"),
+            list => list.Count > 0 && ScheduledAt(list[^1]) > resumedAt.AddSeconds(2), TimeSpan.FromSeconds(60), "fires after the resume");
+        AssertEveryFireTimeOnce("every-fire", started, TimeSpan.FromSeconds(2));
+        var times = started.Select(ScheduledAt).ToList();
+        Assert.Equal(times.Order(), times);
+        Assert.True(times.Count(t => t > pausedAt.AddSeconds(1) && t < resumedAt.AddSeconds(-1)) >= 3, "the paused fire times were not caught up");
+        var metrics = await MetricsAsync(_schedulers[0]);
+        Assert.True(Counter(metrics, "scheduler_caught_up_total", "every-fire") - Counter(before, "scheduler_caught_up_total", "every-fire") >= 3);
+
+        // At most one missed fire time is run (the latest one); the older ones get no run and are counted as misfires.
+        var latestOnly = await Eventually.Until(() => StartedAsync("latest-only"),
+            list => list.Count > 0 && ScheduledAt(list[^1]) > resumedAt.AddSeconds(2), TimeSpan.FromSeconds(60), "fires after the resume");
+        AssertNoFireTwice(latestOnly);
+        var latestTimes = latestOnly.Select(ScheduledAt).Order().ToList();
+        var without = 0;
+        for (var at = latestTimes[0]; at <= latestTimes[^1]; at += TimeSpan.FromSeconds(2))
+            if (!latestTimes.Contains(at)) without++;
+        metrics = await MetricsAsync(_schedulers[0]);
+        Assert.True(without >= 2, $"only {without} fire time(s) of the pause went without a run");
+        Assert.Equal(1, Counter(metrics, "scheduler_caught_up_total", "latest-only") - Counter(before, "scheduler_caught_up_total", "latest-only"));
+        Assert.True(Counter(metrics, "scheduler_misfires_total", "latest-only") >= without);
+    }
+
+    private static double Counter(string metrics, string name, string schedule) =>
+        metrics.Split('\n')
+            .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) && l.Contains($"schedule=\"{schedule}\""))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+
+    private static DateTimeOffset ScheduledAt(JsonElement started) => started.GetProperty("scheduledAt").GetDateTimeOffset();
+
+    /// <summary>
+    /// Each start names its fire time, its root id is the one derived from it, and the fire times from the first to the last
+    /// seen follow each other <paramref name="interval"/> apart, each once.
+    /// </summary>
+    private static void AssertEveryFireTimeOnce(string schedule, IReadOnlyList<JsonElement> started, TimeSpan interval)
+    {
+        AssertNoFireTwice(started);
+        foreach (var message in started)
+            Assert.Equal(JobIds.ForSchedule(schedule, ScheduledAt(message)), message.GetProperty("rootJobId").GetGuid());
+        var times = started.Select(ScheduledAt).Order().ToList();
+        var missing = new List<DateTimeOffset>();
+        for (var at = times[0]; at <= times[^1]; at += interval)
+            if (!times.Contains(at)) missing.Add(at);
+        Assert.True(missing.Count == 0, $"fire times without a run: {string.Join(", ", missing.Select(t => t.ToString("O")))}");
+        Assert.Equal(times.Distinct().Count(), times.Count);
+    }
+
+    /// <summary>Terminates every session of <paramref name="connectionString"/>'s database (what a server restart does to them).</summary>
+    private static async Task<int> TerminateConnectionsAsync(string connectionString)
+    {
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database;
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", connection);
+        command.Parameters.Add(new() { Value = database });
+        return Convert.ToInt32(await command.ExecuteScalarAsync());
+    }
+
+    private static async Task<string> MetricsAsync(ServiceProcess scheduler)
+    {
+        using var http = new HttpClient { BaseAddress = scheduler.BaseAddress };
+        return await http.GetStringAsync("metrics");
     }
 
     private static async Task<double> SkippedAsync(ServiceProcess scheduler)

@@ -19,7 +19,7 @@ public sealed class StartRootJobConsumer(JobRequestValidator validator, JobLedge
         var rootJobId = request.RootJobId is { } id && id != Guid.Empty ? id : context.MessageId ?? NewId.NextGuid();
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = rootJobId });
 
-        var result = await validator.ValidateAsync(request.Platform, request.Settings);
+        var result = await validator.ValidateAsync(request.Platform, request.Settings, request.ScheduledAt);
         var problem = !result.IsValid ? result.Describe()
             : request.MinSuccessPercent is < 0 or > 100 ? "minSuccessPercent: must be between 0 and 100"
             : null;

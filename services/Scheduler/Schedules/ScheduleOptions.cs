@@ -18,7 +18,8 @@ public static class ScheduleOptions
             SettingsOf(section),
             section["Misfire"] ?? ScheduleMisfire.FireOnceNow,
             section["Overlap"] ?? ScheduleOverlap.Skip,
-            !bool.TryParse(section["Enabled"], out var enabled) || enabled)).ToList();
+            !bool.TryParse(section["Enabled"], out var enabled) || enabled,
+            int.TryParse(section["MaxCatchUp"], out var maxCatchUp) ? maxCatchUp : null)).ToList();
 
     /// <summary>
     /// The settings section converted to JSON: configuration holds only strings, so numbers and booleans are

@@ -12,12 +12,17 @@ public sealed class ScheduleNotFoundException(string name) : InvalidScheduleExce
 /// Schedules as Quartz jobs and cron triggers in the persistent, clustered store: a schedule's definition
 /// is the job's data (platform, settings, overlap policy) and the trigger (cron, time zone, misfire policy).
 /// </summary>
-public sealed class ScheduleStore(ISchedulerFactory factory, ILogger<ScheduleStore> logger)
+public sealed class ScheduleStore(ISchedulerFactory factory, ScheduleRuns runs, FailedFires failedFires, ILogger<ScheduleStore> logger)
 {
     public const string Group = "schedules";
     public const string PlatformKey = "platform";
     public const string SettingsKey = "settings";
     public const string OverlapKey = "overlap";
+    public const string MisfireKey = "misfire";
+    public const string MaxCatchUpKey = "maxCatchUp";
+
+    /// <summary>How many of its latest failed fires each schedule lists.</summary>
+    public const int ListedFailedFires = 5;
 
     public static JobKey JobKeyOf(string name) => new(name, Group);
 
@@ -45,7 +50,7 @@ public sealed class ScheduleStore(ISchedulerFactory factory, ILogger<ScheduleSto
         var wanted = (ICronTrigger)trigger;
         if (await scheduler.GetTrigger(trigger.Key, cancellationToken) is ICronTrigger existing && existingJob is not null &&
             existing.CronExpressionString == wanted.CronExpressionString && existing.TimeZone.Id == wanted.TimeZone.Id &&
-            existing.MisfireInstruction == wanted.MisfireInstruction &&
+            existing.MisfireInstruction == wanted.MisfireInstruction && existingJob.RequestsRecovery == job.RequestsRecovery &&
             SameData(existingJob.JobDataMap, job.JobDataMap))
         {
             logger.LogInformation("Schedule {Schedule} is up to date; next fire {NextFire:O}", spec.Name, existing.NextFireTimeUtc);
@@ -91,6 +96,8 @@ public sealed class ScheduleStore(ISchedulerFactory factory, ILogger<ScheduleSto
     public async Task<IReadOnlyList<ScheduleState>> ListAsync(CancellationToken cancellationToken)
     {
         var scheduler = await factory.GetScheduler(cancellationToken);
+        var failed = await runs.FailedFiresAsync(ListedFailedFires, cancellationToken);
+        var unrecorded = failedFires.Unrecorded;
         var result = new List<ScheduleState>();
         foreach (var key in (await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(Group), cancellationToken)).OrderBy(k => k.Name, StringComparer.Ordinal))
         {
@@ -98,11 +105,13 @@ public sealed class ScheduleStore(ISchedulerFactory factory, ILogger<ScheduleSto
             if (job is null || await scheduler.GetTrigger(TriggerKeyOf(key.Name), cancellationToken) is not ICronTrigger trigger) continue;
             var state = await scheduler.GetTriggerState(trigger.Key, cancellationToken);
             using var settings = JsonDocument.Parse(job.JobDataMap.GetString(SettingsKey) ?? "{}");
+            var misfire = job.JobDataMap.GetString(MisfireKey) ??
+                          (trigger.MisfireInstruction == CronTriggerMisfireInstruction.DoNothing ? ScheduleMisfire.Skip : ScheduleMisfire.FireOnceNow);
             var spec = new ScheduleSpec(key.Name, trigger.CronExpressionString ?? "", trigger.TimeZone.Id, job.JobDataMap.GetString(PlatformKey) ?? "",
-                settings.RootElement.Clone(),
-                trigger.MisfireInstruction == CronTriggerMisfireInstruction.DoNothing ? ScheduleMisfire.Skip : ScheduleMisfire.FireOnceNow,
-                job.JobDataMap.GetString(OverlapKey) ?? ScheduleOverlap.Allow, state != TriggerState.Paused);
-            result.Add(new ScheduleState(spec, state.ToString(), trigger.NextFireTimeUtc, trigger.PreviousFireTimeUtc));
+                settings.RootElement.Clone(), misfire, job.JobDataMap.GetString(OverlapKey) ?? ScheduleOverlap.Allow, state != TriggerState.Paused,
+                int.TryParse(job.JobDataMap.GetString(MaxCatchUpKey), out var maxCatchUp) ? maxCatchUp : null);
+            var failures = unrecorded[key.Name].Concat(failed[key.Name]).OrderByDescending(f => f.ScheduledAt).Take(ListedFailedFires).ToList();
+            result.Add(new ScheduleState(spec, state.ToString(), trigger.NextFireTimeUtc, trigger.PreviousFireTimeUtc, failures));
         }
 
         return result;
@@ -125,8 +134,9 @@ public sealed class ScheduleStore(ISchedulerFactory factory, ILogger<ScheduleSto
             problems.Add($"timeZone: '{spec.TimeZone}' is not a known IANA time zone");
         }
 
-        if (spec.Misfire is not (ScheduleMisfire.FireOnceNow or ScheduleMisfire.Skip))
-            problems.Add($"misfire: must be {ScheduleMisfire.FireOnceNow} or {ScheduleMisfire.Skip}");
+        if (spec.Misfire is not (ScheduleMisfire.FireOnceNow or ScheduleMisfire.Skip or ScheduleMisfire.CatchUp))
+            problems.Add($"misfire: must be {ScheduleMisfire.FireOnceNow}, {ScheduleMisfire.Skip} or {ScheduleMisfire.CatchUp}");
+        if (spec.MaxCatchUp is < 0 or > 1000) problems.Add("maxCatchUp: must be between 0 and 1000");
         if (spec.Overlap is not (ScheduleOverlap.Skip or ScheduleOverlap.Allow))
             problems.Add($"overlap: must be {ScheduleOverlap.Skip} or {ScheduleOverlap.Allow}");
         if (spec.Settings.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined))
@@ -139,7 +149,12 @@ public sealed class ScheduleStore(ISchedulerFactory factory, ILogger<ScheduleSto
             .UsingJobData(PlatformKey, spec.Platform)
             .UsingJobData(SettingsKey, spec.Settings.ValueKind == JsonValueKind.Undefined ? "{}" : spec.Settings.GetRawText())
             .UsingJobData(OverlapKey, spec.Overlap)
+            .UsingJobData(MisfireKey, spec.Misfire)
+            .UsingJobData(MaxCatchUpKey, (spec.MaxCatchUp ?? ScheduleSpec.DefaultMaxCatchUp).ToString(System.Globalization.CultureInfo.InvariantCulture))
+            // A Scheduler that dies in the middle of a fire: another one (or it, restarted) runs the fire again, for the same time.
+            .RequestRecovery()
             .Build();
+        // catch_up: a misfire fires once now, and that fire starts a run for every fire time it missed.
         var misfire = spec.Misfire == ScheduleMisfire.Skip ? CronTriggerMisfireInstruction.DoNothing : CronTriggerMisfireInstruction.FireAndProceed;
         var trigger = TriggerBuilder.Create()
             .WithIdentity(TriggerKeyOf(spec.Name))
@@ -150,5 +165,5 @@ public sealed class ScheduleStore(ISchedulerFactory factory, ILogger<ScheduleSto
     }
 
     private static bool SameData(JobDataMap a, JobDataMap b) =>
-        new[] { PlatformKey, SettingsKey, OverlapKey }.All(key => a.GetString(key) == b.GetString(key));
+        new[] { PlatformKey, SettingsKey, OverlapKey, MisfireKey, MaxCatchUpKey }.All(key => a.GetString(key) == b.GetString(key));
 }

@@ -11,4 +11,10 @@ public static class SchedulerMetrics
 
     public static readonly Counter SkippedOverlap = Metrics.CreateCounter("scheduler_skipped_overlap_total",
         "Fires skipped because the previous run of the schedule was still going", "schedule");
+
+    public static readonly Counter FireFailures = Metrics.CreateCounter("scheduler_fire_failures_total",
+        "Fire times whose root job could not be started within the retry limit (recorded as failed fires)", "schedule");
+
+    public static readonly Counter CaughtUp = Metrics.CreateCounter("scheduler_caught_up_total",
+        "Missed fire times a catch_up schedule ran late, each as its own root job", "schedule");
 }
