@@ -3,6 +3,8 @@
 # without systemd, and waits until each one answers. Idempotent: services that
 # are already running are left running (and fixed up where needed).
 #
+# Usage: bash infra/start.sh [rabbitmq] [redis] [postgres]   (default: all three)
+#
 # Env overrides: INFRA_START_TIMEOUT (seconds per service, default 180),
 #                PG_VERSION (default 15, or the newest installed), PG_CLUSTER (main).
 set -euo pipefail
@@ -286,10 +288,17 @@ SQL
 # -------------------------------------------------------------------- main ---
 # RabbitMQ is by far the slowest: kick it off first, do Redis and PostgreSQL
 # meanwhile, then wait for it.
-rabbit_begin
-redis_start
-postgres_start
-rabbit_wait
+# Arguments name the servers to start (rabbitmq, redis, postgres); none: all three. The fault tests restart one at a time.
+targets="${*:-rabbitmq redis postgres}"
+for target in $targets; do
+  case "$target" in rabbitmq|redis|postgres) ;; *) die "unknown server '$target' (rabbitmq, redis or postgres)";; esac
+done
+wants() { [[ " $targets " == *" $1 "* ]]; }
+if wants rabbitmq; then rabbit_begin; fi
+if wants redis; then redis_start; fi
+if wants postgres; then postgres_start; fi
+if wants rabbitmq; then rabbit_wait; fi
+[ $# -eq 0 ] || exit 0
 
 cat <<EOT
 

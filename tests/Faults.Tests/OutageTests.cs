@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Jobs.Contracts;
+using Jobs.TestSupport;
+
+namespace Jobs.Faults.Tests;
+
+/// <summary>
+/// Each server taken down in the middle of a 3,000-child job (1,000 children with 2 grandchildren each), with the five
+/// services left running: the job still counts exactly 3,000, the audit trail holds every child within 30 s of the end,
+/// every consumer is back on its queue (the broker's own count), and the next job completes.
+/// </summary>
+[Collection(FaultsCollection.Name)]
+[Trait("Category", "Faults")]
+public sealed class OutageTests(FaultsFixture system)
+{
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(5);
+    private static readonly object ThreeThousand = new { children = 1000, grandchildren = 2, work_ms = 800 };
+
+    [Fact]
+    public Task RabbitMq_stop_app_and_start_app_mid_job_loses_and_doubles_nothing() =>
+        SurvivesAsync(async () =>
+        {
+            await Servers.StopRabbitMqAppAsync();
+            await Task.Delay(TimeSpan.FromSeconds(10));
+            await Servers.StartRabbitMqAppAsync();
+        });
+
+    [Fact]
+    public Task RabbitMq_killed_with_signal_9_and_started_again_mid_job_loses_and_doubles_nothing() =>
+        SurvivesAsync(async () =>
+        {
+            await Servers.KillRabbitMqAsync();
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await Servers.StartRabbitMqAsync();
+        });
+
+    [Fact]
+    public Task Redis_killed_with_signal_9_and_started_again_from_its_aof_mid_job_loses_and_doubles_nothing() =>
+        SurvivesAsync(async () =>
+        {
+            await Servers.KillRedisAsync();
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await Servers.StartRedisAsync();
+        });
+
+    [Fact]
+    public Task PostgreSQL_fast_stop_and_start_mid_job_loses_and_doubles_nothing() =>
+        SurvivesAsync(async () =>
+        {
+            await Servers.StopPostgresAsync();
+            await Task.Delay(TimeSpan.FromSeconds(10));
+            await Servers.StartPostgresAsync();
+        });
+
+    private async Task SurvivesAsync(Func<Task> outage)
+    {
+        var consumers = await system.ConsumersAsync();
+        Assert.NotEmpty(consumers);
+        var id = await system.SubmitAsync(ThreeThousand);
+        var progress = await Eventually.Until(() => system.StatusAsync(id), j => Completed(j) >= 200, JobTimeout, "the first 200 children");
+        Assert.True(Completed(progress) < 3000, "the job finished before the outage");
+
+        try
+        {
+            await outage();
+        }
+        finally
+        {
+            // Whatever happened, the next test finds every server up.
+            await Servers.StartRabbitMqAsync();
+            await Servers.StartRedisAsync();
+            await Servers.StartPostgresAsync();
+        }
+
+        var job = await system.WaitForEndAsync(id, JobTimeout);
+        Assert.Equal("Completed", job.GetProperty("status").GetString());
+        Assert.Equal((3000L, 3000L, 0L), Counts(job));
+
+        // The audit trail catches up within 30 s of the end: the root as it ended and one row per child.
+        var end = DateTime.UtcNow;
+        var audited = await Eventually.Until(async () => (
+                Children: await system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation >= 1 AND status = 'Completed'", id),
+                Root: await system.ScalarAsync("SELECT count(*) FROM root_jobs WHERE root_job_id = $1 AND status = 'Completed' AND completed = 3000", id)),
+            a => a.Children >= 3000 && a.Root == 1, TimeSpan.FromSeconds(30), "the audit trail of the job");
+        Assert.Equal(3000, audited.Children);
+        Assert.True(DateTime.UtcNow - end < TimeSpan.FromSeconds(31));
+
+        // Every queue that had consumers has them again, as the broker counts them.
+        var back = await Eventually.Until(system.ConsumersAsync,
+            now => consumers.All(q => now.GetValueOrDefault(q.Key) >= q.Value), TimeSpan.FromSeconds(90), "every consumer back on its queue");
+        Assert.All(consumers, q => Assert.True(back.GetValueOrDefault(q.Key) >= q.Value, $"{q.Key}: {back.GetValueOrDefault(q.Key)} of {q.Value} consumers"));
+
+        var next = await system.SubmitAsync(new { children = 10 });
+        var nextJob = await system.WaitForEndAsync(next, TimeSpan.FromSeconds(60));
+        Assert.Equal("Completed", nextJob.GetProperty("status").GetString());
+        Assert.Equal((10L, 10L, 0L), Counts(nextJob));
+    }
+
+    internal static long Completed(JsonElement job) =>
+        job.TryGetProperty("children", out var c) && c.ValueKind == JsonValueKind.Object ? c.GetProperty("completed").GetInt64() : 0;
+
+    internal static (long, long, long) Counts(JsonElement job)
+    {
+        var c = job.GetProperty("children");
+        return (c.GetProperty("total").GetInt64(), c.GetProperty("completed").GetInt64(), c.GetProperty("failed").GetInt64());
+    }
+}
