@@ -5,7 +5,7 @@ export DOTNET_CLI_USE_MSBUILD_SERVER := 0
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: run stop infra infra-stop build test bench demo clean
+.PHONY: run stop infra infra-stop build test test-faults bench demo clean
 
 run: infra
 	bash infra/services.sh start
@@ -26,6 +26,10 @@ build:
 
 test:
 	bash infra/test.sh
+
+# Only the fault suite (RabbitMQ, Redis and PostgreSQL taken down and up again under running services); make test runs it last.
+test-faults:
+	FAULTS=only bash infra/test.sh
 
 # BENCH_ARGS="--children 1000,10000,100000 --latency-runs 100" for more.
 bench: infra

@@ -23,6 +23,7 @@ public static class ReportingServices
         builder.Services.AddAuthorization(options => Operations.AddPolicies(options, builder.Configuration));
         builder.Services.AddRateLimiter(options => RateLimits.Configure(options, builder.Configuration));
         builder.AddRequestLimits();
+        builder.Services.AddExceptionHandler<Unavailable>();
         builder.AddBus(x => SchedulesEndpoints.AddScheduleClients(x, builder.Configuration));
         return builder;
     }

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Jobs.Contracts;
 using Jobs.TestSupport;
 using Npgsql;
 
@@ -114,6 +115,14 @@ public sealed class FaultsFixture : IAsyncLifetime
             return [];
         }
     }
+
+    /// <summary>
+    /// <see cref="ConsumersAsync"/> once the broker's statistics show a consumer on the queues every system has (they lag a few
+    /// seconds behind, and are empty right after a start).
+    /// </summary>
+    public Task<Dictionary<string, int>> BaselineConsumersAsync() =>
+        Eventually.Until(ConsumersAsync, queues => new[] { IntegrationQueues.StartJobs, IntegrationQueues.QueueName("synthetic"), IntegrationQueues.SchedulerCommands }
+            .All(q => queues.GetValueOrDefault(q) > 0), TimeSpan.FromSeconds(60), "consumers on jobs.start, integration-synthetic and scheduler-commands");
 
     public string Diagnostics() => _system.Diagnostics();
 }
