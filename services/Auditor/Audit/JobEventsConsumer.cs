@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Platforms;
+using Jobs.ServiceDefaults;
 using MassTransit;
 using Npgsql;
 using NpgsqlTypes;
@@ -230,10 +231,18 @@ public sealed class JobEventsConsumerDefinition : ConsumerDefinition<JobEventsCo
             r.Handle<AuditIncompleteException>();
             r.Intervals(250, 500, 1000, 2000, 4000);
         });
-        // Anything else (PostgreSQL unreachable, say): longer.
+        // PostgreSQL restarting, failing over or unreachable (TransientFaults): an event is kept and retried for about an hour
+        // (every 30 s once the back-off has grown), never faulted out of the audit trail by an outage.
+        endpointConfigurator.UseMessageRetry(r =>
+        {
+            r.Handle<Exception>(TransientFaults.IsTransient);
+            r.Exponential(130, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
+        });
+        // Anything else: a few tries, then the error queue with the reason.
         endpointConfigurator.UseMessageRetry(r =>
         {
             r.Ignore<AuditIncompleteException>();
+            r.Ignore<Exception>(TransientFaults.IsTransient);
             r.Exponential(10, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
         });
     }
