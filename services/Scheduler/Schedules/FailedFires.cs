@@ -31,11 +31,27 @@ public sealed class FailedFires(ScheduleRuns runs, ILogger<FailedFires> logger) 
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            await _signal.WaitAsync(stoppingToken);
+            try
+            {
+                await _signal.WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
             while (_unrecorded.TryPeek(out var failure))
             {
-                await TransientFaults.RetryAsync(token => new ValueTask(runs.RecordFailedFireAsync(failure.Schedule, failure.Fire, token)),
-                    Forever, logger, $"Recording the failed fire of {failure.Schedule} for {failure.Fire.ScheduledAt:O}", stoppingToken);
+                try
+                {
+                    await TransientFaults.RetryAsync(token => new ValueTask(runs.RecordFailedFireAsync(failure.Schedule, failure.Fire, token)),
+                        Forever, logger, $"Recording the failed fire of {failure.Schedule} for {failure.Fire.ScheduledAt:O}", stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
                 _unrecorded.TryDequeue(out _);
             }
         }
