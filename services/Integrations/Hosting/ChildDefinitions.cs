@@ -13,18 +13,20 @@ namespace Jobs.Integrations.Hosting;
 public static class ChildDefinitions
 {
     /// <summary>
-    /// Records a batch as running and reads its root's status, in one round trip (a cancelled root's batch is not run;
-    /// <see cref="RecordFinishedAsync"/> takes it off the running ones either way).
+    /// Records a batch as running and reads its root's status and failure (<see cref="JobState.Failure"/>), in one round trip
+    /// (the batch of a root that was cancelled, has ended or is failing is not run; <see cref="RecordFinishedAsync"/> takes it
+    /// off the running ones either way).
     /// </summary>
-    public static async Task<string?> RecordRunningAsync(IDatabase redis, RunChildJobs batch)
+    public static async Task<(string? Status, string? Failure)> RecordRunningAsync(IDatabase redis, RunChildJobs batch)
     {
         var key = JobState.RunningKey(batch.RootJobId);
         var transaction = redis.CreateTransaction();
-        var status = transaction.HashGetAsync(JobState.Key(batch.RootJobId), JobState.Status);
+        var root = transaction.HashGetAsync(JobState.Key(batch.RootJobId), [JobState.Status, JobState.Failure]);
         _ = transaction.HashSetAsync(key, batch.Children.Select(c => new HashEntry(c.ChildJobId.ToString("N"), JsonSerializer.Serialize(c))).ToArray());
         _ = transaction.KeyExpireAsync(key, JobState.DetailsLifetime);
         await transaction.ExecuteAsync();
-        return (string?)await status;
+        var fields = await root;
+        return ((string?)fields[0], (string?)fields[1]);
     }
 
     /// <summary>

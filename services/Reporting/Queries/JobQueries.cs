@@ -109,6 +109,13 @@ public sealed class JobQueries(NpgsqlDataSource postgres, IConnectionMultiplexer
         return new Paged<ChildFailure>(items, page, pageSize, total);
     }
 
+    /// <summary>For a platform whose runs replace a table (movies: <c>movie_report</c>), which job's data it holds now; null for the others.</summary>
+    public async Task<TableData?> TableDataAsync(string platform, Guid job, CancellationToken cancellationToken) => platform switch
+    {
+        "movies" => await MoviesQueries.CurrentDataAsync(postgres, job, cancellationToken),
+        _ => null,
+    };
+
     /// <summary>The settings the audit recorded for a job (secrets masked), or <c>{}</c>.</summary>
     public async Task<JsonElement> SettingsAsync(Guid id, CancellationToken cancellationToken) =>
         (await DataReader.ListAsync(postgres, "SELECT settings::text FROM root_jobs WHERE root_job_id = $1 AND settings IS NOT NULL",
