@@ -20,6 +20,51 @@ public sealed class JobLedgerTests(RedisFixture fixture) : IClassFixture<RedisFi
     }
 
     [Fact]
+    public async Task When_required_children_fail_Should_record_the_first_one_as_the_roots_failure_exactly_once()
+    {
+        var root = await StartAsync();
+        var entry = JobIds.Entry(root);
+        await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(entry, root, root, 0, spawned: 3)]);
+        var (first, second, fine) = (JobIds.Child(entry, 0), JobIds.Child(entry, 1), JobIds.Child(entry, 2));
+        var batch = Guid.NewGuid();
+
+        var failing = await _ledger.RecordAsync(root, batch, [Outcome(first, entry, root, 1, ok: false)], _ => true);
+        var replayed = await _ledger.RecordAsync(root, batch, [Outcome(first, entry, root, 1, ok: false)], _ => true);
+        var later = await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(second, entry, root, 1, ok: false), Outcome(fine, entry, root, 1)], _ => true);
+
+        Assert.Equal((first, "required task 'task' failed: boom"), (failing.FailedBy, failing.Failure));
+        Assert.Equal((first, failing.Failure), (replayed.FailedBy, replayed.Failure)); // a redelivery repeats what it decided
+        Assert.Equal(((Guid?)null, failing.Failure, true), (later.FailedBy, later.Failure, later.RootFinished));
+        Assert.Equal((3L, 1L, 2L), (later.Total, later.Completed, later.Failed));
+    }
+
+    [Fact]
+    public async Task When_a_child_fails_that_is_not_required_under_continue_Should_record_no_failure_of_the_root()
+    {
+        var root = await StartAsync();
+        var entry = JobIds.Entry(root);
+        await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(entry, root, root, 0, spawned: 1)]);
+
+        var result = await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(JobIds.Child(entry, 0), entry, root, 1, ok: false)], _ => false);
+
+        Assert.Equal(((Guid?)null, (string?)null, 1L), (result.FailedBy, result.Failure, result.Failed));
+    }
+
+    [Fact]
+    public async Task When_the_root_is_fail_fast_Should_record_its_first_failed_child_whatever_its_task()
+    {
+        var root = Guid.NewGuid();
+        Assert.True(await _ledger.StartAsync(root, "synthetic", null, DateTimeOffset.UtcNow, FailurePolicy.FailFast));
+        var entry = JobIds.Entry(root);
+        await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(entry, root, root, 0, spawned: 2)]);
+
+        var result = await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(JobIds.Child(entry, 0), entry, root, 1, ok: false)]);
+
+        Assert.Equal((JobIds.Child(entry, 0), "task 'task' failed (failure policy fail_fast): boom"), (result.FailedBy, result.Failure));
+        Assert.False(result.RootFinished);
+    }
+
+    [Fact]
     public async Task When_the_entry_and_all_children_report_Should_finish_the_root_once_with_exact_counts()
     {
         var root = await StartAsync();
