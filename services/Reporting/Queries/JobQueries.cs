@@ -72,7 +72,7 @@ public sealed class JobQueries(NpgsqlDataSource postgres, IConnectionMultiplexer
     {
         var fields = await redis.GetDatabase().HashGetAsync(JobState.ProgressKey(id), [JobState.ProgressRows, JobState.ProgressMessage, JobState.ProgressAt]);
         cancellationToken.ThrowIfCancellationRequested();
-        double percent = status is JobStatus.Completed ? 100
+        double percent = status is JobStatus.Completed or JobStatus.CompletedWithFailures ? 100
             : counts.Total > 0 ? Math.Round(100.0 * (counts.Completed + counts.Failed) / counts.Total, 1)
             : 0;
         var at = fields[2].IsNullOrEmpty ? (DateTimeOffset?)null : DateTimeOffset.Parse(fields[2].ToString(), System.Globalization.CultureInfo.InvariantCulture);
