@@ -18,18 +18,19 @@ namespace Jobs.Integrations.Tests;
 public sealed class FailedRootTests(HostFixture host) : IClassFixture<HostFixture>, IAsyncLifetime
 {
     private readonly FlakyIntegration _flaky = new(0);
+    private readonly RequiredWriteIntegration _requiredWrite = new();
     private ServiceProvider _provider = null!;
     private ITestHarness _harness = null!;
 
     public async Task InitializeAsync()
     {
-        var options = Options.Create(new IntegrationsOptions { InlineChildren = 0 });
+        var options = Options.Create(new IntegrationsOptions { InlineChildren = 0, ParallelChildrenPerMessage = 1 });
         _provider = new ServiceCollection()
             .AddLogging()
             .AddSingleton(host.Redis)
             .AddSingleton(host.Postgres)
             .AddSingleton(options)
-            .AddSingleton(new IntegrationRegistry([_flaky, new SyntheticIntegration()], options))
+            .AddSingleton(new IntegrationRegistry([_flaky, _requiredWrite, new SyntheticIntegration()], options))
             .AddSingleton<RunningJobs>()
             .AddSingleton<ChildJobRunner>()
             .AddMassTransitTestHarness(x =>
@@ -86,6 +87,61 @@ public sealed class FailedRootTests(HostFixture host) : IClassFixture<HostFixtur
     }
 
     [Fact]
+    public async Task When_a_child_fails_under_fail_fast_Should_not_start_the_rest_of_its_batch()
+    {
+        var root = Guid.NewGuid();
+        await host.Redis.GetDatabase().HashSetAsync(JobState.Key(root),
+            [new(JobState.Status, JobStatus.Running), new(JobState.FailurePolicy, FailurePolicy.FailFast)]);
+        // Every child fails (fail_ratio 1), one after the other: the first failure stops the rest.
+        var settings = SettingsValidator.Validate(SettingsSchema.For<SyntheticSettings>(),
+            JsonSerializer.SerializeToElement(new { fail_ratio = 1.0, work_ms = 200 })).Settings;
+        var batch = Batch(root, "synthetic", SyntheticIntegration.Child, settings, 100);
+
+        await _harness.Bus.Publish(batch);
+
+        var outcomes = await OutcomesAsync(root);
+        Assert.All(outcomes, o => Assert.False(o.Succeeded));
+        var ran = outcomes.Count(o => o.Error!.Contains("synthetic failure", StringComparison.Ordinal));
+        var notStarted = outcomes.Count(o => o.Error == FailurePolicy.NotStartedError);
+        Assert.Equal(100, outcomes.Count);
+        Assert.Equal((1, 99), (ran, notStarted));
+    }
+
+    [Fact]
+    public async Task When_a_required_task_fails_Should_not_start_the_rest_of_its_batch_whatever_the_policy()
+    {
+        var root = Guid.NewGuid();
+        await host.Redis.GetDatabase().HashSetAsync(JobState.Key(root),
+            [new(JobState.Status, JobStatus.Running), new(JobState.FailurePolicy, FailurePolicy.Continue)]);
+        var empty = JsonSerializer.SerializeToElement(new { });
+        var batch = new RunChildJobs(root, RequiredWriteIntegration.Platform,
+            new[] { RequiredWriteIntegration.Read, RequiredWriteIntegration.Write, RequiredWriteIntegration.Read, RequiredWriteIntegration.Read }
+                .Select((task, i) => new ChildJob(JobIds.Child(JobIds.Entry(root), i), JobIds.Entry(root), root, 1, task, empty)).ToList());
+        var readsBefore = _requiredWrite.Reads;
+
+        await _harness.Bus.Publish(batch);
+
+        var outcomes = await OutcomesAsync(root);
+        (bool, string?)[] expected =
+            [(true, null), (false, "InvalidOperationException: the write step failed"), (false, FailurePolicy.NotStartedError), (false, FailurePolicy.NotStartedError)];
+        Assert.Equal(expected, outcomes.Select(o => (o.Succeeded, o.Error)));
+        Assert.Equal(1, _requiredWrite.Reads - readsBefore);
+    }
+
+    [Fact]
+    public async Task When_children_fail_under_continue_Should_run_the_whole_batch()
+    {
+        var root = Guid.NewGuid();
+        await host.Redis.GetDatabase().HashSetAsync(JobState.Key(root),
+            [new(JobState.Status, JobStatus.Running), new(JobState.FailurePolicy, FailurePolicy.Continue)]);
+        var settings = SettingsValidator.Validate(SettingsSchema.For<SyntheticSettings>(), JsonSerializer.SerializeToElement(new { fail_ratio = 1.0 })).Settings;
+
+        await _harness.Bus.Publish(Batch(root, "synthetic", SyntheticIntegration.Child, settings, 40));
+
+        Assert.All(await OutcomesAsync(root), o => Assert.Contains("synthetic failure", o.Error));
+    }
+
+    [Fact]
     public async Task When_the_root_fails_while_a_child_runs_Should_cancel_the_running_child()
     {
         var root = Guid.NewGuid();
@@ -102,6 +158,6 @@ public sealed class FailedRootTests(HostFixture host) : IClassFixture<HostFixtur
         // Stopped, not run for ten minutes (whether the failure arrived just before its run began or while it ran).
         var outcome = Assert.Single(await OutcomesAsync(root));
         Assert.False(outcome.Succeeded);
-        Assert.Contains(outcome.Error, new[] { "cancelled while running", RunChildJobsConsumer.CancelledBeforeStart });
+        Assert.Contains(outcome.Error, new[] { ChildJobRunner.StoppedRootFailed, FailurePolicy.NotStartedError });
     }
 }

@@ -12,6 +12,9 @@ public interface IIntegration
 
     PlatformDescriptor Describe();
 
+    /// <summary>The tasks whose failure fails the root at once (see <see cref="Integration{TSettings}.RequiredTasks"/>).</summary>
+    IReadOnlyList<string> RequiredTasks => [];
+
     /// <summary>Runs one job of this platform: the entry run (task <c>entry</c>), a spawned child or a continuation.</summary>
     Task RunAsync(JobContext context);
 

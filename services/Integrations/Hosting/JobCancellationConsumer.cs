@@ -12,13 +12,13 @@ public sealed class JobCancellationConsumer(RunningJobs running, ILogger<JobCanc
     IConsumer<RootJobCancelled>,
     IConsumer<RootJobFailed>
 {
-    public Task Consume(ConsumeContext<RootJobCancelled> context) => Stop(context.Message.RootJobId, context.Message.Reason);
+    public Task Consume(ConsumeContext<RootJobCancelled> context) => Stop(context.Message.RootJobId, context.Message.Reason, failed: false);
 
-    public Task Consume(ConsumeContext<RootJobFailed> context) => Stop(context.Message.RootJobId, context.Message.Reason);
+    public Task Consume(ConsumeContext<RootJobFailed> context) => Stop(context.Message.RootJobId, context.Message.Reason, failed: true);
 
-    private Task Stop(Guid rootJobId, string? reason)
+    private Task Stop(Guid rootJobId, string? reason, bool failed)
     {
-        if (running.Cancel(rootJobId))
+        if (running.Cancel(rootJobId, failed))
         {
             using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = rootJobId }))
                 logger.LogInformation("Cancelling the running children of the root job: {Reason}", reason);

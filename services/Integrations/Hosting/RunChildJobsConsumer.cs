@@ -20,9 +20,9 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
     {
         var message = context.Message;
         BatchRun run;
-        var (status, failure) = await ChildDefinitions.RecordRunningAsync(redis.GetDatabase(), message);
-        var notStarted = status is JobStatus.Cancelled ? CancelledBeforeStart
-            : failure is not null || JobStatus.HasEnded(status) ? FailurePolicy.NotStartedError
+        var root = await ChildDefinitions.RecordRunningAsync(redis.GetDatabase(), message);
+        var notStarted = root.Status is JobStatus.Cancelled ? CancelledBeforeStart
+            : root.Failure is not null || JobStatus.HasEnded(root.Status) ? FailurePolicy.NotStartedError
             : null;
         if (notStarted is not null)
         {
@@ -32,7 +32,7 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
         }
         else
         {
-            run = await runner.RunBatchAsync(message, context.CancellationToken);
+            run = await runner.RunBatchAsync(message, context.CancellationToken, root.FailurePolicy == FailurePolicy.FailFast);
         }
 
         await ChildDefinitions.RecordFinishedAsync(redis.GetDatabase(), message with { Children = run.Jobs }, run.Outcomes);
