@@ -90,7 +90,7 @@ public sealed class ChildJobRunner(
         {
             runs[i] = await ExecuteAsync(rootJobId, platform, jobs[i], cancellationToken);
             var outcome = runs[i].Outcome;
-            if (outcome.Succeeded || outcome.Attempts == 0 || !(failFast || required.Contains(outcome.Task))) return;
+            if (outcome.Succeeded || outcome.StoppedByRoot || !(failFast || required.Contains(outcome.Task))) return;
             logger.LogWarning("Task {Task} of {ChildJobId} failed the root job{Policy}; stopping its other children here", outcome.Task, outcome.ChildJobId,
                 failFast ? " (failure policy fail_fast)" : " (a required task)");
             running.Cancel(rootJobId, failed: true);
@@ -114,9 +114,9 @@ public sealed class ChildJobRunner(
         var startedAt = DateTimeOffset.UtcNow;
         using var scope = logger.BeginJobScope(rootJobId, job.ChildJobId);
         ChildRun Outcome(bool ok, string? error, int attempts, IReadOnlyList<RunChildJobs>? spawned = null, int count = 0,
-            ContinuationJob? continuation = null, IReadOnlyList<DataMeasurement>? measurements = null) =>
+            ContinuationJob? continuation = null, IReadOnlyList<DataMeasurement>? measurements = null, bool stopped = false) =>
             new(new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId, job.Generation, job.Task, ok, error, count, continuation, attempts, startedAt,
-                DateTimeOffset.UtcNow, measurements is { Count: > 0 } ? measurements : null), spawned ?? []);
+                DateTimeOffset.UtcNow, measurements is { Count: > 0 } ? measurements : null, stopped), spawned ?? []);
 
         var integration = registry.Find(platform);
         if (integration is null)
@@ -127,7 +127,8 @@ public sealed class ChildJobRunner(
 
         var maxAttempts = Math.Max(1, options.Value.MaxAttempts);
         using var lease = running.Enter(rootJobId, cancellationToken);
-        if (lease.CancelledByRequest) return Outcome(false, lease.RootFailed ? FailurePolicy.NotStartedError : RunChildJobsConsumer.CancelledBeforeStart, 0);
+        if (lease.CancelledByRequest)
+            return Outcome(false, lease.RootFailed ? FailurePolicy.NotStartedError : RunChildJobsConsumer.CancelledBeforeStart, 0, stopped: true);
         for (var attempt = 1; ; attempt++)
         {
             var context = new JobContext(rootJobId, job, redis, postgres, logger, lease.Token, http?.For(platform));
@@ -139,7 +140,7 @@ public sealed class ChildJobRunner(
             catch (OperationCanceledException) when (lease.CancelledByRequest)
             {
                 logger.LogInformation("Task {Task} stopped: the root job was {Why}", job.Task, lease.RootFailed ? "failed" : "cancelled");
-                return Outcome(false, lease.RootFailed ? StoppedRootFailed : "cancelled while running", attempt);
+                return Outcome(false, lease.RootFailed ? StoppedRootFailed : "cancelled while running", attempt, stopped: true);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

@@ -28,7 +28,7 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
         {
             var now = DateTimeOffset.UtcNow;
             run = new BatchRun(message.Children, message.Children.Select(job => new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId,
-                job.Generation, job.Task, false, notStarted, 0, null, 0, now, now)).ToList(), []);
+                job.Generation, job.Task, false, notStarted, 0, null, 0, now, now, StoppedByRoot: true)).ToList(), []);
         }
         else
         {

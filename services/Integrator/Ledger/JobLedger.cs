@@ -79,9 +79,9 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
           if redis.call('SADD', done, child) == 1 then
             if gen > 0 then
               if ok == '1' then redis.call('HINCRBY', job, 'completed', 1) else redis.call('HINCRBY', job, 'failed', 1) end
-              if ok ~= '1' and (required == '1' or failFast) then
+              if ok ~= '1' and required ~= 'stopped' and (required == 'required' or failFast) then
                 local reason
-                if required == '1' then reason = "required task '" .. task .. "' failed: " .. err
+                if required == 'required' then reason = "required task '" .. task .. "' failed: " .. err
                 else reason = "task '" .. task .. "' failed (failure policy fail_fast): " .. err end
                 if redis.call('HSETNX', job, 'failure', reason) == 1 then table.insert(actions, 'failed|' .. child) end
               end
@@ -135,7 +135,8 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
     /// <summary>
     /// Counts a batch of outcomes exactly once; <paramref name="batchId"/> identifies the message. A failed outcome for which
     /// <paramref name="required"/> says true (a required task of the platform) fails the root, as any failure does under
-    /// <see cref="FailurePolicy.FailFast"/>: the first one records <see cref="LedgerResult.Failure"/>.
+    /// <see cref="FailurePolicy.FailFast"/>: the first one records <see cref="LedgerResult.Failure"/>. A child stopped by its
+    /// root's end (<see cref="ChildJobOutcome.StoppedByRoot"/>) never does.
     /// </summary>
     public async Task<LedgerResult> RecordAsync(Guid rootJobId, Guid batchId, IReadOnlyList<ChildJobOutcome> outcomes, Func<ChildJobOutcome, bool>? required = null)
     {
@@ -149,7 +150,8 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
             args.Add(o.Succeeded ? "1" : "0");
             args.Add(o.Spawned);
             args.Add(o.Continuation is null ? "" : JsonSerializer.Serialize(new StoredContinuation(o.Continuation, o.GroupId, o.Generation + 1)));
-            args.Add(!o.Succeeded && required?.Invoke(o) == true ? "1" : "0");
+            // What a failure means: 'stopped' (a consequence of the root's end: never fails it), 'required', or '' (fails it under fail_fast).
+            args.Add(o.Succeeded ? "" : o.StoppedByRoot ? "stopped" : required?.Invoke(o) == true ? "required" : "");
             args.Add(o.Succeeded ? "" : o.Task);
             args.Add(o.Succeeded ? "" : o.Error ?? "failed");
         }
