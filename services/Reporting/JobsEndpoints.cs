@@ -42,7 +42,10 @@ public static class JobsEndpoints
         app.MapGet("/jobs", ListAsync).WithName("ListJobs").RequireAuthorization(Operations.Read)
             .WithDescription($"Jobs from the audit trail, newest first. status: one of {string.Join(", ", JobStatus.All)} " +
                              "(CompletedWithFailures: every child finished and the failure policy accepted the failed ones).");
-        app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob").RequireAuthorization(Operations.Read);
+        app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob").RequireAuthorization(Operations.Read)
+            .WithDescription("Status (Completed only when every child succeeded; CompletedWithFailures when the failure policy accepted failed " +
+                             "children; Failed with the failed task's error), counts, progress, generations and failures; for a platform whose runs " +
+                             "replace a table (movies), data.loadedBy / data.loadedAt / data.holdsThisJob: whose data the table holds now.");
         app.MapGet("/jobs/{id:guid}/status", StatusAsync).WithName("GetJobStatus").RequireAuthorization(Operations.Read);
         app.MapPost("/jobs/{id:guid}/retry-failed", RetryFailedAsync).WithName("RetryFailedChildren").RequireAuthorization(Operations.Run);
         app.MapDelete("/jobs/{id:guid}", CancelAsync).WithName("CancelJob").RequireAuthorization(Operations.Run);
