@@ -15,7 +15,7 @@ status=""
 for _ in $(seq 1 12); do
   status="$(curl -fsS -H "X-Api-Key: $key" "$api/jobs/$id/status?wait=10" | jq -r .status)"
   case "$status" in
-    Completed|Failed|Cancelled) break ;;
+    Completed|CompletedWithFailures|Failed|Cancelled) break ;;
   esac
 done
 # The audit trail (generations, failures) catches up just after the end: wait until it holds every child.

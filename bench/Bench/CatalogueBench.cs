@@ -84,7 +84,7 @@ internal static class CatalogueBench
             {
                 var job = await api.GetFromJsonAsync<JsonElement>($"jobs/{id}/status");
                 var status = job.GetProperty("status").GetString()!;
-                if (status is "Completed" or "Failed" or "Cancelled")
+                if (status is "Completed" or "CompletedWithFailures" or "Failed" or "Cancelled")
                     return (watch.Elapsed.TotalSeconds, status, job.GetProperty("children").GetProperty("failed").GetInt64());
                 if (watch.Elapsed > TimeSpan.FromMinutes(15)) throw new TimeoutException($"the crawl did not finish:\n{system.Diagnostics()}");
                 await Task.Delay(50);

@@ -88,7 +88,7 @@ internal static class FanOutBench
                 var done = job.GetProperty("children").GetProperty("completed").GetInt64();
                 if (done > 0 && firstDone == 0) firstDone = watch.Elapsed.TotalSeconds;
                 if (done >= children && allCounted == 0) allCounted = watch.Elapsed.TotalSeconds;
-                if (job.GetProperty("status").GetString() is "Completed" or "Failed" or "Cancelled") break;
+                if (job.GetProperty("status").GetString() is "Completed" or "CompletedWithFailures" or "Failed" or "Cancelled") break;
                 if (watch.Elapsed > TimeSpan.FromMinutes(15)) throw new TimeoutException($"job of {children} children did not finish:\n{system.Diagnostics()}");
                 if (system.Services.Any(s => !s.IsRunning))
                     throw new InvalidOperationException($"a service stopped during the job of {children} children:\n{system.Diagnostics()}");

@@ -84,7 +84,7 @@ internal static class MoviesBench
                 var job = await api.GetFromJsonAsync<JsonElement>($"jobs/{id}/status");
                 var status = job.GetProperty("status").GetString();
                 if (status == "Completed") break;
-                if (status is "Failed" or "Cancelled")
+                if (status is "CompletedWithFailures" or "Failed" or "Cancelled")
                     throw new InvalidOperationException($"the movies job ended {status}: {job}\n{system.Diagnostics()}");
                 if (watch.Elapsed > TimeSpan.FromMinutes(20)) throw new TimeoutException($"the movies job did not finish:\n{system.Diagnostics()}");
                 await Task.Delay(100);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Platforms;
+using Jobs.Reporting.Data;
 using Jobs.Reporting.Queries;
 using Jobs.Reporting.Security;
 using MassTransit;
@@ -28,7 +29,8 @@ public sealed record JobResponse(
     JobProgress? Progress = null,
     IReadOnlyList<GenerationTiming>? Generations = null,
     Paged<ChildFailure>? Failures = null,
-    IReadOnlyList<JobDataset>? Datasets = null);
+    IReadOnlyList<JobDataset>? Datasets = null,
+    TableData? Data = null);
 
 public sealed record JobStatusResponse(Guid Id, string Status, ChildCounts Children);
 
@@ -37,8 +39,13 @@ public static class JobsEndpoints
     public static IEndpointRouteBuilder MapJobsEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/jobs", SubmitAsync).WithName("SubmitJob").RequireAuthorization(Operations.Run);
-        app.MapGet("/jobs", ListAsync).WithName("ListJobs").RequireAuthorization(Operations.Read);
-        app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob").RequireAuthorization(Operations.Read);
+        app.MapGet("/jobs", ListAsync).WithName("ListJobs").RequireAuthorization(Operations.Read)
+            .WithDescription($"Jobs from the audit trail, newest first. status: one of {string.Join(", ", JobStatus.All)} " +
+                             "(CompletedWithFailures: every child finished and the failure policy accepted the failed ones).");
+        app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob").RequireAuthorization(Operations.Read)
+            .WithDescription("Status (Completed only when every child succeeded; CompletedWithFailures when the failure policy accepted failed " +
+                             "children; Failed with the failed task's error), counts, progress, generations and failures; for a platform whose runs " +
+                             "replace a table (movies), data.loadedBy / data.loadedAt / data.holdsThisJob: whose data the table holds now.");
         app.MapGet("/jobs/{id:guid}/status", StatusAsync).WithName("GetJobStatus").RequireAuthorization(Operations.Read);
         app.MapPost("/jobs/{id:guid}/retry-failed", RetryFailedAsync).WithName("RetryFailedChildren").RequireAuthorization(Operations.Run);
         app.MapDelete("/jobs/{id:guid}", CancelAsync).WithName("CancelJob").RequireAuthorization(Operations.Run);
@@ -102,7 +109,7 @@ public static class JobsEndpoints
         return Results.Ok(await queries.ListAsync(new JobFilter(platform, status, schedule, from, to, page, pageSize), cancellationToken));
     }
 
-    private static readonly string[] KnownStatuses = [JobStatus.Pending, JobStatus.Running, JobStatus.Completed, JobStatus.Failed, JobStatus.Cancelled];
+    private static readonly IReadOnlyList<string> KnownStatuses = JobStatus.All;
 
     private static Dictionary<string, string[]> PagingErrors(int page, int pageSize, string pageName, string sizeName)
     {
@@ -139,8 +146,9 @@ public static class JobsEndpoints
     }
 
     /// <summary>
-    /// A job: status and counts (live), progress, per-generation timing, its failed children (paged) and - only
-    /// with <c>full=true</c> - the datasets its runs stored for debugging.
+    /// A job: status and counts (live), progress, per-generation timing, its failed children (paged), for a platform whose
+    /// runs replace a table (movies) which job's data that table holds now (<c>data.loadedBy</c>, <c>data.loadedAt</c>), and -
+    /// only with <c>full=true</c> - the datasets its runs stored for debugging.
     /// </summary>
     private static async Task<IResult> GetAsync(Guid id, IConnectionMultiplexer redis, JobQueries queries, CancellationToken cancellationToken,
         bool full = false, int failuresPage = 1, int failuresPageSize = 20)
@@ -155,10 +163,12 @@ public static class JobsEndpoints
             ? queries.FailuresAsync(id, failuresPage, failuresPageSize, cancellationToken)
             : Task.FromResult(new Paged<ChildFailure>([], failuresPage, failuresPageSize, 0));
         var datasets = full ? queries.DatasetsAsync(id) : Task.FromResult<IReadOnlyList<JobDataset>>(null!);
-        await Task.WhenAll(progress, generations, failures, datasets);
+        var platform = fields.GetValueOrDefault(JobState.Platform, "");
+        var data = queries.TableDataAsync(platform, id, cancellationToken);
+        await Task.WhenAll(progress, generations, failures, datasets, data);
         return Results.Ok(new JobResponse(
             id,
-            fields.GetValueOrDefault(JobState.Platform, ""),
+            platform,
             status,
             counts,
             Time(fields, JobState.StartedAt),
@@ -169,7 +179,8 @@ public static class JobsEndpoints
             await progress,
             await generations,
             await failures,
-            full ? await datasets : null));
+            full ? await datasets : null,
+            await data));
     }
 
     /// <summary>

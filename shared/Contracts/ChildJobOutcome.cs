@@ -3,7 +3,9 @@ namespace Jobs.Contracts;
 /// <summary>
 /// What one child job ended with. <see cref="Spawned"/> children were sent with ids
 /// <see cref="JobIds.Child"/>(ChildJobId, 0..Spawned-1). <see cref="Measurements"/> are the figures a
-/// successful run measured about its data, for the Auditor's data audits.
+/// successful run measured about its data, for the Auditor's data audits. <see cref="StoppedByRoot"/>: the child failed
+/// only because its root had been cancelled or had failed (not started, or stopped while running); such a failure is a
+/// consequence, never what fails the root.
 /// </summary>
 public record ChildJobOutcome(
     Guid ChildJobId,
@@ -18,4 +20,5 @@ public record ChildJobOutcome(
     int Attempts,
     DateTimeOffset StartedAt,
     DateTimeOffset FinishedAt,
-    IReadOnlyList<DataMeasurement>? Measurements = null);
+    IReadOnlyList<DataMeasurement>? Measurements = null,
+    bool StoppedByRoot = false);

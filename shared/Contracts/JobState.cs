@@ -59,4 +59,13 @@ public static class JobState
     public const string StartedAt = "startedAt";
     public const string FinishedAt = "finishedAt";
     public const string Error = "error";
+
+    /// <summary>The root's failure policy (<see cref="Contracts.FailurePolicy"/>), written when the ledger starts the root.</summary>
+    public const string FailurePolicy = "failurePolicy";
+
+    /// <summary>
+    /// Set by the ledger, once, when a child whose failure fails the root failed (a required task, or any child under
+    /// <see cref="Contracts.FailurePolicy.FailFast"/>): the reason. From then on the Integrations start no child of the root.
+    /// </summary>
+    public const string Failure = "failure";
 }

@@ -1,5 +1,10 @@
 namespace Jobs.Contracts;
 
+/// <summary>
+/// Every child of the root finished and its failure policy accepted the outcome. <see cref="Status"/> is
+/// <see cref="JobStatus.Completed"/> when every child succeeded and <see cref="JobStatus.CompletedWithFailures"/> when
+/// <see cref="Failed"/> children failed (absent on the wire from publishers older than the field: then Completed).
+/// </summary>
 public record RootJobCompleted(
     Guid RootJobId,
     string Platform,
@@ -8,4 +13,5 @@ public record RootJobCompleted(
     long Completed,
     long Failed,
     DateTimeOffset StartedAt,
-    DateTimeOffset FinishedAt);
+    DateTimeOffset FinishedAt,
+    string Status = JobStatus.Completed);

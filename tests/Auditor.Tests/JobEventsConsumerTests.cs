@@ -120,6 +120,29 @@ public sealed class JobEventsConsumerTests(AuditFixture audit) : IClassFixture<A
     }
 
     [Fact]
+    public async Task When_a_root_job_completes_with_failures_Should_record_CompletedWithFailures_with_its_counts_and_observe_it_by_that_status()
+    {
+        var root = Guid.NewGuid();
+        var platform = $"partial-{Guid.NewGuid():N}";
+        await audit.Publish(new RootJobStarted(root, platform, Settings("{}"), null, 0, T0));
+        await Until(() => StatusAsync(root), s => s == JobStatus.Running, "the root row to be Running");
+        await audit.Publish(new ChildJobsFinished(root, platform, [Outcome(root, 0), Outcome(root, 1, succeeded: false, error: "boom")]));
+        await audit.Publish(new RootJobCompleted(root, platform, null, 2, 1, 1, T0, T0.AddSeconds(30), JobStatus.CompletedWithFailures));
+
+        await Until(() => StatusAsync(root), s => s == JobStatus.CompletedWithFailures, "the root row to be CompletedWithFailures");
+        var row = Assert.Single(await audit.RowsAsync("SELECT total, completed, failed FROM root_jobs WHERE root_job_id = $1", root));
+        Assert.Equal((2L, 1L, 1L), ((long)row["total"]!, (long)row["completed"]!, (long)row["failed"]!));
+        var metrics = await Until(async () =>
+        {
+            using var stream = new MemoryStream();
+            await Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(stream);
+            return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+        }, text => text.Contains($"job_completion_seconds_count{{platform=\"{platform}\",status=\"CompletedWithFailures\"}} 1", StringComparison.Ordinal),
+            "the completion observed under its status");
+        Assert.DoesNotContain($"job_completion_seconds_count{{platform=\"{platform}\",status=\"Completed\"}}", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task When_a_root_job_fails_Should_record_the_failed_status_counts_and_reason()
     {
         var root = Guid.NewGuid();

@@ -28,18 +28,23 @@ public sealed class JobLifecycleTests(SystemFixture system)
     }
 
     [Fact]
-    public async Task With_fail_ratio_0_1_the_failed_count_equals_the_failures_the_integration_reported()
+    public async Task With_fail_ratio_0_1_the_job_ends_CompletedWithFailures_and_the_failed_count_equals_the_failures_the_integration_reported()
     {
         var before = await FailuresReportedAsync();
         var id = await system.SubmitAsync(new { children = 500, grandchildren = 1, fail_ratio = 0.1 });
 
         var job = await system.WaitForEndAsync(id, JobTimeout);
 
+        Assert.Equal("CompletedWithFailures", job.GetProperty("status").GetString());
         var children = job.GetProperty("children");
         var failed = children.GetProperty("failed").GetInt64();
         var reported = await FailuresReportedAsync() - before;
         Assert.InRange(failed, 40, 160);
         Assert.Equal(reported, failed);
+        Assert.Equal(children.GetProperty("total").GetInt64() - failed, children.GetProperty("completed").GetInt64());
+        await Eventually.Until(() => system.ScalarAsync(
+                "SELECT count(*) FROM root_jobs WHERE root_job_id = $1 AND status = 'CompletedWithFailures' AND failed = $2", id, failed),
+            n => n == 1, TimeSpan.FromSeconds(30), "the audited root job CompletedWithFailures");
         var audited = await Eventually.Until(
             () => system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND status = 'Failed'", id),
             n => n >= failed, TimeSpan.FromSeconds(60), "audited failures");
@@ -95,7 +100,8 @@ public sealed class JobLifecycleTests(SystemFixture system)
         {
             var job = await system.WaitForEndAsync(id, TimeSpan.FromSeconds(90));
 
-            Assert.Equal("Completed", job.GetProperty("status").GetString());
+            // Every child failed (timed out) and the policy (continue) accepted it: an end, but never "Completed".
+            Assert.Equal("CompletedWithFailures", job.GetProperty("status").GetString());
             Assert.Equal((10, 0, 10), Counts(job));
             var timedOut = await Eventually.Until(
                 () => system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND status = 'Failed' AND error LIKE 'timed out:%'", id),
@@ -132,6 +138,30 @@ public sealed class JobLifecycleTests(SystemFixture system)
         var again = await system.Api.DeleteAsync($"jobs/{id}");
         Assert.Equal(System.Net.HttpStatusCode.Conflict, again.StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await system.Api.DeleteAsync($"jobs/{Guid.NewGuid()}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Under_fail_fast_the_first_failed_child_fails_the_job_and_stops_the_children_not_yet_run()
+    {
+        // 300 children of 100 ms, one in five failing: the first failure ends the job; most children never run.
+        var id = await system.SubmitAsync(new { children = 300, work_ms = 100, fail_ratio = 0.2, failure_policy = "fail_fast" });
+
+        var job = await system.WaitForEndAsync(id, JobTimeout);
+
+        Assert.Equal("Failed", job.GetProperty("status").GetString());
+        Assert.StartsWith("task 'child' failed (failure policy fail_fast): SyntheticFailureException: synthetic failure", job.GetProperty("error").GetString());
+        // The children that were stopped or never started still report, so the counts add up to the 300.
+        var counted = await Eventually.Until(() => system.GetJobAsync(id), j => Counts(j).Item2 + Counts(j).Item3 == 300, TimeSpan.FromSeconds(60),
+            "every child counted");
+        Assert.Equal(300, Counts(counted).Item1);
+        await Eventually.Until(() => system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation = 1", id),
+            n => n == 300, TimeSpan.FromSeconds(30), "every child audited");
+        var notRun = await system.ScalarAsync(
+            "SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND error IN ('not started: the root job had already failed', 'stopped while running: the root job failed')", id);
+        var ownFailures = await system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND error LIKE 'SyntheticFailureException%'", id);
+        var succeeded = await system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation = 1 AND status = 'Completed'", id);
+        Assert.Equal(300, notRun + ownFailures + succeeded);
+        Assert.True(notRun > 0, $"every child ran: {succeeded} succeeded, {ownFailures} failed");
     }
 
     [Fact]

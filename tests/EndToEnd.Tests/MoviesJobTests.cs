@@ -15,7 +15,40 @@ public sealed class MoviesJobTests(SystemFixture system) : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     [Fact]
-    public async Task When_a_movies_job_runs_Should_complete_all_three_steps_and_serve_the_report()
+    public async Task When_the_load_fails_for_good_Should_fail_the_job_with_the_loads_error_and_say_the_report_holds_the_previous_runs_data()
+    {
+        var settings = await WriteSourcesAsync();
+        var previous = await SubmitAsync(settings);
+        Assert.Equal("Completed", (await system.WaitForEndAsync(previous, TimeSpan.FromSeconds(90))).GetProperty("status").GetString());
+
+        // From now on PostgreSQL refuses every row of movie_report: an error no retry overcomes.
+        await system.ScalarAsync("ALTER TABLE movie_report ADD CONSTRAINT e2e_reject_all CHECK (false) NOT VALID");
+        try
+        {
+            var id = await SubmitAsync(settings);
+            var job = await system.WaitForEndAsync(id, TimeSpan.FromSeconds(90));
+
+            Assert.Equal("Failed", job.GetProperty("status").GetString());
+            Assert.StartsWith("required task 'load' failed: PostgresException: 23514", job.GetProperty("error").GetString());
+            var children = job.GetProperty("children");
+            Assert.Equal((3L, 2L, 1L), (children.GetProperty("total").GetInt64(), children.GetProperty("completed").GetInt64(),
+                children.GetProperty("failed").GetInt64()));
+            var data = job.GetProperty("data");
+            Assert.Equal(("movie_report", previous, false), (data.GetProperty("table").GetString(), data.GetProperty("loadedBy").GetGuid(),
+                data.GetProperty("holdsThisJob").GetBoolean()));
+            var report = await system.Api.GetFromJsonAsync<JsonElement>("data/movies");
+            Assert.Equal((3L, previous), (report.GetProperty("total").GetInt64(), report.GetProperty("loadedBy").GetGuid()));
+            await Eventually.Until(() => system.ScalarAsync("SELECT count(*) FROM root_jobs WHERE root_job_id = $1 AND status = 'Failed' AND error LIKE 'required task ''load''%'", id),
+                n => n == 1, TimeSpan.FromSeconds(30), "the failed job audited with the load's error");
+        }
+        finally
+        {
+            await system.ScalarAsync("ALTER TABLE movie_report DROP CONSTRAINT e2e_reject_all");
+        }
+    }
+
+    /// <summary>A small metadata file (3 qualifying movies) and dump in the allowed directory; the job's settings for them.</summary>
+    private async Task<object> WriteSourcesAsync()
     {
         var movies = Path.Combine(_directory, "movies_metadata.csv");
         await using (var writer = new StreamWriter(movies))
@@ -37,14 +70,21 @@ public sealed class MoviesJobTests(SystemFixture system) : IDisposable
                 MoviesData.Doc("Toy Story", "Toy Story is a 1995 American computer-animated comedy film."))));
         }
 
-        var response = await system.Api.PostAsJsonAsync("jobs", new
-        {
-            platform = "movies",
-            settings = new { abstracts_url = new Uri(abstracts).ToString(), movies_url = new Uri(movies).ToString(), cache_dir = Path.Combine(_directory, "cache") },
-        });
+        return new { abstracts_url = new Uri(abstracts).ToString(), movies_url = new Uri(movies).ToString(), cache_dir = Path.Combine(_directory, "cache") };
+    }
+
+    private async Task<Guid> SubmitAsync(object settings)
+    {
+        var response = await system.Api.PostAsJsonAsync("jobs", new { platform = "movies", settings });
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, body);
-        var id = JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
+        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
+    }
+
+    [Fact]
+    public async Task When_a_movies_job_runs_Should_complete_all_three_steps_and_serve_the_report()
+    {
+        var id = await SubmitAsync(await WriteSourcesAsync());
 
         var job = await system.WaitForEndAsync(id, TimeSpan.FromSeconds(90));
 
@@ -66,5 +106,7 @@ public sealed class MoviesJobTests(SystemFixture system) : IDisposable
         Assert.Equal("https://en.wikipedia.org/wiki/King_Kong", items[1].GetProperty("url").GetString()); // 1976: no page of its own, the bare title
         Assert.Equal("Toy Story is a 1995 American computer-animated comedy film.", items[2].GetProperty("abstract").GetString());
         Assert.NotEqual(JsonValueKind.Null, report.GetProperty("loadedAt").ValueKind);
+        Assert.Equal(id, report.GetProperty("loadedBy").GetGuid());
+        Assert.True(job.GetProperty("data").GetProperty("holdsThisJob").GetBoolean());
     }
 }

@@ -87,7 +87,7 @@ public sealed class SystemFixture : IAsyncLifetime
         return ended;
     }
 
-    private static bool JobEnded(JsonElement job) => job.GetProperty("status").GetString() is "Completed" or "Failed" or "Cancelled";
+    private static bool JobEnded(JsonElement job) => Jobs.Contracts.JobStatus.HasEnded(job.GetProperty("status").GetString());
 
     public async Task<long> ScalarAsync(string sql, params object[] parameters)
     {

@@ -16,6 +16,9 @@ public sealed class HostFixture : IAsyncLifetime
 
     public string DatabaseName => new NpgsqlConnectionStringBuilder(_database).Database!;
 
+    /// <summary>The test database's connection string, for a test that needs a data source (a pool) of its own.</summary>
+    public string ConnectionString => _database;
+
     public async Task InitializeAsync()
     {
         Redis = await ConnectionMultiplexer.ConnectAsync(Connections.RedisOptions(await Infrastructure.RedisAsync()));

@@ -55,3 +55,30 @@ public sealed class ProbeIntegration : Integration<EmptySettings>
         await context.ReportProgressAsync(50, "halfway");
     }
 }
+
+/// <summary>A platform whose <c>write</c> task is required and always fails; its <c>read</c> tasks succeed and are counted.</summary>
+public sealed class RequiredWriteIntegration : Integration<EmptySettings>
+{
+    public const string Platform = "required-write";
+    public const string Write = "write";
+    public const string Read = "read";
+
+    private int _reads;
+
+    public override string Name => Platform;
+
+    public override string DisplayName => "Required write";
+
+    public override string Description => "Fails its required write step.";
+
+    public override IReadOnlyList<string> RequiredTasks => [Write];
+
+    public int Reads => _reads;
+
+    public override Task RunAsync(JobContext context)
+    {
+        if (context.Task == Write) throw new InvalidOperationException("the write step failed");
+        Interlocked.Increment(ref _reads);
+        return Task.CompletedTask;
+    }
+}

@@ -20,6 +20,67 @@ public sealed class JobLedgerTests(RedisFixture fixture) : IClassFixture<RedisFi
     }
 
     [Fact]
+    public async Task When_required_children_fail_Should_record_the_first_one_as_the_roots_failure_exactly_once()
+    {
+        var root = await StartAsync();
+        var entry = JobIds.Entry(root);
+        await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(entry, root, root, 0, spawned: 3)]);
+        var (first, second, fine) = (JobIds.Child(entry, 0), JobIds.Child(entry, 1), JobIds.Child(entry, 2));
+        var batch = Guid.NewGuid();
+
+        var failing = await _ledger.RecordAsync(root, batch, [Outcome(first, entry, root, 1, ok: false)], _ => true);
+        var replayed = await _ledger.RecordAsync(root, batch, [Outcome(first, entry, root, 1, ok: false)], _ => true);
+        var later = await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(second, entry, root, 1, ok: false), Outcome(fine, entry, root, 1)], _ => true);
+
+        Assert.Equal((first, "required task 'task' failed: boom"), (failing.FailedBy, failing.Failure));
+        Assert.Equal((first, failing.Failure), (replayed.FailedBy, replayed.Failure)); // a redelivery repeats what it decided
+        Assert.Equal(((Guid?)null, failing.Failure, true), (later.FailedBy, later.Failure, later.RootFinished));
+        Assert.Equal((3L, 1L, 2L), (later.Total, later.Completed, later.Failed));
+    }
+
+    [Fact]
+    public async Task When_a_child_fails_that_is_not_required_under_continue_Should_record_no_failure_of_the_root()
+    {
+        var root = await StartAsync();
+        var entry = JobIds.Entry(root);
+        await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(entry, root, root, 0, spawned: 1)]);
+
+        var result = await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(JobIds.Child(entry, 0), entry, root, 1, ok: false)], _ => false);
+
+        Assert.Equal(((Guid?)null, (string?)null, 1L), (result.FailedBy, result.Failure, result.Failed));
+    }
+
+    [Fact]
+    public async Task When_the_root_is_fail_fast_Should_record_its_first_failed_child_whatever_its_task()
+    {
+        var root = Guid.NewGuid();
+        Assert.True(await _ledger.StartAsync(root, "synthetic", null, DateTimeOffset.UtcNow, FailurePolicy.FailFast));
+        var entry = JobIds.Entry(root);
+        await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(entry, root, root, 0, spawned: 2)]);
+
+        var result = await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(JobIds.Child(entry, 0), entry, root, 1, ok: false)]);
+
+        Assert.Equal((JobIds.Child(entry, 0), "task 'task' failed (failure policy fail_fast): boom"), (result.FailedBy, result.Failure));
+        Assert.False(result.RootFinished);
+    }
+
+    [Fact]
+    public async Task When_children_stopped_by_the_roots_end_report_first_Should_not_make_them_the_reason_the_root_failed()
+    {
+        var root = Guid.NewGuid();
+        Assert.True(await _ledger.StartAsync(root, "synthetic", null, DateTimeOffset.UtcNow, FailurePolicy.FailFast));
+        var entry = JobIds.Entry(root);
+        await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(entry, root, root, 0, spawned: 2)]);
+        var stopped = Outcome(JobIds.Child(entry, 0), entry, root, 1, ok: false) with { Error = FailurePolicy.NotStartedError, StoppedByRoot = true };
+
+        var first = await _ledger.RecordAsync(root, Guid.NewGuid(), [stopped], _ => true);
+        var cause = await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(JobIds.Child(entry, 1), entry, root, 1, ok: false)]);
+
+        Assert.Equal(((Guid?)null, (string?)null, 1L), (first.FailedBy, first.Failure, first.Failed));
+        Assert.Equal((JobIds.Child(entry, 1), "task 'task' failed (failure policy fail_fast): boom"), (cause.FailedBy, cause.Failure));
+    }
+
+    [Fact]
     public async Task When_the_entry_and_all_children_report_Should_finish_the_root_once_with_exact_counts()
     {
         var root = await StartAsync();
@@ -262,8 +323,10 @@ public sealed class JobLedgerTests(RedisFixture fixture) : IClassFixture<RedisFi
             await fixture.Redis.GetDatabase().HashSetAsync(JobState.Key(rejected), JobState.Status, JobStatus.Pending);
             await _ledger.RejectPendingAsync(rejected, "settings.children: must be 1 or more");
 
-            await Jobs.TestSupport.Eventually.Until(() => Task.FromResult(announced.Count), n => n >= 2, TimeSpan.FromSeconds(10), "two announcements");
-            Assert.Equal(new[] { completed.ToString("N"), rejected.ToString("N") }.Order(), announced.Order());
+            // The channel is shared: other roots (other tests, other processes on this Redis) may end meanwhile.
+            var ours = new[] { running, completed, rejected }.Select(id => id.ToString("N")).ToHashSet();
+            await Jobs.TestSupport.Eventually.Until(() => Task.FromResult(announced.Count(ours.Contains)), n => n >= 2, TimeSpan.FromSeconds(10), "two announcements");
+            Assert.Equal(new[] { completed.ToString("N"), rejected.ToString("N") }.Order(), announced.Where(ours.Contains).Order());
             Assert.Equal(JobStatus.Failed, (string?)await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(rejected), JobState.Status));
             await fixture.Redis.GetDatabase().KeyDeleteAsync(JobState.Key(rejected));
         }

@@ -47,13 +47,19 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         await _provider.DisposeAsync();
     }
 
-    private async Task<Guid> StartAsync(double minSuccessPercent = 0)
+    private async Task<Guid> StartAsync(double minSuccessPercent = 0, string platform = "synthetic", JsonElement? settings = null)
     {
         var root = Guid.NewGuid();
-        await _harness.Bus.Publish(new RootJobStarted(root, "synthetic", Settings, null, minSuccessPercent, DateTimeOffset.UtcNow));
+        await _harness.Bus.Publish(new RootJobStarted(root, platform, settings ?? Settings, null, minSuccessPercent, DateTimeOffset.UtcNow));
         Assert.True(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.RootJobId == root));
         return root;
     }
+
+    /// <summary>A platform like movies: <c>load</c> is required.</summary>
+    private const string RequiredPlatform = "spec-required";
+
+    private Task PublishRequiredPlatformAsync() =>
+        new PlatformCatalog(fixture.Redis).PublishAsync([new PlatformDescriptor(RequiredPlatform, "Spec", "for specs", [], RequiredTasks: ["load"])]);
 
     private async Task<RootJobState?> LoadAsync(Guid root) =>
         await _provider.GetRequiredService<ILoadSagaRepository<RootJobState>>().Load(root);
@@ -61,9 +67,96 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
     private async Task<RootJobState> WaitForStateAsync(Guid root, string state) =>
         (await TestSupport.Eventually.Until(() => LoadAsync(root), s => s?.CurrentState == state, TimeSpan.FromSeconds(20), $"saga {root} {state}"))!;
 
-    private static ChildJobOutcome Outcome(Guid id, Guid parent, Guid group, int generation, bool ok = true, int spawned = 0) =>
-        new(id, parent, group, generation, generation == 0 ? "entry" : "child", ok, ok ? null : "failed on purpose", spawned, null, 1,
+    private static ChildJobOutcome Outcome(Guid id, Guid parent, Guid group, int generation, bool ok = true, int spawned = 0, string? task = null,
+        ContinuationJob? continuation = null) =>
+        new(id, parent, group, generation, task ?? (generation == 0 ? "entry" : "child"), ok, ok ? null : "failed on purpose", spawned, continuation, 1,
             DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+
+    [Fact]
+    public async Task When_a_required_task_fails_Should_fail_the_root_at_once_with_that_tasks_error()
+    {
+        await PublishRequiredPlatformAsync();
+        var root = await StartAsync(platform: RequiredPlatform);
+        var entry = JobIds.Entry(root);
+        await _harness.Bus.Publish(new ChildJobsFinished(root, RequiredPlatform, [Outcome(entry, root, root, 0, spawned: 3)]));
+        // The load fails while the other two children are still running.
+        await _harness.Bus.Publish(new ChildJobsFinished(root, RequiredPlatform, [Outcome(JobIds.Child(entry, 0), entry, root, 1, ok: false, task: "load")]));
+
+        var state = await WaitForStateAsync(root, JobStatus.Failed);
+        Assert.Equal("required task 'load' failed: failed on purpose", state.Reason);
+        var failed = (await _harness.Published.SelectAsync<RootJobFailed>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
+        Assert.Equal("required task 'load' failed: failed on purpose", failed.Reason);
+        var view = await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), [JobState.Status, JobState.Error, JobState.Failure]);
+        Assert.Equal([JobStatus.Failed, failed.Reason, failed.Reason], view.Select(v => v.ToString()));
+
+        // The others report later (not started): counted in the live view, and the root stays Failed.
+        await _harness.Bus.Publish(new ChildJobsFinished(root, RequiredPlatform,
+            [Outcome(JobIds.Child(entry, 1), entry, root, 1, ok: false), Outcome(JobIds.Child(entry, 2), entry, root, 1)]));
+        Assert.True(await _harness.Consumed.Any<RootJobChildrenFinished>(m => m.Context.Message.RootJobId == root));
+        Assert.Equal(JobStatus.Failed, (await LoadAsync(root))!.CurrentState);
+        var counts = await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), [JobState.Total, JobState.Completed, JobState.Failed]);
+        Assert.Equal(["3", "1", "2"], counts.Select(c => c.ToString()));
+        Assert.Single(_harness.Published.Select<RootJobFailed>(m => m.Context.Message.RootJobId == root));
+        Assert.False(await _harness.Published.Any<RootJobCompleted>(m => m.Context.Message.RootJobId == root));
+    }
+
+    [Fact]
+    public async Task When_a_task_that_is_not_required_fails_Should_let_the_others_finish_and_end_CompletedWithFailures()
+    {
+        await PublishRequiredPlatformAsync();
+        var root = await StartAsync(platform: RequiredPlatform);
+        var entry = JobIds.Entry(root);
+        await _harness.Bus.Publish(new ChildJobsFinished(root, RequiredPlatform, [Outcome(entry, root, root, 0, spawned: 2)]));
+        await _harness.Bus.Publish(new ChildJobsFinished(root, RequiredPlatform, [Outcome(JobIds.Child(entry, 0), entry, root, 1, ok: false, task: "download")]));
+        await _harness.InactivityTask;
+        Assert.Equal(JobStatus.Running, (await LoadAsync(root))!.CurrentState);
+
+        await _harness.Bus.Publish(new ChildJobsFinished(root, RequiredPlatform, [Outcome(JobIds.Child(entry, 1), entry, root, 1, task: "load")]));
+
+        var state = await WaitForStateAsync(root, JobStatus.CompletedWithFailures);
+        Assert.Equal((2L, 1L, 1L), (state.Total, state.Completed, state.Failed));
+    }
+
+    [Fact]
+    public async Task When_a_required_task_has_failed_Should_not_start_the_continuation_that_waits_for_it_but_count_it_failed()
+    {
+        await PublishRequiredPlatformAsync();
+        var root = await StartAsync(platform: RequiredPlatform);
+        var entry = JobIds.Entry(root);
+        var summary = new ContinuationJob("summary", Settings);
+        await _harness.Bus.Publish(new ChildJobsFinished(root, RequiredPlatform, [Outcome(entry, root, root, 0, spawned: 2, continuation: summary)]));
+        await _harness.Bus.Publish(new ChildJobsFinished(root, RequiredPlatform, [Outcome(JobIds.Child(entry, 0), entry, entry, 1, ok: false, task: "load")]));
+        await WaitForStateAsync(root, JobStatus.Failed);
+
+        // The last child finishes its group: the continuation is due, but its root has failed.
+        await _harness.Bus.Publish(new ChildJobsFinished(root, RequiredPlatform, [Outcome(JobIds.Child(entry, 1), entry, entry, 1)]));
+
+        var continuation = JobIds.Continuation(entry);
+        Assert.True(await _harness.Published.Any<ChildJobsFinished>(m =>
+            m.Context.Message.Outcomes.Any(o => o.ChildJobId == continuation && !o.Succeeded && o.Error == FailurePolicy.NotStartedError)));
+        Assert.True(await _harness.Consumed.Any<RootJobChildrenFinished>(m => m.Context.Message.RootJobId == root));
+        Assert.False(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.Children.Any(c => c.ChildJobId == continuation)));
+        var counts = await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), [JobState.Total, JobState.Completed, JobState.Failed]);
+        Assert.Equal(["3", "1", "2"], counts.Select(c => c.ToString()));
+        Assert.Equal(JobStatus.Failed, (await LoadAsync(root))!.CurrentState);
+    }
+
+    [Fact]
+    public async Task When_a_child_fails_under_fail_fast_Should_fail_the_root_at_once_and_mark_it_failing_for_the_queued_children()
+    {
+        var root = await StartAsync(settings: JsonSerializer.SerializeToElement(new { children = 3, failure_policy = "fail_fast" }));
+        var entry = JobIds.Entry(root);
+        await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic", [Outcome(entry, root, root, 0, spawned: 3)]));
+        await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic", [Outcome(JobIds.Child(entry, 0), entry, root, 1)]));
+        await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic", [Outcome(JobIds.Child(entry, 1), entry, root, 1, ok: false)]));
+
+        var state = await WaitForStateAsync(root, JobStatus.Failed);
+        Assert.Equal("task 'child' failed (failure policy fail_fast): failed on purpose", state.Reason);
+        var step = (await _harness.Published.SelectAsync<RootJobStepFailed>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
+        Assert.Equal((JobIds.Child(entry, 1), "child", 3L, 1L, 1L), (step.ChildJobId, step.Task, step.Total, step.Completed, step.Failed));
+        // What the Integrations read before starting a batch: the root is failing, so the third child is not started.
+        Assert.Equal(state.Reason, (await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), JobState.Failure)).ToString());
+    }
 
     [Fact]
     public async Task When_a_root_job_starts_Should_send_its_entry_run_to_the_platform_queue()
@@ -78,7 +171,24 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task When_every_child_reports_Should_complete_with_exact_counts_and_publish_RootJobCompleted()
+    public async Task When_every_child_succeeds_Should_complete_with_exact_counts_and_publish_RootJobCompleted()
+    {
+        var root = await StartAsync();
+        var entry = JobIds.Entry(root);
+        await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic", [Outcome(entry, root, root, 0, spawned: 2)]));
+        await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic",
+            [Outcome(JobIds.Child(entry, 0), entry, root, 1), Outcome(JobIds.Child(entry, 1), entry, root, 1)]));
+
+        var state = await WaitForStateAsync(root, "Completed");
+        Assert.Equal((2L, 2L, 0L), (state.Total, state.Completed, state.Failed));
+        Assert.True(await _harness.Published.Any<RootJobCompleted>(m =>
+            m.Context.Message.RootJobId == root && m.Context.Message.Total == 2 && m.Context.Message.Status == JobStatus.Completed));
+        var view = await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), JobState.Status);
+        Assert.Equal("Completed", view.ToString());
+    }
+
+    [Fact]
+    public async Task When_some_children_fail_under_the_continue_policy_Should_end_CompletedWithFailures_with_the_counts_never_Completed()
     {
         var root = await StartAsync();
         var entry = JobIds.Entry(root);
@@ -86,11 +196,13 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         await _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic",
             [Outcome(JobIds.Child(entry, 0), entry, root, 1), Outcome(JobIds.Child(entry, 1), entry, root, 1, ok: false)]));
 
-        var state = await WaitForStateAsync(root, "Completed");
+        var state = await WaitForStateAsync(root, JobStatus.CompletedWithFailures);
         Assert.Equal((2L, 1L, 1L), (state.Total, state.Completed, state.Failed));
-        Assert.True(await _harness.Published.Any<RootJobCompleted>(m => m.Context.Message.RootJobId == root && m.Context.Message.Total == 2));
-        var view = await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), JobState.Status);
-        Assert.Equal("Completed", view.ToString());
+        var completed = (await _harness.Published.SelectAsync<RootJobCompleted>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
+        Assert.Equal((JobStatus.CompletedWithFailures, 2L, 1L, 1L), (completed.Status, completed.Total, completed.Completed, completed.Failed));
+        var view = await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), [JobState.Status, JobState.Total, JobState.Completed, JobState.Failed]);
+        Assert.Equal([JobStatus.CompletedWithFailures, "2", "1", "1"], view.Select(v => v.ToString()));
+        Assert.True(JobStatus.HasEnded(view[0]));
     }
 
     [Fact]
@@ -125,7 +237,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         await Task.WhenAll(Enumerable.Range(0, children).Select(i =>
             _harness.Bus.Publish(new ChildJobsFinished(root, "synthetic", [Outcome(JobIds.Child(entry, i), entry, root, 1, ok: i % 10 != 0)]))));
 
-        var state = await WaitForStateAsync(root, "Completed");
+        var state = await WaitForStateAsync(root, JobStatus.CompletedWithFailures);
         Assert.Equal(((long)children, 270L, 30L), (state.Total, state.Completed, state.Failed));
         Assert.Single(_harness.Published.Select<RootJobCompleted>(m => m.Context.Message.RootJobId == root));
     }

@@ -87,6 +87,23 @@ public sealed class JobQueryTests(ReportingFixture reporting) : IClassFixture<Re
     }
 
     [Fact]
+    public async Task When_listing_jobs_by_status_CompletedWithFailures_Should_return_only_those_with_their_counts()
+    {
+        var platform = $"list-{Guid.NewGuid():N}";
+        var (clean, partial) = (Guid.NewGuid(), Guid.NewGuid());
+        await InsertRootAsync(clean, platform, JobStatus.Completed, null, T0, 3, 3, 0);
+        await InsertRootAsync(partial, platform, JobStatus.CompletedWithFailures, null, T0.AddHours(1), 10, 7, 3);
+
+        var page = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs?platform={platform}&status=CompletedWithFailures"));
+
+        Assert.Equal([partial], Ids(page));
+        var children = page.GetProperty("items")[0].GetProperty("children");
+        Assert.Equal((10L, 7L, 3L), (children.GetProperty("total").GetInt64(), children.GetProperty("completed").GetInt64(),
+            children.GetProperty("failed").GetInt64()));
+        Assert.Equal([clean], Ids(await OkJsonAsync(await reporting.Client.GetAsync($"/jobs?platform={platform}&status=Completed"))));
+    }
+
+    [Fact]
     public async Task When_the_job_query_is_invalid_Should_answer_400_naming_every_bad_parameter()
     {
         var response = await reporting.Client.GetAsync("/jobs?page=0&pageSize=1000&status=Bogus&from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z");
@@ -95,7 +112,7 @@ public sealed class JobQueryTests(ReportingFixture reporting) : IClassFixture<Re
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         Assert.Equal(["page", "pageSize", "status", "to"], errors.EnumerateObject().Select(p => p.Name).Order());
-        Assert.Contains("Completed", errors.GetProperty("status")[0].GetString());
+        Assert.Contains("Completed, CompletedWithFailures, Failed, Cancelled", errors.GetProperty("status")[0].GetString());
     }
 
     [Fact]

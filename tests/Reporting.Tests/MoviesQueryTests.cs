@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using integrations::Jobs.Integrations.Movies;
+using Jobs.Contracts;
+using StackExchange.Redis;
 
 namespace Jobs.Reporting.Tests;
 
@@ -56,6 +58,44 @@ public sealed class MoviesQueryTests(ReportingFixture data) : IClassFixture<Repo
         var page = await client.GetFromJsonAsync<JsonElement>($"/data/movies?{query}");
 
         Assert.Equal(firstTitle, page.GetProperty("items")[0].GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task When_a_later_job_loaded_the_report_Should_name_that_job_as_loadedBy()
+    {
+        await FillAsync();
+        var later = Guid.NewGuid();
+        await data.ExecuteAsync($"INSERT INTO movie_report_loads VALUES ('{later}', '2026-01-03T00:00:00Z', 120, 60, 3000, 1121, 3, 900, 'a', 'b')");
+        using var client = data.ClientWith(data.AdminKey);
+
+        var page = await client.GetFromJsonAsync<JsonElement>("/data/movies?pageSize=1");
+
+        Assert.Equal((later, DateTimeOffset.Parse("2026-01-03T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture)),
+            (page.GetProperty("loadedBy").GetGuid(), page.GetProperty("loadedAt").GetDateTimeOffset()));
+    }
+
+    [Fact]
+    public async Task When_getting_a_movies_job_Should_say_which_jobs_data_movie_report_holds_now()
+    {
+        await FillAsync();
+        var (failed, loaded) = (Guid.NewGuid(), Guid.Parse("6f1c1d1e-9a43-4a5e-8d0e-1f2a3b4c5d6e"));
+        var db = data.Redis.GetDatabase();
+        foreach (var (id, status) in new[] { (failed, JobStatus.Failed), (loaded, JobStatus.Completed) })
+        {
+            data.Track(id);
+            await db.HashSetAsync(JobState.Key(id), [new HashEntry(JobState.Status, status), new HashEntry(JobState.Platform, "movies")]);
+        }
+
+        using var client = data.ClientWith(data.AdminKey);
+        var failedJob = await client.GetFromJsonAsync<JsonElement>($"/jobs/{failed}");
+        var loadedJob = await client.GetFromJsonAsync<JsonElement>($"/jobs/{loaded}");
+
+        // The failed job's load left the report as it was: it holds the earlier job's rows, and says so.
+        var stale = failedJob.GetProperty("data");
+        Assert.Equal(("movie_report", loaded, false), (stale.GetProperty("table").GetString(), stale.GetProperty("loadedBy").GetGuid(),
+            stale.GetProperty("holdsThisJob").GetBoolean()));
+        Assert.Equal(DateTimeOffset.Parse("2026-01-02T03:04:05Z", System.Globalization.CultureInfo.InvariantCulture), stale.GetProperty("loadedAt").GetDateTimeOffset());
+        Assert.True(loadedJob.GetProperty("data").GetProperty("holdsThisJob").GetBoolean());
     }
 
     [Fact]

@@ -121,6 +121,47 @@ public sealed class SchedulerProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Each_final_state_ends_an_overlap_skip_schedules_run_and_is_recorded_as_its_outcome()
+    {
+        await StartSchedulerAsync(
+            ("ends-with-failures", "* * * * * ?", ScheduleMisfire.Skip, ScheduleOverlap.Skip),
+            ("ends-failed", "* * * * * ?", ScheduleMisfire.Skip, ScheduleOverlap.Skip),
+            ("ends-cancelled", "* * * * * ?", ScheduleMisfire.Skip, ScheduleOverlap.Skip));
+        var runs = new Dictionary<string, Guid>();
+        foreach (var schedule in new[] { "ends-with-failures", "ends-failed", "ends-cancelled" })
+            runs[schedule] = Assert.Single(await WaitForStartedAsync(schedule, 1)).GetProperty("rootJobId").GetGuid();
+        var now = DateTimeOffset.UtcNow;
+
+        await BrokerMessages.PublishAsync(_vhost, "Jobs.Contracts:RootJobCompleted", new RootJobCompleted(runs["ends-with-failures"], "synthetic",
+            "ends-with-failures", 3, 2, 1, now, now, JobStatus.CompletedWithFailures));
+        await BrokerMessages.PublishAsync(_vhost, "Jobs.Contracts:RootJobFailed", new RootJobFailed(runs["ends-failed"], "synthetic", "ends-failed",
+            3, 1, 1, "required task 'load' failed: boom", now, now));
+        await BrokerMessages.PublishAsync(_vhost, "Jobs.Contracts:RootJobCancelled", new RootJobCancelled(runs["ends-cancelled"], "synthetic",
+            "ends-cancelled", "operator asked", now, now));
+
+        foreach (var (schedule, run) in runs)
+        {
+            AssertNoFireTwice(await WaitForStartedAsync(schedule, 2));
+            var outcome = await Eventually.Until(() => OutcomeAsync(run), o => o is not null, TimeSpan.FromSeconds(30), $"the outcome of {schedule}'s run");
+            Assert.Equal(schedule switch
+            {
+                "ends-with-failures" => JobStatus.CompletedWithFailures,
+                "ends-failed" => JobStatus.Failed,
+                _ => JobStatus.Cancelled,
+            }, outcome);
+        }
+    }
+
+    private async Task<string?> OutcomeAsync(Guid run)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_database);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT outcome FROM schedule_runs WHERE root_job_id = $1 AND finished_at IS NOT NULL", connection);
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = run });
+        return await command.ExecuteScalarAsync() as string;
+    }
+
+    [Fact]
     public async Task After_a_pause_fire_once_now_catches_up_once_and_skip_waits_for_the_next_time()
     {
         await StartSchedulerAsync(

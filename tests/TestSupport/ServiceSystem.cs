@@ -4,7 +4,9 @@ namespace Jobs.TestSupport;
 
 /// <summary>
 /// The five services started from their build output as processes, on a RabbitMQ virtual host and an audit
-/// database of their own (created here, removed on dispose), sharing the real Redis.
+/// database of their own (created here, removed on dispose), on the real Redis in a database numbered for this checkout
+/// (<see cref="RedisDatabase"/>): a system built from another checkout, running at the same time, publishes its own platform
+/// catalog (the settings schemas jobs are validated against) without overwriting this one's.
 /// </summary>
 public sealed class ServiceSystem : IAsyncDisposable
 {
@@ -45,7 +47,7 @@ public sealed class ServiceSystem : IAsyncDisposable
         var environment = new Dictionary<string, string>(settings)
         {
             [Connections.RabbitMqKey] = system.VirtualHost.ToString(),
-            [Connections.RedisKey] = await Infrastructure.RedisAsync(),
+            [Connections.RedisKey] = WithDatabase(await Infrastructure.RedisAsync(), RedisDatabase),
             [Connections.PostgresKey] = system.AuditDatabase,
             ["Security__AdminKey"] = system.AdminKey,
         };
@@ -63,6 +65,15 @@ public sealed class ServiceSystem : IAsyncDisposable
 
         return system;
     }
+
+    /// <summary>The Redis database (1-15) the services of this checkout use: stable for a checkout, different between most.</summary>
+    public static int RedisDatabase { get; } =
+        1 + (int)(BitConverter.ToUInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(RepositoryRoot()))) % 15);
+
+    private static string WithDatabase(string redis, int database) =>
+        redis.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)
+            ? new UriBuilder(redis) { Path = $"/{database}" }.Uri.ToString()
+            : $"{redis},defaultDatabase={database}";
 
     public string Diagnostics() =>
         string.Join("\n", _services.Values.Select(s => $"--- {s.Name} (running: {s.IsRunning})\n{s.Tail(15)}"));

@@ -92,10 +92,12 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatal
     public Task Consume(ConsumeContext<RootJobCompleted> context)
     {
         var m = context.Message;
+        // Completed or CompletedWithFailures, as the saga decided (older publishers sent no status: Completed).
+        var status = m.Status is JobStatus.CompletedWithFailures ? JobStatus.CompletedWithFailures : JobStatus.Completed;
         return RecordAsync(context, m.RootJobId, async (connection, _) =>
         {
-            await FinishAsync(connection, m.RootJobId, m.Platform, m.Schedule, JobStatus.Completed, m.Total, m.Completed, m.Failed, m.StartedAt, m.FinishedAt, null);
-            return await GenerationsAsync(connection, context, m.RootJobId, m.Platform, JobStatus.Completed, m.Total, m.StartedAt, m.FinishedAt);
+            await FinishAsync(connection, m.RootJobId, m.Platform, m.Schedule, status, m.Total, m.Completed, m.Failed, m.StartedAt, m.FinishedAt, null);
+            return await GenerationsAsync(connection, context, m.RootJobId, m.Platform, status, m.Total, m.StartedAt, m.FinishedAt);
         });
     }
 

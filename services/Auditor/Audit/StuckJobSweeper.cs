@@ -80,8 +80,12 @@ public sealed class StuckJobSweeper(
                     if (missing.Count == 0)
                     {
                         // Everything it waited for has an outcome, yet it never ended (a lost message): the
-                        // saga is told from the recorded outcomes.
-                        var repair = await OutcomesAsync(connection, root, cancellationToken);
+                        // saga is told from the recorded outcomes, and from the failure the ledger recorded if a
+                        // required task (or a child under fail_fast) failed.
+                        var repair = await OutcomesAsync(connection, root, cancellationToken) with
+                        {
+                            Failure = (string?)await redis.GetDatabase().HashGetAsync(JobState.Key(root), JobState.Failure),
+                        };
                         await bus.Publish(repair, cancellationToken);
                         AuditMetrics.Repaired.WithLabels(platform).Inc();
                         logger.LogWarning("Root job had nothing in flight but had not finished for {Timeout}; repaired from {Total} recorded outcomes",

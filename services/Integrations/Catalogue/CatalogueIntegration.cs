@@ -27,6 +27,12 @@ public sealed class CatalogueIntegration(VendorCatalog vendors, IOptions<Catalog
 
     public override string Name => "catalogue";
 
+    /// <summary>
+    /// The year-list page: when no year link can be read from it, the sync crawls nothing (a single year list or product page
+    /// that fails only fails its own child).
+    /// </summary>
+    public override IReadOnlyList<string> RequiredTasks => [SyncLinksTask];
+
     public override string DisplayName => "Product catalogue";
 
     public override string Description =>

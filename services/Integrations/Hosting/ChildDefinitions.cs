@@ -13,19 +13,24 @@ namespace Jobs.Integrations.Hosting;
 public static class ChildDefinitions
 {
     /// <summary>
-    /// Records a batch as running and reads its root's status, in one round trip (a cancelled root's batch is not run;
-    /// <see cref="RecordFinishedAsync"/> takes it off the running ones either way).
+    /// Records a batch as running and reads its root's status, failure (<see cref="JobState.Failure"/>) and failure policy, in
+    /// one round trip (the batch of a root that was cancelled, has ended or is failing is not run; <see cref="RecordFinishedAsync"/>
+    /// takes it off the running ones either way).
     /// </summary>
-    public static async Task<string?> RecordRunningAsync(IDatabase redis, RunChildJobs batch)
+    public static async Task<RootView> RecordRunningAsync(IDatabase redis, RunChildJobs batch)
     {
         var key = JobState.RunningKey(batch.RootJobId);
         var transaction = redis.CreateTransaction();
-        var status = transaction.HashGetAsync(JobState.Key(batch.RootJobId), JobState.Status);
+        var root = transaction.HashGetAsync(JobState.Key(batch.RootJobId), [JobState.Status, JobState.Failure, JobState.FailurePolicy]);
         _ = transaction.HashSetAsync(key, batch.Children.Select(c => new HashEntry(c.ChildJobId.ToString("N"), JsonSerializer.Serialize(c))).ToArray());
         _ = transaction.KeyExpireAsync(key, JobState.DetailsLifetime);
         await transaction.ExecuteAsync();
-        return (string?)await status;
+        var fields = await root;
+        return new RootView((string?)fields[0], (string?)fields[1], (string?)fields[2]);
     }
+
+    /// <summary>What a batch needs to know of its root before it runs.</summary>
+    public sealed record RootView(string? Status, string? Failure, string? FailurePolicy);
 
     /// <summary>
     /// Records a batch as ended: no longer running, and the failed children's definitions kept (one write). A

@@ -27,6 +27,9 @@ public sealed class ChildJobRunner(
     ILogger<ChildJobRunner> logger,
     PoliteHttpFactory? http = null)
 {
+    /// <summary>The error of a child stopped while it ran because its root failed.</summary>
+    public const string StoppedRootFailed = "stopped while running: the root job failed";
+
     /// <summary>Runs the job and sends the children it spawned.</summary>
     public async Task<ChildJobOutcome> RunAsync(Guid rootJobId, string platform, ChildJob job, ISendEndpointProvider sender,
         CancellationToken cancellationToken)
@@ -53,8 +56,13 @@ public sealed class ChildJobRunner(
     /// those as well, in this same delivery: a small spawn costs no round trip through the broker. A bigger spawn is returned
     /// to be sent to the platform's queue, where every process of the platform shares it. Every outcome is reported
     /// together, so a redelivery runs the inline children again under the same ids and nothing counts twice.
+    /// <para>
+    /// A failed child that fails its root (a required task of the integration, or any child when <paramref name="failFast"/>)
+    /// stops the root's other children in this process at once, as a cancellation does: running ones see their token fire,
+    /// the rest of the batch is not started. The Integrator fails the root when the outcome reaches it, and every process stops.
+    /// </para>
     /// </summary>
-    public async Task<BatchRun> RunBatchAsync(RunChildJobs batch, CancellationToken cancellationToken)
+    public async Task<BatchRun> RunBatchAsync(RunChildJobs batch, CancellationToken cancellationToken, bool failFast = false)
     {
         var jobs = new List<ChildJob>(batch.Children.Count);
         var outcomes = new List<ChildJobOutcome>(batch.Children.Count);
@@ -62,7 +70,7 @@ public sealed class ChildJobRunner(
         IReadOnlyList<ChildJob> next = batch.Children;
         while (true)
         {
-            var runs = await RunAllAsync(batch.RootJobId, batch.Platform, next, cancellationToken);
+            var runs = await RunAllAsync(batch.RootJobId, batch.Platform, next, failFast, cancellationToken);
             jobs.AddRange(next);
             outcomes.AddRange(runs.Select(r => r.Outcome));
             var spawned = runs.SelectMany(r => r.Spawned).ToList();
@@ -73,18 +81,30 @@ public sealed class ChildJobRunner(
         }
     }
 
-    private async Task<ChildRun[]> RunAllAsync(Guid rootJobId, string platform, IReadOnlyList<ChildJob> jobs, CancellationToken cancellationToken)
+    private async Task<ChildRun[]> RunAllAsync(Guid rootJobId, string platform, IReadOnlyList<ChildJob> jobs, bool failFast,
+        CancellationToken cancellationToken)
     {
         var runs = new ChildRun[jobs.Count];
+        var required = registry.Find(platform)?.RequiredTasks ?? [];
+        async Task RunAsync(int i)
+        {
+            runs[i] = await ExecuteAsync(rootJobId, platform, jobs[i], cancellationToken);
+            var outcome = runs[i].Outcome;
+            if (outcome.Succeeded || outcome.StoppedByRoot || !(failFast || required.Contains(outcome.Task))) return;
+            logger.LogWarning("Task {Task} of {ChildJobId} failed the root job{Policy}; stopping its other children here", outcome.Task, outcome.ChildJobId,
+                failFast ? " (failure policy fail_fast)" : " (a required task)");
+            running.Cancel(rootJobId, failed: true);
+        }
+
         if (runs.Length == 1)
         {
-            runs[0] = await ExecuteAsync(rootJobId, platform, jobs[0], cancellationToken);
+            await RunAsync(0);
             return runs;
         }
 
         await Parallel.ForEachAsync(Enumerable.Range(0, runs.Length),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Value.ParallelChildrenPerMessage) },
-            async (i, _) => runs[i] = await ExecuteAsync(rootJobId, platform, jobs[i], cancellationToken));
+            async (i, _) => await RunAsync(i));
         return runs;
     }
 
@@ -94,9 +114,9 @@ public sealed class ChildJobRunner(
         var startedAt = DateTimeOffset.UtcNow;
         using var scope = logger.BeginJobScope(rootJobId, job.ChildJobId);
         ChildRun Outcome(bool ok, string? error, int attempts, IReadOnlyList<RunChildJobs>? spawned = null, int count = 0,
-            ContinuationJob? continuation = null, IReadOnlyList<DataMeasurement>? measurements = null) =>
+            ContinuationJob? continuation = null, IReadOnlyList<DataMeasurement>? measurements = null, bool stopped = false) =>
             new(new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId, job.Generation, job.Task, ok, error, count, continuation, attempts, startedAt,
-                DateTimeOffset.UtcNow, measurements is { Count: > 0 } ? measurements : null), spawned ?? []);
+                DateTimeOffset.UtcNow, measurements is { Count: > 0 } ? measurements : null, stopped), spawned ?? []);
 
         var integration = registry.Find(platform);
         if (integration is null)
@@ -107,7 +127,8 @@ public sealed class ChildJobRunner(
 
         var maxAttempts = Math.Max(1, options.Value.MaxAttempts);
         using var lease = running.Enter(rootJobId, cancellationToken);
-        if (lease.CancelledByRequest) return Outcome(false, RunChildJobsConsumer.CancelledBeforeStart, 0);
+        if (lease.CancelledByRequest)
+            return Outcome(false, lease.RootFailed ? FailurePolicy.NotStartedError : RunChildJobsConsumer.CancelledBeforeStart, 0, stopped: true);
         for (var attempt = 1; ; attempt++)
         {
             var context = new JobContext(rootJobId, job, redis, postgres, logger, lease.Token, http?.For(platform));
@@ -118,8 +139,8 @@ public sealed class ChildJobRunner(
             }
             catch (OperationCanceledException) when (lease.CancelledByRequest)
             {
-                logger.LogInformation("Task {Task} stopped: the root job was cancelled", job.Task);
-                return Outcome(false, "cancelled while running", attempt);
+                logger.LogInformation("Task {Task} stopped: the root job was {Why}", job.Task, lease.RootFailed ? "failed" : "cancelled");
+                return Outcome(false, lease.RootFailed ? StoppedRootFailed : "cancelled while running", attempt, stopped: true);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

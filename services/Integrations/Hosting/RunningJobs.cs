@@ -3,8 +3,8 @@ using System.Collections.Concurrent;
 namespace Jobs.Integrations.Hosting;
 
 /// <summary>
-/// Cancellation of the root jobs this process is running children of: a cancelled root's running children
-/// see their <see cref="JobContext.CancellationToken"/> fire.
+/// Cancellation of the root jobs this process is running children of: a cancelled (or failed) root's running children
+/// see their <see cref="JobContext.CancellationToken"/> fire, and its children that start afterwards do not run.
 /// </summary>
 public sealed class RunningJobs
 {
@@ -12,9 +12,9 @@ public sealed class RunningJobs
 
     private readonly ConcurrentDictionary<Guid, Entry> _roots = new();
 
-    // Cancelled roots are remembered, so a child that starts after the cancellation (the rest of a batch) is
-    // cancelled too, even when no other child of the root was running at that moment.
-    private readonly ConcurrentDictionary<Guid, DateTime> _cancelled = new();
+    // Cancelled roots are remembered (with whether they failed rather than were cancelled), so a child that starts after
+    // the cancellation (the rest of a batch) is cancelled too, even when no other child of the root was running at that moment.
+    private readonly ConcurrentDictionary<Guid, (DateTime At, bool Failed)> _cancelled = new();
 
     /// <summary>Marks a child of <paramref name="rootJobId"/> as running; dispose the lease when it ends.</summary>
     public Lease Enter(Guid rootJobId, CancellationToken hostStopping)
@@ -24,17 +24,26 @@ public sealed class RunningJobs
             Interlocked.Increment(ref e.Users);
             return e;
         });
-        if (_cancelled.ContainsKey(rootJobId)) entry.Cancellation.Cancel();
+        if (_cancelled.TryGetValue(rootJobId, out var cancelled))
+        {
+            entry.Failed |= cancelled.Failed;
+            entry.Cancellation.Cancel();
+        }
+
         return new Lease(this, rootJobId, entry, CancellationTokenSource.CreateLinkedTokenSource(hostStopping, entry.Cancellation.Token));
     }
 
-    /// <summary>Cancels the running children of a root; returns whether any was running here.</summary>
-    public bool Cancel(Guid rootJobId)
+    /// <summary>
+    /// Cancels the running children of a root (<paramref name="failed"/>: because it failed, not because it was cancelled);
+    /// returns whether any was running here.
+    /// </summary>
+    public bool Cancel(Guid rootJobId, bool failed = false)
     {
         var now = DateTime.UtcNow;
-        _cancelled[rootJobId] = now;
-        foreach (var old in _cancelled.Where(c => now - c.Value > RememberCancelled)) _cancelled.TryRemove(old);
+        _cancelled.AddOrUpdate(rootJobId, (now, failed), (_, c) => (now, c.Failed || failed));
+        foreach (var old in _cancelled.Where(c => now - c.Value.At > RememberCancelled)) _cancelled.TryRemove(old);
         if (!_roots.TryGetValue(rootJobId, out var entry)) return false;
+        entry.Failed |= failed;
         entry.Cancellation.Cancel();
         return true;
     }
@@ -49,6 +58,7 @@ public sealed class RunningJobs
     {
         public readonly CancellationTokenSource Cancellation = new();
         public int Users = 1;
+        public volatile bool Failed;
     }
 
     public sealed class Lease : IDisposable
@@ -68,8 +78,11 @@ public sealed class RunningJobs
 
         public CancellationToken Token => linked.Token;
 
-        /// <summary>Whether the root job was cancelled (as opposed to this process stopping).</summary>
+        /// <summary>Whether the root job was cancelled or failed (as opposed to this process stopping).</summary>
         public bool CancelledByRequest => entry.Cancellation.IsCancellationRequested;
+
+        /// <summary>Whether the root was stopped because it failed (a required task, or any child under <c>fail_fast</c>).</summary>
+        public bool RootFailed => entry.Failed;
 
         public void Dispose()
         {

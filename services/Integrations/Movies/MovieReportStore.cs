@@ -15,7 +15,9 @@ public sealed record MovieReportLoad(
 /// The table <c>movie_report</c> and its replacement. A load streams the new rows with binary COPY into a staging
 /// table, then replaces the report's rows in the same transaction: readers keep seeing the previous report
 /// (MVCC, no lock they wait on) until the commit shows them the whole new one, and a load that fails at any
-/// point rolls back to the previous report. Loads are serialised by an advisory lock.
+/// point rolls back to the previous report. Loads are serialised by an advisory lock; each records itself in
+/// <c>movie_report_loads</c> in the same transaction, stamped after the lock is held, so the latest load is the job whose
+/// rows the report holds (<c>loadedBy</c> of the API).
 /// </summary>
 public static class MovieReportStore
 {
@@ -91,9 +93,9 @@ public static class MovieReportStore
             """, cancellationToken);
         await using (var record = new NpgsqlCommand("""
                          INSERT INTO movie_report_loads
-                             (root_job_id, rows, matched, rows_read, qualifying, malformed, documents, movies_version, abstracts_version)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                         ON CONFLICT (root_job_id) DO UPDATE SET loaded_at = now(), rows = EXCLUDED.rows, matched = EXCLUDED.matched,
+                             (root_job_id, loaded_at, rows, matched, rows_read, qualifying, malformed, documents, movies_version, abstracts_version)
+                         VALUES ($1, clock_timestamp(), $2, $3, $4, $5, $6, $7, $8, $9)
+                         ON CONFLICT (root_job_id) DO UPDATE SET loaded_at = EXCLUDED.loaded_at, rows = EXCLUDED.rows, matched = EXCLUDED.matched,
                              rows_read = EXCLUDED.rows_read, qualifying = EXCLUDED.qualifying, malformed = EXCLUDED.malformed,
                              documents = EXCLUDED.documents, movies_version = EXCLUDED.movies_version,
                              abstracts_version = EXCLUDED.abstracts_version

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
+using Jobs.ServiceDefaults;
 using Npgsql;
 
 namespace Jobs.Integrations.Movies;
@@ -17,9 +18,14 @@ public static class MoviesEtl
 {
     private const string MetadataEntry = "movies_metadata.csv";
 
+    /// <summary>
+    /// Selects, matches and loads. The load (in memory by then) is retried on transient database errors (a pooled connection
+    /// from before a PostgreSQL restart failing with 57P01, a refused connection during a fail-over) with back-off for
+    /// <see cref="TransientRetry.Step"/>; any other error, or one that outlasts it, fails the load and keeps the previous report.
+    /// </summary>
     public static async Task<MoviesEtlResult> RunAsync(
         NpgsqlDataSource postgres, LocalSource movies, LocalSource abstracts, MoviesSettings settings, Guid rootJobId,
-        Func<double, string, Task>? progress, CancellationToken cancellationToken)
+        Func<double, string, Task>? progress, ILogger logger, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         var selection = await Task.Factory.StartNew(
@@ -41,9 +47,10 @@ public static class MoviesEtl
 
         var rows = selection.Movies.Select((movie, i) => new MovieReportRow(movie.Title, movie.Budget, movie.Year, movie.Revenue, movie.Ratio,
             movie.Rating, movie.ProductionCompany, scan.Matches[i]?.Url, scan.Matches[i]?.Abstract));
-        var loaded = await MovieReportStore.ReplaceAsync(postgres, rows,
-            new MovieReportLoad(rootJobId, selection.RowsRead, selection.Qualifying, selection.Malformed, scan.Matched, scan.Documents,
-                movies.Version, abstracts.Version), cancellationToken);
+        var load = new MovieReportLoad(rootJobId, selection.RowsRead, selection.Qualifying, selection.Malformed, scan.Matched, scan.Documents,
+            movies.Version, abstracts.Version);
+        var loaded = await TransientFaults.RetryAsync(token => new ValueTask<int>(MovieReportStore.ReplaceAsync(postgres, rows, load, token)),
+            TransientRetry.Step, logger, "Loading movie_report", cancellationToken);
         return new MoviesEtlResult(selection, scan, loaded, selectTime, scanTime);
     }
 

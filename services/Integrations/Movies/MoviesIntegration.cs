@@ -30,6 +30,9 @@ public sealed class MoviesIntegration(IHttpClientFactory httpClients, IConfigura
 
     public override string Name => "movies";
 
+    /// <summary>Without the load the job delivered nothing: <c>movie_report</c> still holds another run's data.</summary>
+    public override IReadOnlyList<string> RequiredTasks => [Load];
+
     public override string DisplayName => "Movies ETL";
 
     public override string Description =>
@@ -88,7 +91,7 @@ public sealed class MoviesIntegration(IHttpClientFactory httpClients, IConfigura
         var movies = cache.Cached(moviesUrl) ?? await cache.FetchAsync(moviesUrl, null, context.CancellationToken);
         var abstracts = cache.Cached(abstractsUrl) ?? await cache.FetchAsync(abstractsUrl, null, context.CancellationToken);
         var result = await MoviesEtl.RunAsync(context.Postgres, movies, abstracts, settings, context.RootJobId, (percent, message) => context.ReportProgressAsync(percent, message),
-            context.CancellationToken);
+            context.Logger, context.CancellationToken);
 
         var selection = result.Selection;
         foreach (var (reason, count) in selection.MalformedByReason)

@@ -22,6 +22,9 @@ public sealed class PreaggregatesIntegration(
 
     public override string Name => "preaggregates";
 
+    /// <summary>Only the synchronization publishes anything; a source that cannot be read is a result of its <c>read-source</c>, not a failure.</summary>
+    public override IReadOnlyList<string> RequiredTasks => [Synchronize];
+
     public override string DisplayName => "Preaggregates metadata";
 
     public override string Description =>

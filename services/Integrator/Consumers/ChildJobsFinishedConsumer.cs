@@ -1,14 +1,18 @@
 using Jobs.Contracts;
 using Jobs.Integrator.Ledger;
+using Jobs.Platforms;
 using MassTransit;
 
 namespace Jobs.Integrator.Consumers;
 
 /// <summary>
 /// Counts a batch of child outcomes in the ledger (one script call), sends continuations whose children
-/// have all finished, and tells the saga when the whole tree is done.
+/// have all finished, and tells the saga when the whole tree is done. A failed child whose failure fails the root (a
+/// task its platform marks required, or any child under <c>fail_fast</c>) is told to the saga at once
+/// (<see cref="RootJobStepFailed"/>); from then on continuations that become due are not run but reported failed.
 /// </summary>
-public sealed class ChildJobsFinishedConsumer(JobLedger ledger, ILogger<ChildJobsFinishedConsumer> logger) : IConsumer<ChildJobsFinished>
+public sealed class ChildJobsFinishedConsumer(JobLedger ledger, PlatformCatalog catalog, ILogger<ChildJobsFinishedConsumer> logger)
+    : IConsumer<ChildJobsFinished>
 {
     public async Task Consume(ConsumeContext<ChildJobsFinished> context)
     {
@@ -20,24 +24,46 @@ public sealed class ChildJobsFinishedConsumer(JobLedger ledger, ILogger<ChildJob
         if (entryFailure is not null)
             await ledger.RecordEntryErrorAsync(message.RootJobId, entryFailure.Error ?? "failed");
 
-        var result = await ledger.RecordAsync(message.RootJobId, batchId, message.Outcomes);
+        // Which tasks are required is the platform's declaration (published by its Integrations hosts), read only when something failed.
+        var platform = message.Outcomes.Any(o => !o.Succeeded) ? await catalog.FindAsync(message.Platform) : null;
+        var result = await ledger.RecordAsync(message.RootJobId, batchId, message.Outcomes,
+            platform is null ? null : outcome => platform.IsRequired(outcome.Task));
+
+        if (result.FailedBy is { } failedBy && message.Outcomes.FirstOrDefault(o => o.ChildJobId == failedBy) is { } failed)
+        {
+            logger.LogWarning("Child {ChildJobId} ({Task}) failed the root job: {Reason}", failedBy, failed.Task, result.Failure);
+            await context.Publish(new RootJobStepFailed(message.RootJobId, failedBy, failed.Task, result.Failure!, result.Total, result.Completed,
+                result.Failed));
+        }
 
         if (result.Continuations.Count > 0)
         {
-            var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(message.Platform));
-            foreach (var due in result.Continuations)
+            var jobs = result.Continuations.Select(due => new ChildJob(JobIds.Continuation(due.SpawnerJobId), due.SpawnerJobId, due.GroupId,
+                due.Generation, due.Job.Task, due.Job.Settings)).ToList();
+            if (result.Failure is not null)
             {
-                var job = new ChildJob(JobIds.Continuation(due.SpawnerJobId), due.SpawnerJobId, due.GroupId, due.Generation, due.Job.Task,
-                    due.Job.Settings);
-                logger.LogInformation("Children of {SpawnerJobId} finished; starting continuation {Task}", due.SpawnerJobId, due.Job.Task);
-                await endpoint.Send(new RunChildJobs(message.RootJobId, message.Platform, [job]));
+                // Nothing that follows a failed root runs: the continuations are counted as failed without being started.
+                logger.LogInformation("Not starting {Count} continuation(s) of a failed root job: {Reason}", jobs.Count, result.Failure);
+                var now = DateTimeOffset.UtcNow;
+                await context.Publish(new ChildJobsFinished(message.RootJobId, message.Platform, jobs.Select(job => new ChildJobOutcome(job.ChildJobId,
+                    job.ParentJobId, job.GroupId, job.Generation, job.Task, false, FailurePolicy.NotStartedError, 0, null, 0, now, now, StoppedByRoot: true))
+                    .ToList()));
+            }
+            else
+            {
+                var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(message.Platform));
+                foreach (var job in jobs)
+                {
+                    logger.LogInformation("Children of {SpawnerJobId} finished; starting continuation {Task}", job.ParentJobId, job.Task);
+                    await endpoint.Send(new RunChildJobs(message.RootJobId, message.Platform, [job]));
+                }
             }
         }
 
         if (result.RootFinished)
         {
             await context.Publish(new RootJobChildrenFinished(message.RootJobId, result.Total, result.Completed, result.Failed,
-                await ledger.EntryErrorAsync(message.RootJobId)));
+                await ledger.EntryErrorAsync(message.RootJobId), result.Failure));
         }
     }
 }

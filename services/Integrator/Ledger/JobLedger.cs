@@ -8,7 +8,10 @@ namespace Jobs.Integrator.Ledger;
 /// <summary>A continuation whose children have all finished: it must be sent now.</summary>
 public sealed record ContinuationDue(Guid SpawnerJobId, Guid GroupId, int Generation, ContinuationJob Job);
 
-public sealed record LedgerResult(long Total, long Completed, long Failed, bool RootFinished, IReadOnlyList<ContinuationDue> Continuations);
+/// <param name="Failure">Why the root fails whatever its counts (<see cref="JobState.Failure"/>), once a child whose failure fails it has failed.</param>
+/// <param name="FailedBy">The child of this batch whose failure first failed the root, if it was one of this batch.</param>
+public sealed record LedgerResult(long Total, long Completed, long Failed, bool RootFinished, IReadOnlyList<ContinuationDue> Continuations,
+    string? Failure = null, Guid? FailedBy = null);
 
 /// <summary>
 /// Per-root bookkeeping of children in Redis, one script call per batch of outcomes.
@@ -22,6 +25,11 @@ public sealed record LedgerResult(long Total, long Completed, long Failed, bool 
 /// </para>
 /// A group can only reach zero once its owner is in <c>:done</c>, so a root or a continuation never fires
 /// early, however the outcomes of parents and children race.
+/// <para>
+/// The first counted failure of a child that fails the root (one the caller marks required, or any under the
+/// <see cref="FailurePolicy.FailFast"/> policy the root was started with) records its reason in the read model's
+/// <see cref="JobState.Failure"/>, in the same script: exactly one child is the one that failed the root.
+/// </para>
 /// </summary>
 public sealed class JobLedger(IConnectionMultiplexer redis)
 {
@@ -32,7 +40,7 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
     private const string InitScript = """
         if redis.call('HSETNX', KEYS[1], 'initialized', '1') == 0 then return 0 end
         redis.call('HSET', KEYS[1], 'status', 'Running', 'platform', ARGV[2], 'schedule', ARGV[3], 'startedAt', ARGV[4],
-          'total', 0, 'completed', 0, 'failed', 0)
+          'total', 0, 'completed', 0, 'failed', 0, 'failurePolicy', ARGV[5])
         redis.call('SADD', KEYS[2], ARGV[1])
         redis.call('HSET', KEYS[3], ARGV[1], 1)
         return 1
@@ -43,9 +51,10 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         local batch, root = ARGV[1], ARGV[2]
         local memo = redis.call('HGET', batches, batch)
         if memo then
-          local c = redis.call('HMGET', job, 'total', 'completed', 'failed')
-          return {c[1], c[2], c[3], memo}
+          local c = redis.call('HMGET', job, 'total', 'completed', 'failed', 'failure')
+          return {c[1], c[2], c[3], memo, c[4]}
         end
+        local failFast = redis.call('HGET', job, 'failurePolicy') == 'fail_fast'
         local actions = {}
         local function settle(g)
           if tonumber(redis.call('HGET', groups, g) or '0') ~= 0 or redis.call('SISMEMBER', done, g) == 0 then return end
@@ -63,12 +72,19 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         local n = tonumber(ARGV[3])
         local i = 4
         for _ = 1, n do
-          local child, parent, group, gen, ok, spawned, cont =
-            ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4], tonumber(ARGV[i + 5]), ARGV[i + 6]
-          i = i + 7
+          local child, parent, group, gen, ok, spawned, cont, required, task, err =
+            ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4], tonumber(ARGV[i + 5]), ARGV[i + 6],
+            ARGV[i + 7], ARGV[i + 8], ARGV[i + 9]
+          i = i + 10
           if redis.call('SADD', done, child) == 1 then
             if gen > 0 then
               if ok == '1' then redis.call('HINCRBY', job, 'completed', 1) else redis.call('HINCRBY', job, 'failed', 1) end
+              if ok ~= '1' and required ~= 'stopped' and (required == 'required' or failFast) then
+                local reason
+                if required == 'required' then reason = "required task '" .. task .. "' failed: " .. err
+                else reason = "task '" .. task .. "' failed (failure policy fail_fast): " .. err end
+                if redis.call('HSETNX', job, 'failure', reason) == 1 then table.insert(actions, 'failed|' .. child) end
+              end
             end
             local e = tonumber(redis.call('HGET', early, child) or '0')
             if e > 0 then redis.call('HDEL', early, child) end
@@ -93,8 +109,8 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         local encoded = table.concat(actions, '\n')
         redis.call('HSET', batches, batch, encoded)
         redis.call('PEXPIRE', batches, ARGV[#ARGV])
-        local c = redis.call('HMGET', job, 'total', 'completed', 'failed')
-        return {c[1], c[2], c[3], encoded}
+        local c = redis.call('HMGET', job, 'total', 'completed', 'failed', 'failure')
+        return {c[1], c[2], c[3], encoded, c[4]}
         """;
 
     private IDatabase Database => redis.GetDatabase();
@@ -107,19 +123,24 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         return [job, job + ":done", job + ":groups", job + ":early", job + ":conts", job + ":batches"];
     }
 
-    /// <summary>Registers the root with its single entry child. Idempotent.</summary>
-    public async Task<bool> StartAsync(Guid rootJobId, string platform, string? schedule, DateTimeOffset startedAt)
+    /// <summary>Registers the root with its single entry child and its <see cref="FailurePolicy"/>. Idempotent.</summary>
+    public async Task<bool> StartAsync(Guid rootJobId, string platform, string? schedule, DateTimeOffset startedAt, string failurePolicy = FailurePolicy.Continue)
     {
         var keys = Keys(rootJobId);
         var started = (int)await Database.ScriptEvaluateAsync(InitScript, [keys[0], keys[1], keys[2]],
-            [Id(rootJobId), platform, schedule ?? "", startedAt.ToString("O", CultureInfo.InvariantCulture)]);
+            [Id(rootJobId), platform, schedule ?? "", startedAt.ToString("O", CultureInfo.InvariantCulture), failurePolicy]);
         return started == 1;
     }
 
-    /// <summary>Counts a batch of outcomes exactly once; <paramref name="batchId"/> identifies the message.</summary>
-    public async Task<LedgerResult> RecordAsync(Guid rootJobId, Guid batchId, IReadOnlyList<ChildJobOutcome> outcomes)
+    /// <summary>
+    /// Counts a batch of outcomes exactly once; <paramref name="batchId"/> identifies the message. A failed outcome for which
+    /// <paramref name="required"/> says true (a required task of the platform) fails the root, as any failure does under
+    /// <see cref="FailurePolicy.FailFast"/>: the first one records <see cref="LedgerResult.Failure"/>. A child stopped by its
+    /// root's end (<see cref="ChildJobOutcome.StoppedByRoot"/>) never does.
+    /// </summary>
+    public async Task<LedgerResult> RecordAsync(Guid rootJobId, Guid batchId, IReadOnlyList<ChildJobOutcome> outcomes, Func<ChildJobOutcome, bool>? required = null)
     {
-        var args = new List<RedisValue>(4 + outcomes.Count * 7) { Id(batchId), Id(rootJobId), outcomes.Count };
+        var args = new List<RedisValue>(4 + outcomes.Count * 10) { Id(batchId), Id(rootJobId), outcomes.Count };
         foreach (var o in outcomes)
         {
             args.Add(Id(o.ChildJobId));
@@ -129,11 +150,16 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
             args.Add(o.Succeeded ? "1" : "0");
             args.Add(o.Spawned);
             args.Add(o.Continuation is null ? "" : JsonSerializer.Serialize(new StoredContinuation(o.Continuation, o.GroupId, o.Generation + 1)));
+            // What a failure means: 'stopped' (a consequence of the root's end: never fails it), 'required', or '' (fails it under fail_fast).
+            args.Add(o.Succeeded ? "" : o.StoppedByRoot ? "stopped" : required?.Invoke(o) == true ? "required" : "");
+            args.Add(o.Succeeded ? "" : o.Task);
+            args.Add(o.Succeeded ? "" : o.Error ?? "failed");
         }
 
         args.Add((long)BatchMemory.TotalMilliseconds);
         var result = (RedisResult[])(await Database.ScriptEvaluateAsync(RecordScript, Keys(rootJobId), args.ToArray()))!;
         var rootFinished = false;
+        Guid? failedBy = null;
         var continuations = new List<ContinuationDue>();
         foreach (var action in ((string?)result[3] ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -143,13 +169,21 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
                 continue;
             }
 
+            if (action.StartsWith(FailedAction, StringComparison.Ordinal))
+            {
+                failedBy = Guid.ParseExact(action[FailedAction.Length..], "N");
+                continue;
+            }
+
             var bar = action.IndexOf('|');
             var stored = JsonSerializer.Deserialize<StoredContinuation>(action[(bar + 1)..])!;
             continuations.Add(new ContinuationDue(Guid.ParseExact(action[..bar], "N"), stored.GroupId, stored.Generation, stored.Job));
         }
 
-        return new LedgerResult(Number(result[0]), Number(result[1]), Number(result[2]), rootFinished, continuations);
+        return new LedgerResult(Number(result[0]), Number(result[1]), Number(result[2]), rootFinished, continuations, (string?)result[4], failedBy);
     }
+
+    private const string FailedAction = "failed|";
 
     /// <summary>
     /// Writes the saga's final view into the read model (its counts win over the ledger's after a repair) and, for a final
@@ -201,6 +235,10 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
 
     public async Task<string?> EntryErrorAsync(Guid rootJobId) =>
         (string?)await Database.HashGetAsync(JobState.Key(rootJobId), JobState.Error);
+
+    /// <summary>Why the root fails whatever its counts (<see cref="JobState.Failure"/>), or null.</summary>
+    public async Task<string?> FailureAsync(Guid rootJobId) =>
+        (string?)await Database.HashGetAsync(JobState.Key(rootJobId), JobState.Failure);
 
     public Task RecordEntryErrorAsync(Guid rootJobId, string error) =>
         Database.HashSetAsync(JobState.Key(rootJobId), JobState.Error, error);

@@ -37,4 +37,10 @@ public class RootJobState : SagaStateMachineInstance, ISagaVersion
     public long Failed { get; set; }
 
     public string? Reason { get; set; }
+
+    /// <summary>
+    /// Whether the root ended because every descendant had finished (its counts are final); false when it ended before
+    /// (cancelled, or failed at once by a failed required task): then the ledger keeps counting what still reports.
+    /// </summary>
+    public bool AllChildrenFinished { get; set; }
 }

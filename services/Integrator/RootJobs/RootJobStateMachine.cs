@@ -5,8 +5,9 @@ using MassTransit;
 namespace Jobs.Integrator.RootJobs;
 
 /// <summary>
-/// One instance per root job: Running until the ledger reports that every descendant has finished, then
-/// Completed or Failed by the job's failure policy; Cancelled on request.
+/// One instance per root job: Running until the ledger reports that every descendant has finished, then Completed (every
+/// child succeeded), CompletedWithFailures (the failure policy accepted the failed ones) or Failed; Failed at once when a
+/// child whose failure fails the root failed (a required task, or any under <c>fail_fast</c>); Cancelled on request.
 /// </summary>
 public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
 {
@@ -25,6 +26,12 @@ public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
         {
             e.CorrelateById(m => m.Message.RootJobId);
             e.OnMissingInstance(m => m.Discard());
+        });
+        Event(() => StepFailed, e =>
+        {
+            e.CorrelateById(m => m.Message.RootJobId);
+            // Like ChildrenFinished: sent by the ledger only for a started (stored) root.
+            e.OnMissingInstance(m => m.Fault());
         });
 
         Initially(
@@ -51,21 +58,36 @@ public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
                     context.Saga.Total = message.Total;
                     context.Saga.Completed = message.Completed;
                     context.Saga.Failed = message.Failed;
+                    context.Saga.AllChildrenFinished = true;
                     context.Saga.FinishedAt = DateTimeOffset.UtcNow;
-                    context.Saga.Reason = FailureReason(context.Saga, message.EntryError);
+                    context.Saga.Reason = FailureReason(context.Saga, message.EntryError, message.Failure);
                 })
                 .IfElse(context => context.Saga.Reason is null,
                     completed => completed
-                        .TransitionTo(Completed)
+                        .IfElse(context => context.Saga.Failed == 0,
+                            all => all.TransitionTo(Completed),
+                            some => some.TransitionTo(CompletedWithFailures))
                         .Activity(x => x.OfInstanceType<FinishRootJobActivity>())
                         .Publish(context => new RootJobCompleted(context.Saga.CorrelationId, context.Saga.Platform, context.Saga.Schedule,
-                            context.Saga.Total, context.Saga.Completed, context.Saga.Failed, context.Saga.StartedAt, context.Saga.FinishedAt!.Value)),
+                            context.Saga.Total, context.Saga.Completed, context.Saga.Failed, context.Saga.StartedAt, context.Saga.FinishedAt!.Value,
+                            context.Saga.CurrentState)),
                     failed => failed
                         .TransitionTo(Failed)
                         .Activity(x => x.OfInstanceType<FinishRootJobActivity>())
-                        .Publish(context => new RootJobFailed(context.Saga.CorrelationId, context.Saga.Platform, context.Saga.Schedule,
-                            context.Saga.Total, context.Saga.Completed, context.Saga.Failed, context.Saga.Reason!, context.Saga.StartedAt,
-                            context.Saga.FinishedAt!.Value))),
+                        .Publish(context => Failure(context.Saga))),
+            When(StepFailed)
+                .Then(context =>
+                {
+                    var message = context.Message;
+                    context.Saga.Total = message.Total;
+                    context.Saga.Completed = message.Completed;
+                    context.Saga.Failed = message.Failed;
+                    context.Saga.FinishedAt = DateTimeOffset.UtcNow;
+                    context.Saga.Reason = message.Reason;
+                })
+                .TransitionTo(Failed)
+                .Activity(x => x.OfInstanceType<FinishRootJobActivity>())
+                .Publish(context => Failure(context.Saga)),
             When(CancelRequested)
                 .Then(context =>
                 {
@@ -77,25 +99,36 @@ public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
                 .Publish(context => new RootJobCancelled(context.Saga.CorrelationId, context.Saga.Platform, context.Saga.Schedule,
                     context.Saga.Reason, context.Saga.StartedAt, context.Saga.FinishedAt!.Value)));
 
-        During(Completed, Failed, Cancelled,
+        During(Completed, CompletedWithFailures, Failed, Cancelled,
             Ignore(Started),
             Ignore(ChildrenFinished),
+            Ignore(StepFailed),
             Ignore(CancelRequested));
     }
 
     public State Running { get; private set; } = null!;
     public State Completed { get; private set; } = null!;
+    public State CompletedWithFailures { get; private set; } = null!;
     public State Failed { get; private set; } = null!;
     public State Cancelled { get; private set; } = null!;
 
     public Event<RootJobStarted> Started { get; private set; } = null!;
     public Event<RootJobChildrenFinished> ChildrenFinished { get; private set; } = null!;
     public Event<CancelRootJob> CancelRequested { get; private set; } = null!;
+    public Event<RootJobStepFailed> StepFailed { get; private set; } = null!;
 
-    /// <summary>The failure policy: the entry run must succeed, and at least MinSuccessPercent of the children.</summary>
-    public static string? FailureReason(RootJobState job, string? entryError)
+    private static RootJobFailed Failure(RootJobState job) =>
+        new(job.CorrelationId, job.Platform, job.Schedule, job.Total, job.Completed, job.Failed, job.Reason!, job.StartedAt, job.FinishedAt!.Value);
+
+    /// <summary>
+    /// The failure policy once every child has finished: the entry run must succeed, no child that fails the root may have
+    /// failed (<paramref name="failure"/>: a required task, or any under <c>fail_fast</c>), and at least MinSuccessPercent of
+    /// the children must have succeeded. Null: the root completes (with failures when some child failed).
+    /// </summary>
+    public static string? FailureReason(RootJobState job, string? entryError, string? failure = null)
     {
         if (entryError is not null) return $"the job's entry run failed: {entryError}";
+        if (failure is not null) return failure;
         if (job.MinSuccessPercent <= 0 || job.Total == 0) return null;
         var percent = 100.0 * job.Completed / job.Total;
         return percent + 1e-9 < job.MinSuccessPercent

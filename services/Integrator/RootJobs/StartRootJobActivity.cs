@@ -14,7 +14,7 @@ public sealed class StartRootJobActivity(JobLedger ledger, ILogger<StartRootJobA
         var job = context.Saga;
         using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = job.CorrelationId }))
         {
-            await ledger.StartAsync(job.CorrelationId, job.Platform, job.Schedule, job.StartedAt);
+            await ledger.StartAsync(job.CorrelationId, job.Platform, job.Schedule, job.StartedAt, FailurePolicy.Of(job.Settings));
             var entry = job.RetryOf is { } retryOf
                 ? new ChildJob(JobIds.Entry(job.CorrelationId), job.CorrelationId, job.CorrelationId, 0, IntegrationTasks.RetryFailed,
                     JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["retry_of"] = retryOf }))

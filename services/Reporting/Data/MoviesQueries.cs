@@ -5,8 +5,16 @@ namespace Jobs.Reporting.Data;
 public sealed record MovieReportItem(
     string Title, long Budget, int? Year, long Revenue, double Ratio, double? Rating, string? ProductionCompany, string? Url, string? Abstract);
 
+/// <param name="LoadedAt">When the rows were loaded; null before the first load.</param>
+/// <param name="LoadedBy">The root job whose load put these rows there (a later job whose load failed left them as they were).</param>
 public sealed record MovieReportPage(long Total, int Page, int PageSize, string Sort, string Order, DateTimeOffset? LoadedAt,
-    IReadOnlyList<MovieReportItem> Items);
+    IReadOnlyList<MovieReportItem> Items, Guid? LoadedBy = null);
+
+/// <summary>
+/// Which run's data a table that each run replaces holds now: <paramref name="LoadedBy"/> (a root job id) at
+/// <paramref name="LoadedAt"/>; <paramref name="HoldsThisJob"/> when that is the job asked about.
+/// </summary>
+public sealed record TableData(string Table, Guid? LoadedBy, DateTimeOffset? LoadedAt, bool HoldsThisJob);
 
 /// <summary><c>GET /data/movies</c>: the movies ETL's <c>movie_report</c>, sortable by any column, paged.</summary>
 public static class MoviesQueries
@@ -30,8 +38,21 @@ public static class MoviesQueries
         data.MapGet("/movies", ListAsync).WithName("MovieReport")
             .WithSummary("The movies ETL's report: movies with the highest budget/revenue ratio and their Wikipedia page")
             .WithDescription($"sort: {string.Join(", ", Columns.Keys)} (default ratio); order: asc or desc (default: desc for numbers, asc for text); " +
-                             $"page from 1; pageSize 1-{MaxPageSize} (default 50). Empty until the movies integration has loaded a report.");
+                             $"page from 1; pageSize 1-{MaxPageSize} (default 50). Empty until the movies integration has loaded a report. " +
+                             "loadedBy and loadedAt name the job whose load the rows come from: a job whose load failed leaves the previous " +
+                             "job's rows (and these fields) as they were.");
         return data;
+    }
+
+    /// <summary>The latest load: the rows of <c>movie_report</c> are that job's (a load replaces them all in the transaction that records it).</summary>
+    private const string LatestLoad = "SELECT root_job_id, loaded_at FROM movie_report_loads ORDER BY loaded_at DESC, root_job_id LIMIT 1";
+
+    /// <summary>Which job's data <c>movie_report</c> holds now, for the detail of movies job <paramref name="job"/>.</summary>
+    public static async Task<TableData> CurrentDataAsync(NpgsqlDataSource postgres, Guid job, CancellationToken cancellationToken)
+    {
+        var latest = (await DataReader.ListAsync(postgres, LatestLoad, _ => { }, r => (Id: r.GetGuid(0), At: r.GetFieldValue<DateTimeOffset>(1)),
+            cancellationToken)).Select(l => ((Guid, DateTimeOffset)?)l).FirstOrDefault();
+        return new TableData("movie_report", latest?.Item1, latest?.Item2, latest?.Item1 == job);
     }
 
     private static async Task<IResult> ListAsync(NpgsqlDataSource postgres, CancellationToken cancellationToken,
@@ -52,9 +73,10 @@ public static class MoviesQueries
         // One statement, so the count and the page come from the same snapshot even while a load replaces the report.
         var rows = await DataReader.ListAsync(postgres, $"""
             WITH total AS (SELECT count(*) AS n FROM movie_report),
-                 loaded AS (SELECT max(loaded_at) AS at FROM movie_report_loads)
-            SELECT total.n, loaded.at, m.title, m.budget, m.year, m.revenue, m.ratio, m.rating, m.production_company, m.url, m.abstract
-            FROM total CROSS JOIN loaded
+                 loaded AS ({LatestLoad})
+            SELECT total.n, loaded.loaded_at, m.title, m.budget, m.year, m.revenue, m.ratio, m.rating, m.production_company, m.url, m.abstract,
+                   loaded.root_job_id
+            FROM total LEFT JOIN loaded ON true
             LEFT JOIN LATERAL (
                 SELECT * FROM movie_report
                 ORDER BY {sort} {order} NULLS LAST, ratio DESC, title, year, budget
@@ -70,11 +92,12 @@ public static class MoviesQueries
                     ? null
                     : new MovieReportItem(r.GetString(2), r.GetInt64(3), r.IsDBNull(4) ? null : r.GetInt32(4), r.GetInt64(5), r.GetDouble(6),
                         r.IsDBNull(7) ? null : r.GetDouble(7), r.IsDBNull(8) ? null : r.GetString(8), r.IsDBNull(9) ? null : r.GetString(9),
-                        r.IsDBNull(10) ? null : r.GetString(10))),
+                        r.IsDBNull(10) ? null : r.GetString(10)),
+                LoadedBy: r.IsDBNull(11) ? (Guid?)null : r.GetGuid(11)),
             cancellationToken);
 
         var first = rows.Count > 0 ? rows[0] : default;
         return Results.Ok(new MovieReportPage(first.Total, number, size, sort, order, first.LoadedAt,
-            rows.Where(r => r.Item is not null).Select(r => r.Item!).ToList()));
+            rows.Where(r => r.Item is not null).Select(r => r.Item!).ToList(), first.LoadedBy));
     }
 }

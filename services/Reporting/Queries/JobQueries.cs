@@ -72,7 +72,7 @@ public sealed class JobQueries(NpgsqlDataSource postgres, IConnectionMultiplexer
     {
         var fields = await redis.GetDatabase().HashGetAsync(JobState.ProgressKey(id), [JobState.ProgressRows, JobState.ProgressMessage, JobState.ProgressAt]);
         cancellationToken.ThrowIfCancellationRequested();
-        double percent = status is JobStatus.Completed ? 100
+        double percent = status is JobStatus.Completed or JobStatus.CompletedWithFailures ? 100
             : counts.Total > 0 ? Math.Round(100.0 * (counts.Completed + counts.Failed) / counts.Total, 1)
             : 0;
         var at = fields[2].IsNullOrEmpty ? (DateTimeOffset?)null : DateTimeOffset.Parse(fields[2].ToString(), System.Globalization.CultureInfo.InvariantCulture);
@@ -108,6 +108,13 @@ public sealed class JobQueries(NpgsqlDataSource postgres, IConnectionMultiplexer
             cancellationToken);
         return new Paged<ChildFailure>(items, page, pageSize, total);
     }
+
+    /// <summary>For a platform whose runs replace a table (movies: <c>movie_report</c>), which job's data it holds now; null for the others.</summary>
+    public async Task<TableData?> TableDataAsync(string platform, Guid job, CancellationToken cancellationToken) => platform switch
+    {
+        "movies" => await MoviesQueries.CurrentDataAsync(postgres, job, cancellationToken),
+        _ => null,
+    };
 
     /// <summary>The settings the audit recorded for a job (secrets masked), or <c>{}</c>.</summary>
     public async Task<JsonElement> SettingsAsync(Guid id, CancellationToken cancellationToken) =>

@@ -79,7 +79,9 @@ public sealed class RootJobEndsConsumer(ScheduleRuns runs) :
     IConsumer<RootJobCancelled>,
     IConsumer<Fault<StartRootJob>>
 {
-    public Task Consume(ConsumeContext<RootJobCompleted> context) => End(context.Message.Schedule, context.Message.RootJobId, JobStatus.Completed, context);
+    /// <summary>Completed or CompletedWithFailures: the run's outcome is the state the root ended in.</summary>
+    public Task Consume(ConsumeContext<RootJobCompleted> context) =>
+        End(context.Message.Schedule, context.Message.RootJobId, context.Message.Status is { Length: > 0 } status ? status : JobStatus.Completed, context);
 
     public Task Consume(ConsumeContext<RootJobFailed> context) => End(context.Message.Schedule, context.Message.RootJobId, JobStatus.Failed, context);
 

@@ -7,7 +7,9 @@ using Jobs.Integrations.Movies;
 using Jobs.Platforms;
 using Jobs.TestSupport;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 
 namespace Jobs.Integrations.Tests.Movies;
 
@@ -37,13 +39,102 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private JobContext Context(string task, object settings)
+    private JobContext Context(string task, object settings, NpgsqlDataSource? postgres = null, ILogger? logger = null)
     {
         var root = Guid.NewGuid();
         _roots.Add(root);
         var json = JsonSerializer.SerializeToElement(settings, SettingsJson.Options);
-        return new JobContext(root, new ChildJob(JobIds.Child(root, 0), root, root, 1, task, json), host.Redis, host.Postgres, NullLogger.Instance,
-            CancellationToken.None);
+        return new JobContext(root, new ChildJob(JobIds.Child(root, 0), root, root, 1, task, json), host.Redis, postgres ?? host.Postgres,
+            logger ?? NullLogger.Instance, CancellationToken.None);
+    }
+
+    /// <summary>The entry and the downloads of a job, leaving both sources in the cache for its load.</summary>
+    private async Task DownloadAsync(MoviesSettings settings)
+    {
+        var entry = Context(IntegrationTasks.Entry, settings);
+        await Integration.RunAsync(entry);
+        foreach (var (task, _) in entry.Children) await Integration.RunAsync(Context(task, settings));
+    }
+
+    private async Task<Guid?> LoadedByAsync()
+    {
+        await using var command = host.Postgres.CreateCommand("SELECT root_job_id FROM movie_report_loads ORDER BY loaded_at DESC LIMIT 1");
+        return (Guid?)await command.ExecuteScalarAsync();
+    }
+
+    private MoviesSettings KingKong()
+    {
+        var movies = WriteFile("movies_metadata.csv", Csv(
+            new MovieRow("244", "King Kong", "672000", "10000000", "1933-03-07"),
+            new MovieRow("254", "King Kong", "207000000", "550000000", "2005-12-14")));
+        var abstracts = WriteGzip("enwiki-latest-abstract.xml.gz", MoviesData.Dump(MoviesData.Doc("King Kong", "King Kong is a fictional giant monster.")));
+        return Settings(abstracts, movies);
+    }
+
+    [Fact]
+    public async Task When_the_load_meets_a_connection_PostgreSQL_terminated_Should_retry_on_a_new_one_and_load()
+    {
+        var settings = KingKong();
+        await DownloadAsync(settings);
+        // One pooled connection, then the server ends its backend (what a restart does to every pooled connection): its next use fails with 57P01.
+        await using var postgres = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(host.ConnectionString) { MaxPoolSize = 1 }.ConnectionString);
+        int pid;
+        await using (var pooled = await postgres.OpenConnectionAsync()) pid = pooled.ProcessID;
+        await using (var terminate = host.Postgres.CreateCommand("SELECT pg_terminate_backend($1)"))
+        {
+            terminate.Parameters.Add(new NpgsqlParameter { Value = pid });
+            Assert.True((bool)(await terminate.ExecuteScalarAsync())!);
+        }
+
+        var logger = new RecordingLogger();
+        var load = Context(MoviesIntegration.Load, settings, postgres, logger);
+        await Integration.RunAsync(load);
+
+        Assert.Contains(logger.Warnings, w => w.Contains("57P01", StringComparison.Ordinal) && w.Contains("Loading movie_report", StringComparison.Ordinal));
+        Assert.Equal(2, (await ReportAsync()).Count);
+        Assert.Equal(load.RootJobId, await LoadedByAsync());
+    }
+
+    [Fact]
+    public async Task When_the_load_fails_for_good_Should_fail_with_the_loads_error_and_keep_the_previous_report_and_its_loader()
+    {
+        var settings = KingKong();
+        await DownloadAsync(settings);
+        var previous = Context(MoviesIntegration.Load, settings);
+        await Integration.RunAsync(previous);
+        var report = await ReportAsync();
+
+        // From now on every row is refused: a permanent error, not one to retry.
+        await using (var reject = host.Postgres.CreateCommand("ALTER TABLE movie_report ADD CONSTRAINT reject_all CHECK (false) NOT VALID"))
+            await reject.ExecuteNonQueryAsync();
+        try
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => Integration.RunAsync(Context(MoviesIntegration.Load, settings)));
+
+            Assert.Equal(PostgresErrorCodes.CheckViolation, error.SqlState);
+            Assert.Equal(report, await ReportAsync());
+            Assert.Equal(previous.RootJobId, await LoadedByAsync());
+        }
+        finally
+        {
+            await using var allow = host.Postgres.CreateCommand("ALTER TABLE movie_report DROP CONSTRAINT reject_all");
+            await allow.ExecuteNonQueryAsync();
+        }
+    }
+
+    /// <summary>Keeps the warnings a run logs.</summary>
+    private sealed class RecordingLogger : ILogger
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Warnings { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == LogLevel.Warning) Warnings.Enqueue(formatter(state, exception));
+        }
     }
 
     private MoviesSettings Settings(string abstracts, string movies, int top = 1000) => new()
