@@ -51,6 +51,11 @@ public sealed class FailedFires(ScheduleRuns runs, ILogger<FailedFires> logger) 
                 {
                     return;
                 }
+                catch (Exception ex)
+                {
+                    // Not a store outage: the failure stays in the log and the metric, where it was counted already.
+                    logger.LogError(ex, "The failed fire of {Schedule} for {ScheduledAt:O} could not be recorded", failure.Schedule, failure.Fire.ScheduledAt);
+                }
 
                 _unrecorded.TryDequeue(out _);
             }
