@@ -20,11 +20,6 @@ public static class IntegrationsServices
         builder.Services.AddSingleton<IIntegration, SyntheticIntegration>();
         builder.Services.AddPreaggregates(builder.Configuration);
         builder.Services.AddSingleton<IIntegration, MoviesIntegration>();
-        builder.Services.AddHttpClient(MoviesIntegration.HttpClientName, client =>
-        {
-            client.Timeout = Timeout.InfiniteTimeSpan; // downloads take long; SourceCache has an idle timeout per read
-            client.DefaultRequestHeaders.UserAgent.ParseAdd("jobs-platform-movies-etl/1.0");
-        });
         CatalogueIntegration.Register(builder.Services, builder.Configuration);
         Reddit.RedditIntegration.Register(builder.Services, builder.Configuration);
         builder.Services.AddSingleton<IntegrationRegistry>();
