@@ -15,7 +15,9 @@ public static class IntegrationsServices
     public static WebApplicationBuilder AddIntegrationsServices(this WebApplicationBuilder builder)
     {
         builder.AddRedis().AddPostgres();
-        builder.Services.Configure<IntegrationsOptions>(builder.Configuration.GetSection("Integrations"));
+        builder.Services.AddOptions<IntegrationsOptions>().Bind(builder.Configuration.GetSection("Integrations"))
+            .Validate(o => o.Problems().Count == 0, "Integrations: ChildDeadline and Deadlines must be positive, AbandonGrace not negative, MaxBatchStarts at least 1")
+            .ValidateOnStart();
         PoliteHttpFactory.Register(builder.Services, builder.Configuration);
         builder.Services.AddSingleton<IIntegration, SyntheticIntegration>();
         builder.Services.AddPreaggregates(builder.Configuration);

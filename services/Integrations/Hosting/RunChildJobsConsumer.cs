@@ -1,5 +1,6 @@
 using Jobs.Contracts;
 using MassTransit;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Jobs.Integrations.Hosting;
@@ -7,9 +8,12 @@ namespace Jobs.Integrations.Hosting;
 /// <summary>
 /// Consumes one integration's queue: runs a batch of children (in parallel, bounded, with small spawns run inline: see
 /// <see cref="ChildJobRunner.RunBatchAsync"/>) and publishes their outcomes as one <see cref="ChildJobsFinished"/>.
-/// Children of a cancelled root are not started.
+/// Children of a cancelled root are not started. A batch whose deliveries started <see cref="IntegrationsOptions.MaxBatchStarts"/>
+/// times without finishing (the process running it died or hung each time) is not run again: its children are reported failed
+/// with the reason, their definitions kept for <c>retry-failed</c>, and the message is taken off the queue.
 /// </summary>
-public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMultiplexer redis)
+public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMultiplexer redis, IOptions<IntegrationsOptions> options,
+    ILogger<RunChildJobsConsumer> logger)
     : IConsumer<RunChildJobs>
 {
     public const string CancelledBeforeStart = "cancelled before it started";
@@ -17,23 +21,42 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
     public async Task Consume(ConsumeContext<RunChildJobs> context)
     {
         var message = context.Message;
+        // The same message id on every redelivery; a batch sent without one is known by its first child.
+        var delivery = (context.MessageId ?? message.Children.FirstOrDefault()?.ChildJobId ?? Guid.Empty).ToString("N");
         BatchRun run;
-        var status = await ChildDefinitions.RecordRunningAsync(redis.GetDatabase(), message);
+        var (status, starts) = await ChildDefinitions.RecordRunningAsync(redis.GetDatabase(), message, delivery,
+            countStart: context.GetRetryAttempt() == 0);
+        var maxStarts = Math.Max(1, options.Value.MaxBatchStarts);
         if (status is JobStatus.Cancelled)
         {
-            var now = DateTimeOffset.UtcNow;
-            run = new BatchRun(message.Children, message.Children.Select(job => new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId,
-                job.Generation, job.Task, false, CancelledBeforeStart, 0, null, 0, now, now)).ToList(), []);
+            run = NotRun(message, CancelledBeforeStart);
+        }
+        else if (starts > maxStarts)
+        {
+            var reason = $"the batch was started {starts - 1} times without finishing: the process running it stopped or hung " +
+                         $"(Integrations:MaxBatchStarts is {maxStarts}); it is not run again";
+            logger.LogError("Batch {MessageId} of root {RootJobId} ({Count} children of {Platform}) failed as poison: {Reason}",
+                delivery, message.RootJobId, message.Children.Count, message.Platform, reason);
+            RunMetrics.PoisonBatches.WithLabels(message.Platform).Inc();
+            run = NotRun(message, reason);
         }
         else
         {
             run = await runner.RunBatchAsync(message, context.CancellationToken);
         }
 
-        await ChildDefinitions.RecordFinishedAsync(redis.GetDatabase(), message with { Children = run.Jobs }, run.Outcomes);
+        await ChildDefinitions.RecordFinishedAsync(redis.GetDatabase(), message with { Children = run.Jobs }, run.Outcomes, delivery);
         // Children and outcomes go out together; the message is acknowledged once both are confirmed.
         await Task.WhenAll(
             ChildJobRunner.SendAsync(context, message.Platform, run.Spawned),
             context.Publish(new ChildJobsFinished(message.RootJobId, message.Platform, run.Outcomes)));
+    }
+
+    /// <summary>Every child of the batch failed with <paramref name="reason"/>, none run.</summary>
+    private static BatchRun NotRun(RunChildJobs message, string reason)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new BatchRun(message.Children, message.Children.Select(job => new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId,
+            job.Generation, job.Task, false, reason, 0, null, 0, now, now)).ToList(), []);
     }
 }

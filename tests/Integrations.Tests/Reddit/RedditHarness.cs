@@ -70,6 +70,8 @@ public sealed class RedditHarness : IAsyncDisposable
         {
             ["Integrations:Http:KeyPrefix"] = prefix + "http:",
             ["Integrations:Http:Integrations:reddit:ObeyRobots"] = "false",
+            // The fake API listens on loopback: allowed for reddit on purpose.
+            ["Integrations:Http:Integrations:reddit:Outbound:AllowedNetworks:0"] = "127.0.0.0/8",
             ["Integrations:Http:Integrations:reddit:RequestsPerSecond"] = "1000",
             ["Integrations:Http:Integrations:reddit:Burst"] = "1",
             ["Integrations:Http:Integrations:reddit:MaxAttempts"] = "3",
