@@ -52,11 +52,19 @@ public static class SettingsValidator
             }
 
             var problem = Check(setting, value);
-            if (problem is not null) Error(setting.Name, problem);
-            else if (setting.RegularExpressions is { Count: > 0 } paths)
-                foreach (var (path, pattern) in paths.SelectMany(p => Find(value, setting.Name, p.Split('.'))))
-                    if (SafeRegex.Problem(pattern) is { } unusable) Error(path, unusable);
-            else if (setting.Type == "date" && RelativeDate.TryResolve(value.GetString(), day, out var resolved))
+            if (problem is not null)
+            {
+                Error(setting.Name, problem);
+                continue;
+            }
+
+            // Patterns inside an object setting: each one the linear engine cannot run is named by its path.
+            foreach (var (path, pattern) in (setting.RegularExpressions ?? []).SelectMany(p => Find(value, setting.Name, p.Split('.'))))
+            {
+                if (SafeRegex.Problem(pattern) is { } unusable) Error(path, unusable);
+            }
+
+            if (setting.Type == "date" && RelativeDate.TryResolve(value.GetString(), day, out var resolved))
                 normalized[setting.Name] = resolved.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
             else normalized[setting.Name] = JsonNode.Parse(value.GetRawText());
         }

@@ -84,7 +84,7 @@ public sealed class OutboundPolicy
         _allowedNetworks = defaults.AllowedNetworks.Concat(forIntegration?.AllowedNetworks ?? []).Select(ParseNetwork).ToArray();
         _protectedPorts = defaults.ProtectedPorts.ToHashSet();
         _refusedEndpoints = defaults.RefusedEndpoints.Select(ParseEndpoint).ToArray();
-        _settings = $"Integrations:Http:Outbound or Integrations:Http:Integrations:{integration}:Outbound";
+        _settings = $"AllowedHosts or AllowedNetworks under Integrations:Http:Integrations:{integration}:Outbound or Integrations:Http:Outbound";
     }
 
     public string Integration { get; }
@@ -105,7 +105,7 @@ public sealed class OutboundPolicy
         if (_protectedPorts.Contains(port))
             return $"{shown} is {kind} on port {port}, one of the platform's own ports (Integrations:Http:Outbound:ProtectedPorts), never allowed";
         if (_allowedHosts.Contains(host) || _allowedNetworks.Any(n => n.Contains(plain))) return null;
-        return $"{plain} is {kind} (allow it with {_settings}:AllowedHosts or AllowedNetworks)";
+        return $"{plain} is {kind} (allow it with {_settings})";
     }
 
     /// <summary>A handler whose every connection goes through this policy (no proxy: the policy must see the real destination).</summary>

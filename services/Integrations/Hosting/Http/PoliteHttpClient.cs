@@ -101,9 +101,12 @@ public sealed class PoliteHttpClient
             {
                 robots = await entry.Value.WaitAsync(cancellationToken);
             }
-            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 _robots.TryRemove(new KeyValuePair<string, Lazy<Task<(RobotsRules, DateTimeOffset)>>>(authority, entry));
+                // The host itself is refused: say so for the URL asked for, not for its robots.txt.
+                if (e is OutboundRefusedException refused && refused.Uri.AbsolutePath == "/robots.txt")
+                    throw new OutboundRefusedException(uri, refused.Rule);
                 throw;
             }
 
