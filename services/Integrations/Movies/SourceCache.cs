@@ -106,7 +106,17 @@ public sealed class SourceCache(HttpClient http, string directory)
             partLength = 0;
         }
 
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        HttpResponseMessage sent;
+        try
+        {
+            sent = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException e) when (OutboundPolicy.RefusalFor(source, e) is { } refused)
+        {
+            throw refused; // not an interruption: trying again would be refused again
+        }
+
+        using var response = sent;
         if (response.StatusCode == HttpStatusCode.NotModified && complete is not null)
             return new LocalSource(paths.Data, complete.Length, complete.Version, false);
         if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
@@ -134,7 +144,7 @@ public sealed class SourceCache(HttpClient http, string directory)
                          1 << 16, FileOptions.Asynchronous))
         {
             await using var body = new CappedStream(await response.Content.ReadAsStreamAsync(cancellationToken), MaxBytes - offset,
-                read => $"{source}: more than {CappedStream.Bytes(offset + read - 1)} arrived, over the limit of {CappedStream.Bytes(MaxBytes)} (Movies:MaxDownloadBytes)");
+                read => $"{source}: at least {CappedStream.Bytes(offset + read)} arrived, over the limit of {CappedStream.Bytes(MaxBytes)} (Movies:MaxDownloadBytes)");
             await CopyAsync(source, body, file, offset, total, progress, cancellationToken);
             await file.FlushAsync(cancellationToken);
             offset = file.Length;

@@ -29,7 +29,8 @@ internal sealed class CatalogueTestbed : IAsyncDisposable
     private readonly HostFixture _host;
     private readonly List<Guid> _roots = [];
 
-    public CatalogueTestbed(HostFixture host, Action<PoliteHttpOptions>? configureHttp = null)
+    /// <param name="allowLoopback">Whether the outbound policy admits loopback (where the test shops listen); hostile-input tests allow less.</param>
+    public CatalogueTestbed(HostFixture host, Action<PoliteHttpOptions>? configureHttp = null, bool allowLoopback = true)
     {
         _host = host;
         var http = new PoliteHttpOptions
@@ -42,7 +43,7 @@ internal sealed class CatalogueTestbed : IAsyncDisposable
             MaxAttempts = 3,
         };
         // The test shop listens on loopback: allowed on purpose, as the README shows for a local shop.
-        http.AllowingLoopback();
+        if (allowLoopback) http.AllowingLoopback();
         configureHttp?.Invoke(http);
         HttpOptions = http;
         Options = new CatalogueOptions { RedisPrefix = $"test-catalogue-{Guid.NewGuid():N}:" };

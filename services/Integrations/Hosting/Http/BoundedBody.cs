@@ -53,12 +53,13 @@ public sealed class CappedStream(Stream inner, long limit, Func<long, string> de
 /// <summary>Reads a response body into memory under a limit: refused from its Content-Length when that says too much, else while it is read.</summary>
 public static class BoundedBody
 {
-    public static async Task<HttpContent> BufferAsync(Uri uri, HttpContent content, long limit, CancellationToken cancellationToken)
+    /// <summary>The body of <paramref name="content"/> (disposed) as a buffered copy with its headers; over <paramref name="limit"/>, <see cref="ResponseTooLargeException"/>.</summary>
+    public static async Task<HttpContent> BufferAsync(HttpContent content, long limit, CancellationToken cancellationToken)
     {
         using (content)
         {
             string Over(string what) =>
-                $"{uri}: the response is {what}, over the limit of {CappedStream.Bytes(limit)} (MaxResponseBytes under Integrations:Http)";
+                $"the response is {what}, over the limit of {CappedStream.Bytes(limit)} (MaxResponseBytes under Integrations:Http)";
             if (content.Headers.ContentLength is { } announced && announced > limit)
                 throw new ResponseTooLargeException(Over($"{CappedStream.Bytes(announced)} long (Content-Length)"));
 

@@ -132,7 +132,7 @@ public sealed class OutboundPolicy
         {
             if (Refusal(host, address, endpoint.Port) is { } refusal)
             {
-                firstRefusal ??= addresses.Length == 1 || literal is not null ? refusal : $"{host} resolves to {address}: {refusal}";
+                firstRefusal ??= literal is not null ? refusal : $"{host} resolves to {address}: {refusal}";
                 continue;
             }
 
@@ -158,11 +158,18 @@ public sealed class OutboundPolicy
         throw new OutboundRefusedException(uri, firstRefusal ?? $"{host} resolves to no address");
     }
 
-    /// <summary>The refusal inside an exception of a request, if the outbound policy is why it failed.</summary>
-    public static OutboundRefusedException? RefusalIn(Exception? exception)
+    /// <summary>
+    /// The refusal inside the exception of a request for <paramref name="requested"/>, if the outbound policy is why it failed,
+    /// naming <paramref name="requested"/> (and the redirect hop that was refused, if that is where it happened).
+    /// </summary>
+    public static OutboundRefusedException? RefusalFor(Uri requested, Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
-            if (e is OutboundRefusedException refused) return refused;
+        {
+            if (e is OutboundRefusedException refused)
+                return refused.Uri == requested ? refused : new OutboundRefusedException(requested, $"redirected to {refused.Uri}: {refused.Rule}");
+        }
+
         return null;
     }
 

@@ -180,7 +180,7 @@ public sealed class PoliteHttpClient
             {
                 response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptTimeout.Token);
                 HttpMetrics.TimeToFirstByte.WithLabels(Integration, host).Observe(watch.Elapsed.TotalSeconds);
-                response.Content = await BoundedBody.BufferAsync(uri, response.Content, policy.MaxResponseBytes, attemptTimeout.Token);
+                response.Content = await BoundedBody.BufferAsync(response.Content, policy.MaxResponseBytes, attemptTimeout.Token);
                 HttpMetrics.Latency.WithLabels(Integration, host).Observe(watch.Elapsed.TotalSeconds);
                 var status = (int)response.StatusCode;
                 HttpMetrics.Pages.WithLabels(Integration, host, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
@@ -204,12 +204,11 @@ public sealed class PoliteHttpClient
                 failure = $"timed out after {policy.Timeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s";
                 HttpMetrics.Errors.WithLabels(Integration, host, "timeout").Inc();
             }
-            catch (HttpRequestException e) when (OutboundPolicy.RefusalIn(e) is { } refused)
+            catch (HttpRequestException e) when (OutboundPolicy.RefusalFor(uri, e) is { } refused)
             {
                 response?.Dispose();
                 HttpMetrics.Errors.WithLabels(Integration, host, "outbound").Inc();
-                // A redirect hop refused: name the URL asked for and the hop.
-                throw refused.Uri == uri ? refused : new OutboundRefusedException(uri, $"redirected to {refused.Uri}: {refused.Rule}");
+                throw refused;
             }
             catch (ResponseTooLargeException e)
             {
