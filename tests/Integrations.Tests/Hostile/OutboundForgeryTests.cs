@@ -1,7 +1,9 @@
 using System.Net;
 using Jobs.Integrations.Catalogue;
 using Jobs.Integrations.Hosting.Http;
+using Jobs.Integrations.Movies;
 using Jobs.Integrations.Tests.Catalogue;
+using Jobs.Integrations.Tests.Reddit;
 using Jobs.TestSupport;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -186,6 +188,42 @@ public sealed class OutboundForgeryTests(HostFixture host) : IClassFixture<HostF
         Assert.Contains("one of the platform's own ports", policy.Refusal("127.0.0.1", IPAddress.Loopback, 5084));
         Assert.Null(policy.Refusal("127.0.0.1", IPAddress.Loopback, 8080));
         Assert.Null(policy.Refusal("10.0.0.5", IPAddress.Parse("10.0.0.5"), 443));
+    }
+
+    [Fact]
+    public async Task Reddits_api_base_url_and_token_url_on_loopback_are_refused_naming_the_rule()
+    {
+        await using var reddit = await RedditHarness.StartAsync(host, allowLoopback: false);
+        var subreddit = RedditHarness.NewSubreddit();
+
+        var anonymous = await reddit.RunAsync(new { subreddits = new[] { subreddit } });
+        var withCredentials = await reddit.RunAsync(new { subreddits = new[] { subreddit }, client_id = "app-id", client_secret = "app-secret-value" });
+
+        Assert.True(anonymous.Entry.Succeeded, anonymous.Entry.Error);
+        Assert.StartsWith($"OutboundRefusedException: {reddit.Api.BaseUri}r/{subreddit}/new.json?", anonymous.Only.Error);
+        Assert.Contains(": refused by the outbound policy: 127.0.0.1 is a loopback address (allow it with AllowedHosts or AllowedNetworks under " +
+                        "Integrations:Http:Integrations:reddit:Outbound", anonymous.Only.Error);
+        Assert.StartsWith($"OutboundRefusedException: {reddit.Api.TokenUri}: refused by the outbound policy: 127.0.0.1 is a loopback address",
+            withCredentials.Entry.Error);
+        Assert.Empty(reddit.Api.Requests);
+    }
+
+    [Fact]
+    public async Task A_movies_download_from_loopback_is_refused_naming_the_rule()
+    {
+        var integration = new MoviesIntegration(new PoliteHttpFactory(host.Redis, Microsoft.Extensions.Options.Options.Create(new PoliteHttpOptions())),
+            new ConfigurationBuilder().Build());
+        var root = Guid.NewGuid();
+        var source = Victim("/dump.xml.gz");
+        var job = new Contracts.ChildJob(Contracts.JobIds.Child(Contracts.JobIds.Entry(root), 0), Contracts.JobIds.Entry(root), root, 1,
+            MoviesIntegration.DownloadAbstracts, System.Text.Json.JsonSerializer.SerializeToElement(new { abstracts_url = source.ToString(), movies_url = source.ToString() }));
+        var context = new Hosting.JobContext(root, job, host.Redis, host.Postgres, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<OutboundRefusedException>(() => integration.RunAsync(context));
+
+        Assert.StartsWith($"{source}: refused by the outbound policy: 127.0.0.1 is a loopback address (allow it with AllowedHosts or AllowedNetworks under " +
+                          "Integrations:Http:Integrations:movies:Outbound", error.Message);
+        Assert.Empty(_victim.Requests);
     }
 
     [Theory]

@@ -79,11 +79,12 @@ public sealed class OutboundPolicy
     public OutboundPolicy(string integration, OutboundRules defaults, OutboundRules? forIntegration)
     {
         Integration = integration;
-        _allowedHosts = defaults.AllowedHosts.Concat(forIntegration?.AllowedHosts ?? [])
-            .Select(h => h.Trim().TrimStart('[').TrimEnd(']')).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        _allowedNetworks = defaults.AllowedNetworks.Concat(forIntegration?.AllowedNetworks ?? []).Select(ParseNetwork).ToArray();
+        // Configuration can bind empty entries (an emptied environment variable): they admit and refuse nothing.
+        _allowedHosts = Entries(defaults.AllowedHosts.Concat(forIntegration?.AllowedHosts ?? []))
+            .Select(h => h.TrimStart('[').TrimEnd(']')).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        _allowedNetworks = Entries(defaults.AllowedNetworks.Concat(forIntegration?.AllowedNetworks ?? [])).Select(ParseNetwork).ToArray();
         _protectedPorts = defaults.ProtectedPorts.ToHashSet();
-        _refusedEndpoints = defaults.RefusedEndpoints.Select(ParseEndpoint).ToArray();
+        _refusedEndpoints = Entries(defaults.RefusedEndpoints).Select(ParseEndpoint).ToArray();
         _settings = $"AllowedHosts or AllowedNetworks under Integrations:Http:Integrations:{integration}:Outbound or Integrations:Http:Outbound";
     }
 
@@ -189,6 +190,9 @@ public sealed class OutboundPolicy
             if (network.BaseAddress.AddressFamily == plain.AddressFamily && network.Contains(plain)) return kind;
         return null;
     }
+
+    private static IEnumerable<string> Entries(IEnumerable<string?> values) =>
+        values.Where(v => !string.IsNullOrWhiteSpace(v)).Select(v => v!.Trim());
 
     private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
