@@ -58,21 +58,13 @@ public sealed class OutboundForgeryTests(HostFixture host) : IClassFixture<HostF
     {
         // The issue's case: a list page on an outside host links a "product" on the Auditor's /metrics, with a pattern that
         // would lift a line of it into the SKU.
-        _outside.Answer("/years", context => Html(context, """<a class="year" href="/list/2026">2026</a>"""));
-        _outside.Answer("/list/2026", context => Html(context, $"""<a class="product" href="{Victim("/metrics")}">a product</a>"""));
+        OneProductShop.Serve(_outside, Victim("/metrics").ToString());
         await using var bed = new CatalogueTestbed(host, http => http.Outbound!.AllowedHosts.Add("localhost"), allowLoopback: false);
         await bed.ResetTablesAsync();
 
         var children = await bed.CrawlAsync(new
         {
-            vendor_definition = new
-            {
-                name = "hostile_shop",
-                start_url = Outside("/years").ToString(),
-                year_links = "a.year",
-                product_links = "a.product",
-                fields = new { sku = new { selector = "body", pattern = "(process_start_time_seconds [0-9.e+]+)" }, name = new { selector = "body" } },
-            },
+            vendor_definition = OneProductShop.Definition("hostile_shop", Outside("/"), "(process_start_time_seconds [0-9.e+]+)"),
         });
 
         var product = Assert.Single(children, c => c.Task == CatalogueIntegration.ProductTask);
@@ -246,10 +238,4 @@ public sealed class OutboundForgeryTests(HostFixture host) : IClassFixture<HostF
     [InlineData("2002:a9fe:a9fe::1", "a link-local address (such as a cloud metadata service) behind an IPv6 translation prefix")]
     public void A_non_public_address_is_named_by_its_kind(string address, string kind) =>
         Assert.Equal(kind, OutboundPolicy.KindOf(IPAddress.Parse(address)));
-
-    private static Task Html(HttpContext context, string body)
-    {
-        context.Response.ContentType = "text/html; charset=utf-8";
-        return context.Response.WriteAsync($"<html><body>{body}</body></html>");
-    }
 }

@@ -74,22 +74,11 @@ public sealed class OversizedInputTests(HostFixture host) : IClassFixture<HostFi
     [Fact]
     public async Task A_page_over_the_limit_fails_its_child_with_the_size_while_it_is_still_arriving()
     {
-        _shop.Answer("/years", context => Html(context, """<a class="year" href="/list/2026">2026</a>"""));
-        _shop.Answer("/list/2026", context => Html(context, """<a class="product" href="/endless">a product</a>"""));
+        OneProductShop.Serve(_shop, "/endless");
         await using var bed = new CatalogueTestbed(host, http => http.MaxResponseBytes = Limit);
         await bed.ResetTablesAsync();
 
-        var children = await bed.CrawlAsync(new
-        {
-            vendor_definition = new
-            {
-                name = "huge_shop",
-                start_url = Url("/years").ToString(),
-                year_links = "a.year",
-                product_links = "a.product",
-                fields = new { sku = new { selector = "body" }, name = new { selector = "body" } },
-            },
-        });
+        var children = await bed.CrawlAsync(new { vendor_definition = OneProductShop.Definition("huge_shop", _shop.BaseAddress) });
 
         var product = Assert.Single(children, c => c.Task == CatalogueIntegration.ProductTask);
         Assert.Matches(@"^GET http://127\.0\.0\.1:\d+/endless failed: the response is at least [\d,]+ bytes long \(read so far\), " +
@@ -233,11 +222,5 @@ public sealed class OversizedInputTests(HostFixture host) : IClassFixture<HostFi
         using var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal)) gzip.Write(data);
         return buffer.ToArray();
-    }
-
-    private static Task Html(HttpContext context, string body)
-    {
-        context.Response.ContentType = "text/html; charset=utf-8";
-        return context.Response.WriteAsync($"<html><body>{body}</body></html>");
     }
 }
