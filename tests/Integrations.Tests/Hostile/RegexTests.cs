@@ -3,6 +3,7 @@ using System.Text.Json;
 using Jobs.Integrations.Catalogue;
 using Jobs.Integrations.Hosting.Http;
 using Jobs.Platforms;
+using Jobs.TestSupport;
 
 namespace Jobs.Integrations.Tests.Hostile;
 
@@ -44,6 +45,48 @@ public sealed class RegexTests(HostFixture host) : IClassFixture<HostFixture>
         Assert.True(watch.Elapsed < Bound, $"the match took {watch.Elapsed}");
         var sku = CataloguePages.Product(vendor, page, page.ToString(), html.Replace("!", ""), 2026).Sku;
         Assert.Equal(length, sku.Length);
+    }
+
+    [Fact]
+    public async Task The_issues_catastrophic_pattern_fails_its_child_in_a_real_integrations_process_that_is_idle_afterwards()
+    {
+        var prefix = $"test-hostile-{Guid.NewGuid():N}:";
+        await using var shop = await TestShop.StartAsync(ShopShape.HookedOnHallmark, [], 10);
+        shop.Answer("/product/a", context => OneProductShop.Html(context, $"<h1>Ornament</h1><span class=\"sku\">{new string('a', 34)}!</span>"));
+        await using var integrations = await IsolatedIntegrations.StartAsync(host, "catalogue", new Dictionary<string, string>
+        {
+            // The shop listens on loopback: allowed for this test.
+            ["Integrations__Http__Integrations__catalogue__Outbound__AllowedNetworks__0"] = "127.0.0.0/8",
+            ["Integrations__Http__Hosts__127.0.0.1__RequestsPerSecond"] = "0",
+            ["Integrations__Http__KeyPrefix"] = prefix + "http:",
+            ["Catalogue__RedisPrefix"] = prefix + "catalogue:",
+        });
+        var root = Guid.NewGuid();
+        var step = new CatalogueStep { Vendor = "hostile_shop", Definition = Vendor("^((a+)+)$"), Url = new Uri(shop.BaseAddress, "/product/a").ToString(), Year = 2026 };
+        try
+        {
+            await integrations.SendAsync(new Contracts.RunChildJobs(root, "catalogue",
+            [
+                new Contracts.ChildJob(Contracts.JobIds.Child(Contracts.JobIds.Entry(root), 0), Contracts.JobIds.Entry(root), root, 3,
+                    CatalogueIntegration.ProductTask, JsonSerializer.SerializeToElement(step, SettingsJson.Options)),
+            ]));
+
+            var outcome = Assert.Single(await integrations.FinishedAsync(TimeSpan.FromSeconds(60)));
+
+            Assert.False(outcome.GetProperty("succeeded").GetBoolean());
+            Assert.EndsWith($"{step.Url}: no sku (selector 'span.sku' pattern '^((a+)+)$')", outcome.GetProperty("error").GetString());
+            // A match still running would keep a core busy: 3 s of CPU in these 3 s (the backtracking engine needs hours for it).
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            var before = integrations.CpuSeconds();
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var used = integrations.CpuSeconds() - before;
+            Assert.True(used < 1.5, $"the process used {used:F2} s of CPU in the 3 s after the job");
+        }
+        finally
+        {
+            await RedisKeys.DeleteByPrefixAsync(host.Redis, prefix);
+            await host.Redis.GetDatabase().KeyDeleteAsync([Contracts.JobState.RunningKey(root), Contracts.JobState.FailedKey(root)]);
+        }
     }
 
     [Fact]
