@@ -35,6 +35,8 @@ internal static class CatalogueBench
             ["Security__RateLimit__Burst"] = "100000",
             // The local shop is crawled as fast as the services go; robots.txt is still fetched and obeyed.
             ["Integrations__Http__Hosts__127.0.0.1__RequestsPerSecond"] = "0",
+            // The local shop listens on loopback, which the outbound policy refuses unless allowed.
+            ["Integrations__Http__Integrations__catalogue__Outbound__AllowedNetworks__0"] = "127.0.0.0/8",
             ["Integrations__Http__KeyPrefix"] = $"{prefix}-http:",
             ["Catalogue__RedisPrefix"] = $"{prefix}-catalogue:",
         }, "Release");

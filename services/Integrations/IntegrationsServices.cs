@@ -15,16 +15,13 @@ public static class IntegrationsServices
     public static WebApplicationBuilder AddIntegrationsServices(this WebApplicationBuilder builder)
     {
         builder.AddRedis().AddPostgres();
-        builder.Services.Configure<IntegrationsOptions>(builder.Configuration.GetSection("Integrations"));
+        builder.Services.AddOptions<IntegrationsOptions>().Bind(builder.Configuration.GetSection("Integrations"))
+            .Validate(o => o.Problems().Count == 0, "Integrations: ChildDeadline and Deadlines must be positive, AbandonGrace not negative, MaxBatchStarts at least 1")
+            .ValidateOnStart();
         PoliteHttpFactory.Register(builder.Services, builder.Configuration);
         builder.Services.AddSingleton<IIntegration, SyntheticIntegration>();
         builder.Services.AddPreaggregates(builder.Configuration);
         builder.Services.AddSingleton<IIntegration, MoviesIntegration>();
-        builder.Services.AddHttpClient(MoviesIntegration.HttpClientName, client =>
-        {
-            client.Timeout = Timeout.InfiniteTimeSpan; // downloads take long; SourceCache has an idle timeout per read
-            client.DefaultRequestHeaders.UserAgent.ParseAdd("jobs-platform-movies-etl/1.0");
-        });
         CatalogueIntegration.Register(builder.Services, builder.Configuration);
         Reddit.RedditIntegration.Register(builder.Services, builder.Configuration);
         builder.Services.AddSingleton<IntegrationRegistry>();

@@ -40,7 +40,8 @@ public static class SettingsSchema
                 property.GetCustomAttribute<SecretAttribute>() is not null,
                 allowed,
                 range is null ? null : Convert.ToDouble(range.Minimum, System.Globalization.CultureInfo.InvariantCulture),
-                range is null ? null : Convert.ToDouble(range.Maximum, System.Globalization.CultureInfo.InvariantCulture)));
+                range is null ? null : Convert.ToDouble(range.Maximum, System.Globalization.CultureInfo.InvariantCulture),
+                property.GetCustomAttribute<RegularExpressionsAttribute>()?.Paths));
         }
 
         return result;

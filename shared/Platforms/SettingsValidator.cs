@@ -52,8 +52,19 @@ public static class SettingsValidator
             }
 
             var problem = Check(setting, value);
-            if (problem is not null) Error(setting.Name, problem);
-            else if (setting.Type == "date" && RelativeDate.TryResolve(value.GetString(), day, out var resolved))
+            if (problem is not null)
+            {
+                Error(setting.Name, problem);
+                continue;
+            }
+
+            // Patterns inside an object setting: each one the linear engine cannot run is named by its path.
+            foreach (var (path, pattern) in (setting.RegularExpressions ?? []).SelectMany(p => Find(value, setting.Name, p.Split('.'))))
+            {
+                if (SafeRegex.Problem(pattern) is { } unusable) Error(path, unusable);
+            }
+
+            if (setting.Type == "date" && RelativeDate.TryResolve(value.GetString(), day, out var resolved))
                 normalized[setting.Name] = resolved.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
             else normalized[setting.Name] = JsonNode.Parse(value.GetRawText());
         }
@@ -89,6 +100,40 @@ public static class SettingsValidator
                     : "must be an array of strings";
             default:
                 return null;
+        }
+    }
+
+    /// <summary>The strings at <paramref name="path"/> inside <paramref name="value"/> (see <see cref="RegularExpressionsAttribute"/>), with their full paths.</summary>
+    private static IEnumerable<(string Path, string Value)> Find(JsonElement value, string at, ReadOnlyMemory<string> path)
+    {
+        if (path.IsEmpty)
+        {
+            if (value.ValueKind == JsonValueKind.String) yield return (at, value.GetString()!);
+            yield break;
+        }
+
+        var segment = path.Span[0];
+        var rest = path[1..];
+        if (value.ValueKind != JsonValueKind.Object) yield break;
+        if (segment == "*")
+        {
+            foreach (var property in value.EnumerateObject())
+                foreach (var found in Find(property.Value, $"{at}.{property.Name}", rest)) yield return found;
+        }
+        else if (segment.EndsWith("[]", StringComparison.Ordinal))
+        {
+            var name = segment[..^2];
+            if (!value.TryGetProperty(name, out var array) || array.ValueKind != JsonValueKind.Array) yield break;
+            var i = 0;
+            foreach (var item in array.EnumerateArray())
+            {
+                foreach (var found in Find(item, $"{at}.{name}[{i}]", rest)) yield return found;
+                i++;
+            }
+        }
+        else if (value.TryGetProperty(segment, out var member))
+        {
+            foreach (var found in Find(member, $"{at}.{segment}", rest)) yield return found;
         }
     }
 

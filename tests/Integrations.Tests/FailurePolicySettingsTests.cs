@@ -2,6 +2,7 @@ using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrations.Catalogue;
 using Jobs.Integrations.Hosting;
+using Jobs.Integrations.Hosting.Http;
 using Jobs.Integrations.Movies;
 using Jobs.Integrations.Preaggregates;
 using Jobs.Integrations.Synthetic;
@@ -14,15 +15,10 @@ namespace Jobs.Integrations.Tests;
 /// <summary>What each platform publishes about failures: its required tasks and the <c>failure_policy</c> setting with its default.</summary>
 public sealed class FailurePolicySettingsTests(HostFixture host) : IClassFixture<HostFixture>
 {
-    private sealed class NoHttp : IHttpClientFactory
-    {
-        public HttpClient CreateClient(string name) => new();
-    }
-
     private IEnumerable<IIntegration> BuiltIn()
     {
         yield return new SyntheticIntegration();
-        yield return new MoviesIntegration(new NoHttp(), new ConfigurationBuilder().Build());
+        yield return new MoviesIntegration(new PoliteHttpFactory(host.Redis, Options.Create(new PoliteHttpOptions())), new ConfigurationBuilder().Build());
         yield return new CatalogueIntegration(new VendorCatalog(Options.Create(new CatalogueOptions())), Options.Create(new CatalogueOptions()));
         yield return new PreaggregatesIntegration(Options.Create(new PreaggregatesOptions()), [], new RedisPreaggregatesWriter(host.Redis), TimeProvider.System);
     }

@@ -32,7 +32,7 @@ public sealed class RetryFailedTests(HostFixture host) : IClassFixture<HostFixtu
         try
         {
             await ChildDefinitions.RecordFinishedAsync(host.Redis.GetDatabase(), batch,
-                [Outcome(batch.Children[0], ok: true), Outcome(batch.Children[1], ok: false), Outcome(batch.Children[2], ok: false)]);
+                [Outcome(batch.Children[0], ok: true), Outcome(batch.Children[1], ok: false), Outcome(batch.Children[2], ok: false)], "test-delivery");
             var sender = new RecordingSendEndpointProvider();
 
             var outcome = await Runner().RunAsync(retry, "synthetic", RetryEntry(retry, original), sender, CancellationToken.None);
@@ -67,7 +67,7 @@ public sealed class RetryFailedTests(HostFixture host) : IClassFixture<HostFixtu
         var original = Guid.NewGuid();
         var batch = new RunChildJobs(original, "synthetic", [Child(original, 0, "child", "{}")]);
 
-        await ChildDefinitions.RecordFinishedAsync(host.Redis.GetDatabase(), batch, [Outcome(batch.Children[0], ok: true)]);
+        await ChildDefinitions.RecordFinishedAsync(host.Redis.GetDatabase(), batch, [Outcome(batch.Children[0], ok: true)], "test-delivery");
 
         Assert.False(await host.Redis.GetDatabase().KeyExistsAsync(JobState.FailedKey(original)));
     }

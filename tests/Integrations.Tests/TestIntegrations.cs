@@ -82,3 +82,35 @@ public sealed class RequiredWriteIntegration : Integration<EmptySettings>
         return Task.CompletedTask;
     }
 }
+
+/// <summary>
+/// Task <c>hold</c> blocks its thread until <see cref="Release"/>, ignoring its cancellation token (as a plugin stuck in a
+/// synchronous call does); any other task returns at once.
+/// </summary>
+public sealed class StubbornIntegration : Integration<EmptySettings>, IDisposable
+{
+    public const string Platform = "stubborn";
+    public const string Hold = "hold";
+
+    private readonly ManualResetEventSlim _released = new();
+
+    public override string Name => Platform;
+
+    public override string DisplayName => "Stubborn";
+
+    public override string Description => "Ignores cancellation until released.";
+
+    public void Release() => _released.Set();
+
+    public override Task RunAsync(JobContext context)
+    {
+        if (context.Task == Hold) _released.Wait();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _released.Set();
+        _released.Dispose();
+    }
+}

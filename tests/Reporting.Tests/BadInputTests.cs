@@ -21,6 +21,8 @@ public sealed class BadInputTests(ReportingFixture reporting) : IClassFixture<Re
         { "invalid relative date", """{"platform": "{platform}", "settings": {"since": "next blue moon"}}""", HttpStatusCode.BadRequest, "settings.since" },
         { "negative count", """{"platform": "{platform}", "settings": {"children": -5}}""", HttpStatusCode.BadRequest, "settings.children" },
         { "fraction for a count", """{"platform": "{platform}", "settings": {"children": 2.5}}""", HttpStatusCode.BadRequest, "settings.children" },
+        { "a pattern that cannot run in linear time", """{"platform": "{platform}", "settings": {"filter": {"rules": [{"pattern": "ok"}, {"pattern": "(a+)\\1"}]}}}""",
+            HttpStatusCode.BadRequest, "settings.filter.rules[1].pattern" },
         { "settings not an object", """{"platform": "{platform}", "settings": [1, 2]}""", HttpStatusCode.BadRequest, "settings" },
         { "huge body", """{"platform": "{platform}", "settings": {"api_token": "{huge}"}}""", HttpStatusCode.RequestEntityTooLarge, "at most" },
     };

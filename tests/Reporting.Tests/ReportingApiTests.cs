@@ -183,7 +183,7 @@ public sealed class ReportingApiTests(ReportingFixture reporting) : IClassFixtur
         var platform = Assert.Single(platforms.EnumerateArray(), p => p.GetProperty("name").GetString() == reporting.Platform);
         Assert.Equal("Test platform", platform.GetProperty("displayName").GetString());
         var settings = platform.GetProperty("settings").EnumerateArray().ToList();
-        Assert.Equal(["children", "grandchildren", "work_ms", "fail_ratio", "continuation", "since", "api_token"],
+        Assert.Equal(["children", "grandchildren", "work_ms", "fail_ratio", "continuation", "since", "api_token", "filter"],
             settings.Select(s => s.GetProperty("name").GetString()));
         var children = settings[0];
         Assert.Equal("integer", children.GetProperty("type").GetString());
@@ -194,6 +194,8 @@ public sealed class ReportingApiTests(ReportingFixture reporting) : IClassFixtur
         Assert.Equal(1, settings[3].GetProperty("maximum").GetDouble());
         Assert.Equal("date", settings[5].GetProperty("type").GetString());
         Assert.True(settings[6].GetProperty("secret").GetBoolean());
+        // Where an object setting holds regular expressions: checked at submit for the linear engine.
+        Assert.Equal(["rules[].pattern"], settings[7].GetProperty("regularExpressions").EnumerateArray().Select(p => p.GetString()));
     }
 
     [Fact]

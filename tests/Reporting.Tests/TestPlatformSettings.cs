@@ -30,4 +30,8 @@ public sealed class TestPlatformSettings
     [Description("Token for the source's API")]
     [Jobs.Platforms.Secret]
     public string? ApiToken { get; set; }
+
+    [Description("Rules whose patterns (regular expressions from the job) pick what to keep")]
+    [Jobs.Platforms.RegularExpressions("rules[].pattern")]
+    public System.Text.Json.JsonElement? Filter { get; set; }
 }

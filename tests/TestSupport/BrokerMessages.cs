@@ -33,6 +33,21 @@ public static class BrokerMessages
         if (!routed) throw new InvalidOperationException($"{typeof(T).Name} published to {exchange} reached no queue");
     }
 
+    /// <summary>
+    /// Declares a durable queue bound to the (fanout) exchange MassTransit publishes <typeparamref name="T"/> to, so a test can
+    /// read what a service publishes without the service that normally consumes it.
+    /// </summary>
+    public static async Task BindQueueAsync<T>(Uri vhost, string queue) where T : class
+    {
+        using var management = Infrastructure.Management(vhost);
+        var path = VirtualHostPath(vhost);
+        var exchange = Uri.EscapeDataString($"{typeof(T).Namespace}:{typeof(T).Name}");
+        (await management.PutAsJsonAsync($"api/exchanges/{path}/{exchange}", new { type = "fanout", durable = true })).EnsureSuccessStatusCode();
+        (await management.PutAsJsonAsync($"api/queues/{path}/{Uri.EscapeDataString(queue)}", new { durable = true })).EnsureSuccessStatusCode();
+        (await management.PostAsJsonAsync($"api/bindings/{path}/e/{exchange}/q/{Uri.EscapeDataString(queue)}", new { routing_key = "" }))
+            .EnsureSuccessStatusCode();
+    }
+
     /// <summary>Takes up to <paramref name="count"/> messages off a queue (acknowledged) and returns their envelopes' <c>message</c>.</summary>
     public static async Task<IReadOnlyList<JsonElement>> TakeAsync(Uri vhost, string queue, int count = 500) =>
         (await TakeWithReasonsAsync(vhost, queue, count)).Select(m => m.Message).ToList();

@@ -177,7 +177,18 @@ public sealed class CatalogueIntegration(VendorCatalog vendors, IOptions<Catalog
         var allowed = new List<string>(products.Count);
         foreach (var product in products)
         {
-            if (await context.Http.IsAllowedAsync(product, context.CancellationToken)) allowed.Add(product.ToString());
+            bool robotsAllow;
+            try
+            {
+                robotsAllow = await context.Http.IsAllowedAsync(product, context.CancellationToken);
+            }
+            catch (OutboundRefusedException)
+            {
+                // A link to where jobs may not go: its own child fails, naming the URL and the rule, for the job's owner to see.
+                robotsAllow = true;
+            }
+
+            if (robotsAllow) allowed.Add(product.ToString());
             else CatalogueMetrics.Skipped.WithLabels(vendor.Name, "robots").Inc();
         }
 
@@ -210,7 +221,7 @@ public sealed class CatalogueIntegration(VendorCatalog vendors, IOptions<Catalog
         {
             return parse(await context.Http.GetPageAsync(uri, context.CancellationToken));
         }
-        catch (Exception e) when (e is CataloguePageException or HttpFetchException or RobotsDisallowedException)
+        catch (Exception e) when (e is CataloguePageException or HttpFetchException or RobotsDisallowedException or OutboundRefusedException)
         {
             CatalogueMetrics.PageFailures.WithLabels(step.Vendor, kind).Inc();
             throw;

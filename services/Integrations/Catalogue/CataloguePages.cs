@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using AngleSharp.Dom;
 using AngleSharp.Html.Dom;
 using AngleSharp.Html.Parser;
+using Jobs.Platforms;
 
 namespace Jobs.Integrations.Catalogue;
 
@@ -132,6 +133,10 @@ public static class CataloguePages
         return match.Groups.Count > 1 ? match.Groups[1].Value : match.Value;
     }
 
-    private static Regex Pattern(string pattern) =>
-        Patterns.GetOrAdd(pattern, p => new Regex(p, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant));
+    private static Regex Pattern(string pattern)
+    {
+        // Jobs bring their own patterns: the cache must not grow with them.
+        if (Patterns.Count > 4096) Patterns.Clear();
+        return Patterns.GetOrAdd(pattern, p => SafeRegex.Create(p));
+    }
 }

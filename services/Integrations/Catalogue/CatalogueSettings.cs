@@ -22,6 +22,7 @@ public sealed class CatalogueSettings
     public string? BaseUrl { get; set; }
 
     [Description("A shop not configured in the service: a vendor definition (name, start_url, year_links, product_links, next_page, view_all, fields, availability_rules), crawled instead of vendors")]
+    [Jobs.Platforms.RegularExpressions("year_pattern", "fields.*.pattern", "availability_rules[].pattern")]
     public JsonElement? VendorDefinition { get; set; }
 
     [Description("Products synced within this many hours are not fetched again")]

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using AngleSharp.Html.Parser;
+using Jobs.Platforms;
 
 namespace Jobs.Integrations.Catalogue;
 
@@ -95,15 +96,7 @@ public sealed record VendorDefinition
 
     private static void CheckPattern(List<string> problems, string field, string? pattern)
     {
-        if (pattern is null) return;
-        try
-        {
-            _ = new Regex(pattern);
-        }
-        catch (ArgumentException e)
-        {
-            problems.Add($"{field} '{pattern}' is not a valid regular expression: {e.Message}");
-        }
+        if (pattern is not null && SafeRegex.Problem(pattern) is { } problem) problems.Add($"{field} {problem}");
     }
 }
 

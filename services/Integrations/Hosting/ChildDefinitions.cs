@@ -13,20 +13,29 @@ namespace Jobs.Integrations.Hosting;
 public static class ChildDefinitions
 {
     /// <summary>
-    /// Records a batch as running and reads its root's status, failure (<see cref="JobState.Failure"/>) and failure policy, in
-    /// one round trip (the batch of a root that was cancelled, has ended or is failing is not run; <see cref="RecordFinishedAsync"/>
-    /// takes it off the running ones either way).
+    /// Per delivery of a batch (its message id): how many times it was started. Counted up when a delivery starts and removed
+    /// when it finishes, so what is left counts the starts whose process died or hung before the end.
     /// </summary>
-    public static async Task<RootView> RecordRunningAsync(IDatabase redis, RunChildJobs batch)
+    public static string StartsKey(Guid rootJobId) => JobState.Key(rootJobId) + ":batch-starts";
+
+    /// <summary>
+    /// Records a batch as running, counts this start of <paramref name="delivery"/> (unless <paramref name="countStart"/> is false:
+    /// an in-process retry of the same start) and reads its root's status, failure (<see cref="JobState.Failure"/>) and failure
+    /// policy, in one round trip (the batch of a root that was cancelled, has ended or is failing is not run;
+    /// <see cref="RecordFinishedAsync"/> takes it off the running ones either way).
+    /// </summary>
+    public static async Task<(RootView Root, long Starts)> RecordRunningAsync(IDatabase redis, RunChildJobs batch, string delivery, bool countStart = true)
     {
         var key = JobState.RunningKey(batch.RootJobId);
         var transaction = redis.CreateTransaction();
         var root = transaction.HashGetAsync(JobState.Key(batch.RootJobId), [JobState.Status, JobState.Failure, JobState.FailurePolicy]);
         _ = transaction.HashSetAsync(key, batch.Children.Select(c => new HashEntry(c.ChildJobId.ToString("N"), JsonSerializer.Serialize(c))).ToArray());
         _ = transaction.KeyExpireAsync(key, JobState.DetailsLifetime);
+        var starts = transaction.HashIncrementAsync(StartsKey(batch.RootJobId), delivery, countStart ? 1 : 0);
+        _ = transaction.KeyExpireAsync(StartsKey(batch.RootJobId), JobState.DetailsLifetime);
         await transaction.ExecuteAsync();
         var fields = await root;
-        return new RootView((string?)fields[0], (string?)fields[1], (string?)fields[2]);
+        return (new RootView((string?)fields[0], (string?)fields[1], (string?)fields[2]), await starts);
     }
 
     /// <summary>What a batch needs to know of its root before it runs.</summary>
@@ -36,7 +45,7 @@ public static class ChildDefinitions
     /// Records a batch as ended: no longer running, and the failed children's definitions kept (one write). A
     /// redelivery writes the same fields.
     /// </summary>
-    public static async Task RecordFinishedAsync(IDatabase redis, RunChildJobs batch, IReadOnlyList<ChildJobOutcome> outcomes)
+    public static async Task RecordFinishedAsync(IDatabase redis, RunChildJobs batch, IReadOnlyList<ChildJobOutcome> outcomes, string delivery)
     {
         var failed = new List<HashEntry>();
         for (var i = 0; i < outcomes.Count; i++)
@@ -49,6 +58,7 @@ public static class ChildDefinitions
 
         var transaction = redis.CreateTransaction();
         _ = transaction.HashDeleteAsync(JobState.RunningKey(batch.RootJobId), batch.Children.Select(c => (RedisValue)c.ChildJobId.ToString("N")).ToArray());
+        _ = transaction.HashDeleteAsync(StartsKey(batch.RootJobId), delivery);
         if (failed.Count > 0)
         {
             var key = JobState.FailedKey(batch.RootJobId);

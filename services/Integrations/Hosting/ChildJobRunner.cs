@@ -126,16 +126,32 @@ public sealed class ChildJobRunner(
         }
 
         var maxAttempts = Math.Max(1, options.Value.MaxAttempts);
+        var deadline = options.Value.DeadlineOf(platform);
         using var lease = running.Enter(rootJobId, cancellationToken);
         if (lease.CancelledByRequest)
             return Outcome(false, lease.RootFailed ? FailurePolicy.NotStartedError : RunChildJobsConsumer.CancelledBeforeStart, 0, stopped: true);
         for (var attempt = 1; ; attempt++)
         {
-            var context = new JobContext(rootJobId, job, redis, postgres, logger, lease.Token, http?.For(platform));
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(lease.Token);
+            timeout.CancelAfter(deadline);
+            var context = new JobContext(rootJobId, job, redis, postgres, logger, timeout.Token, http?.For(platform));
             try
             {
-                if (job.Task == IntegrationTasks.RetryFailed) await ChildDefinitions.SpawnAgainAsync(context);
-                else await integration.RunAsync(context);
+                // On the pool, so even a run that blocks before its first await hands back a task to wait for.
+                var run = Task.Run(() => job.Task == IntegrationTasks.RetryFailed ? ChildDefinitions.SpawnAgainAsync(context) : integration.RunAsync(context),
+                    CancellationToken.None);
+                if (!await ReturnsInTimeAsync(run, timeout.Token))
+                {
+                    Abandon(run, platform);
+                    if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
+                    logger.LogError("Task {Task} abandoned: it did not return {Grace} after its cancellation (deadline {Deadline})", job.Task,
+                        options.Value.AbandonGrace, deadline);
+                    return Outcome(false, lease.CancelledByRequest
+                        ? $"abandoned after the root job was cancelled: the run ignored cancellation for {Describe(options.Value.AbandonGrace)}"
+                        : $"abandoned after its deadline of {Describe(deadline)}: the run ignored cancellation", attempt);
+                }
+
+                await run;
             }
             catch (OperationCanceledException) when (lease.CancelledByRequest)
             {
@@ -145,6 +161,11 @@ public sealed class ChildJobRunner(
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 throw;
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                logger.LogWarning("Task {Task} stopped at its deadline of {Deadline}", job.Task, deadline);
+                return Outcome(false, $"timed out: stopped at its deadline of {Describe(deadline)} (Integrations:ChildDeadline / Deadlines)", attempt);
             }
             catch (Exception ex) when (attempt < maxAttempts)
             {
@@ -162,6 +183,38 @@ public sealed class ChildJobRunner(
                 context.Measurements);
         }
     }
+
+    /// <summary>
+    /// Waits for the run; once its token fires (deadline, cancelled root, stopping host) waits <see cref="IntegrationsOptions.AbandonGrace"/>
+    /// more. False when the run has still not returned: it ignores cancellation.
+    /// </summary>
+    private async Task<bool> ReturnsInTimeAsync(Task run, CancellationToken token)
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (token.Register(() => cancelled.TrySetResult()))
+        {
+            if (await Task.WhenAny(run, cancelled.Task) == run) return true;
+        }
+
+        using var grace = new CancellationTokenSource();
+        var first = await Task.WhenAny(run, Task.Delay(options.Value.AbandonGrace, grace.Token));
+        await grace.CancelAsync();
+        return first == run;
+    }
+
+    /// <summary>Lets go of a run that ignores cancellation: it is counted until it returns, if ever, and its failure observed then.</summary>
+    private static void Abandon(Task run, string platform)
+    {
+        RunMetrics.Abandoned.WithLabels(platform).Inc();
+        RunMetrics.AbandonedRunning.WithLabels(platform).Inc();
+        _ = run.ContinueWith(t =>
+        {
+            _ = t.Exception;
+            RunMetrics.AbandonedRunning.WithLabels(platform).Dec();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private static string Describe(TimeSpan span) => span.ToString(span.TotalDays >= 1 ? @"d\.hh\:mm\:ss" : @"hh\:mm\:ss\.FFF", System.Globalization.CultureInfo.InvariantCulture).TrimEnd('.');
 
     private static List<RunChildJobs> Batches(Guid rootJobId, string platform, ChildJob parent, JobContext context)
     {

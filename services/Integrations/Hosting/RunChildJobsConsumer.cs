@@ -1,5 +1,6 @@
 using Jobs.Contracts;
 using MassTransit;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Jobs.Integrations.Hosting;
@@ -8,9 +9,13 @@ namespace Jobs.Integrations.Hosting;
 /// Consumes one integration's queue: runs a batch of children (in parallel, bounded, with small spawns run inline: see
 /// <see cref="ChildJobRunner.RunBatchAsync"/>) and publishes their outcomes as one <see cref="ChildJobsFinished"/>.
 /// Children of a root that was cancelled, has ended or is failing (a required task failed, or any child under
-/// <c>fail_fast</c>) are not started: they are reported failed with the reason, so the root's counts stay exact.
+/// <c>fail_fast</c>) are not started: they are reported failed with the reason, so the root's counts stay exact. A batch whose
+/// deliveries started <see cref="IntegrationsOptions.MaxBatchStarts"/> times without finishing (the process running it died or
+/// hung each time) is not run again: its children are reported failed with the reason, their definitions kept for
+/// <c>retry-failed</c>, and the message is taken off the queue.
 /// </summary>
-public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMultiplexer redis)
+public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMultiplexer redis, IOptions<IntegrationsOptions> options,
+    ILogger<RunChildJobsConsumer> logger)
     : IConsumer<RunChildJobs>
 {
     public const string CancelledBeforeStart = "cancelled before it started";
@@ -19,26 +24,48 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
     public async Task Consume(ConsumeContext<RunChildJobs> context)
     {
         var message = context.Message;
+        // The same message id on every redelivery; a batch sent without one is known by its first child.
+        var delivery = (context.MessageId ?? message.Children.FirstOrDefault()?.ChildJobId ?? Guid.Empty).ToString("N");
         BatchRun run;
-        var root = await ChildDefinitions.RecordRunningAsync(redis.GetDatabase(), message);
+        var (root, starts) = await ChildDefinitions.RecordRunningAsync(redis.GetDatabase(), message, delivery,
+            countStart: context.GetRetryAttempt() == 0);
+        var maxStarts = Math.Max(1, options.Value.MaxBatchStarts);
         var notStarted = root.Status is JobStatus.Cancelled ? CancelledBeforeStart
             : root.Failure is not null || JobStatus.HasEnded(root.Status) ? FailurePolicy.NotStartedError
             : null;
         if (notStarted is not null)
         {
-            var now = DateTimeOffset.UtcNow;
-            run = new BatchRun(message.Children, message.Children.Select(job => new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId,
-                job.Generation, job.Task, false, notStarted, 0, null, 0, now, now, StoppedByRoot: true)).ToList(), []);
+            run = NotRun(message, notStarted, stoppedByRoot: true);
+        }
+        else if (starts > maxStarts)
+        {
+            var reason = $"the batch was started {starts - 1} times without finishing: the process running it stopped or hung " +
+                         $"(Integrations:MaxBatchStarts is {maxStarts}); it is not run again";
+            logger.LogError("Batch {MessageId} of root {RootJobId} ({Count} children of {Platform}) failed as poison: {Reason}",
+                delivery, message.RootJobId, message.Children.Count, message.Platform, reason);
+            RunMetrics.PoisonBatches.WithLabels(message.Platform).Inc();
+            run = NotRun(message, reason, stoppedByRoot: false);
         }
         else
         {
             run = await runner.RunBatchAsync(message, context.CancellationToken, root.FailurePolicy == FailurePolicy.FailFast);
         }
 
-        await ChildDefinitions.RecordFinishedAsync(redis.GetDatabase(), message with { Children = run.Jobs }, run.Outcomes);
+        await ChildDefinitions.RecordFinishedAsync(redis.GetDatabase(), message with { Children = run.Jobs }, run.Outcomes, delivery);
         // Children and outcomes go out together; the message is acknowledged once both are confirmed.
         await Task.WhenAll(
             ChildJobRunner.SendAsync(context, message.Platform, run.Spawned),
             context.Publish(new ChildJobsFinished(message.RootJobId, message.Platform, run.Outcomes)));
+    }
+
+    /// <summary>
+    /// Every child of the batch failed with <paramref name="reason"/>, none run; <paramref name="stoppedByRoot"/>: because the root
+    /// had already ended or was failing, so none of them can be what fails it.
+    /// </summary>
+    private static BatchRun NotRun(RunChildJobs message, string reason, bool stoppedByRoot)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new BatchRun(message.Children, message.Children.Select(job => new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId,
+            job.Generation, job.Task, false, reason, 0, null, 0, now, now, StoppedByRoot: stoppedByRoot)).ToList(), []);
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
+using Jobs.Integrations.Hosting.Http;
 using Jobs.ServiceDefaults;
 using Npgsql;
 
@@ -25,11 +26,12 @@ public static class MoviesEtl
     /// </summary>
     public static async Task<MoviesEtlResult> RunAsync(
         NpgsqlDataSource postgres, LocalSource movies, LocalSource abstracts, MoviesSettings settings, Guid rootJobId,
-        Func<double, string, Task>? progress, ILogger logger, CancellationToken cancellationToken)
+        Func<double, string, Task>? progress, ILogger logger, CancellationToken cancellationToken, MoviesLimits? limits = null)
     {
+        limits ??= new MoviesLimits();
         var watch = Stopwatch.StartNew();
         var selection = await Task.Factory.StartNew(
-            () => SelectMovies(movies.Path, settings, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            () => SelectMovies(movies.Path, settings, cancellationToken, limits), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var selectTime = watch.Elapsed;
         if (selection.Movies.Count == 0)
             throw new InvalidDataException(
@@ -40,7 +42,7 @@ public static class MoviesEtl
 
         watch.Restart();
         var scan = await Task.Factory.StartNew(
-            () => MatchAbstracts(abstracts.Path, selection.Movies, progress, cancellationToken),
+            () => MatchAbstracts(abstracts.Path, selection.Movies, progress, cancellationToken, limits),
             cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var scanTime = watch.Elapsed;
         if (progress is not null) await progress(95, $"{scan.Matched} of {selection.Movies.Count} movies matched to Wikipedia pages among {scan.Documents} documents");
@@ -54,9 +56,10 @@ public static class MoviesEtl
         return new MoviesEtlResult(selection, scan, loaded, selectTime, scanTime);
     }
 
-    /// <summary>Selects the top movies from a CSV file or a zip holding <c>movies_metadata.csv</c>.</summary>
-    public static MovieSelection SelectMovies(string path, MoviesSettings settings, CancellationToken cancellationToken)
+    /// <summary>Selects the top movies from a CSV file or a zip holding <c>movies_metadata.csv</c> (inflated under <paramref name="limits"/>).</summary>
+    public static MovieSelection SelectMovies(string path, MoviesSettings settings, CancellationToken cancellationToken, MoviesLimits? limits = null)
     {
+        limits ??= new MoviesLimits();
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
@@ -70,7 +73,12 @@ public static class MoviesEtl
             var entry = zip.Entries.FirstOrDefault(e => string.Equals(e.Name, MetadataEntry, StringComparison.OrdinalIgnoreCase))
                         ?? throw new InvalidDataException(
                             $"the zip holds no {MetadataEntry}; it holds: {string.Join(", ", zip.Entries.Take(20).Select(e => e.FullName))}");
-            using var reader = new StreamReader(entry.Open(), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16);
+            // The entry's declared size may lie: it is checked first, and the inflated bytes are counted as they come.
+            var limit = limits.DecompressedLimit(entry.CompressedLength);
+            if (entry.Length > limit) throw new InvalidDataException(TooLarge(entry.FullName, $"declares {CappedStream.Bytes(entry.Length)}", limit, entry.CompressedLength));
+            using var reader = new StreamReader(new CappedStream(entry.Open(), limit,
+                read => TooLarge(entry.FullName, $"inflates to more than {CappedStream.Bytes(read - 1)}", limit, entry.CompressedLength)), Encoding.UTF8,
+                detectEncodingFromByteOrderMarks: true, 1 << 16);
             return MovieSelector.Select(reader, settings.Top, settings.MinBudget, settings.MinRevenue, cancellationToken);
         }
         catch (InvalidDataException e)
@@ -81,11 +89,16 @@ public static class MoviesEtl
 
     /// <summary>Streams the abstracts dump (gzipped or plain XML) once and matches the selected movies.</summary>
     public static AbstractsScan MatchAbstracts(string path, IReadOnlyList<Movie> movies, Func<double, string, Task>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, MoviesLimits? limits = null)
     {
+        limits ??= new MoviesLimits();
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         var length = Math.Max(1, file.Length);
-        using Stream xml = IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : file;
+        var limit = limits.DecompressedLimit(file.Length);
+        using Stream xml = IsGzip(file)
+            ? new CappedStream(new GZipStream(file, CompressionMode.Decompress), limit,
+                read => TooLarge(Path.GetFileName(path), $"inflates to more than {CappedStream.Bytes(read - 1)}", limit, length))
+            : file;
         var reported = Environment.TickCount64;
         try
         {
@@ -104,6 +117,9 @@ public static class MoviesEtl
             throw new InvalidDataException($"abstracts dump {path} at byte {file.Position}: {e.Message}", e);
         }
     }
+
+    private static string TooLarge(string what, string how, long limit, long compressed) =>
+        $"{what} {how}, over the limit of {CappedStream.Bytes(limit)} for {CappedStream.Bytes(compressed)} compressed (Movies:MaxDecompressedBytes, MaxCompressionRatio)";
 
     private static bool IsZip(Stream file) => StartsWith(file, "PK\u0003\u0004"u8);
 

@@ -1,4 +1,5 @@
 using Jobs.Integrations.Hosting;
+using Jobs.Integrations.Hosting.Http;
 using Npgsql;
 using Prometheus;
 
@@ -9,9 +10,9 @@ namespace Jobs.Integrations.Movies;
 /// parallel, and continues with <c>load</c> once both have finished: select the top movies by budget/revenue,
 /// match them to Wikipedia abstracts, replace <c>movie_report</c> atomically.
 /// </summary>
-public sealed class MoviesIntegration(IHttpClientFactory httpClients, IConfiguration configuration) : Integration<MoviesSettings>
+public sealed class MoviesIntegration(PoliteHttpFactory http, IConfiguration configuration) : Integration<MoviesSettings>
 {
-    public const string HttpClientName = "movies";
+    public const string UserAgent = "jobs-platform-movies-etl/1.0";
     public const string DownloadAbstracts = "download-abstracts";
     public const string DownloadMovies = "download-movies";
     public const string Load = "load";
@@ -91,7 +92,7 @@ public sealed class MoviesIntegration(IHttpClientFactory httpClients, IConfigura
         var movies = cache.Cached(moviesUrl) ?? await cache.FetchAsync(moviesUrl, null, context.CancellationToken);
         var abstracts = cache.Cached(abstractsUrl) ?? await cache.FetchAsync(abstractsUrl, null, context.CancellationToken);
         var result = await MoviesEtl.RunAsync(context.Postgres, movies, abstracts, settings, context.RootJobId, (percent, message) => context.ReportProgressAsync(percent, message),
-            context.Logger, context.CancellationToken);
+            context.Logger, context.CancellationToken, Limits);
 
         var selection = result.Selection;
         foreach (var (reason, count) in selection.MalformedByReason)
@@ -108,7 +109,14 @@ public sealed class MoviesIntegration(IHttpClientFactory httpClients, IConfigura
             $"in {result.ScanTime.TotalSeconds:F1} s", rows: result.Loaded);
     }
 
-    private SourceCache Cache(MoviesSettings settings) => new(httpClients.CreateClient(HttpClientName), CacheDirectory(settings));
+    // Downloads go where the outbound policy of "movies" allows, like every request made for a job.
+    private SourceCache Cache(MoviesSettings settings) => new(http.DownloadsFor(Name, UserAgent), CacheDirectory(settings))
+    {
+        MaxBytes = Limits.MaxDownloadBytes,
+        MinFreeBytes = Limits.MinFreeDiskBytes,
+    };
+
+    private MoviesLimits Limits => configuration.GetSection("Movies").Get<MoviesLimits>() ?? new MoviesLimits();
 
     /// <summary>The service's own cache directory (<c>Movies:CacheDirectory</c>, else one under the temporary folder).</summary>
     private string ConfiguredCacheDirectory() => Path.GetFullPath(configuration["Movies:CacheDirectory"] is { Length: > 0 } configured

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Jobs.Integrations.Hosting.Http;
 
 namespace Jobs.Integrations.Movies;
 
@@ -28,6 +29,15 @@ public sealed class SourceCache(HttpClient http, string directory)
     public int MaxAttempts { get; init; } = 5;
 
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Largest source kept (the download fails with its size past it); <see cref="MoviesLimits.MaxDownloadBytes"/>.</summary>
+    public long MaxBytes { get; init; } = new MoviesLimits().MaxDownloadBytes;
+
+    /// <summary>Free space the cache's disk keeps: a download that would leave less does not start, or stops.</summary>
+    public long MinFreeBytes { get; init; } = new MoviesLimits().MinFreeDiskBytes;
+
+    /// <summary>Free bytes on the disk of a directory (replaceable so tests can play a full disk).</summary>
+    public Func<string, long> FreeSpace { get; init; } = directory => new DriveInfo(directory).AvailableFreeSpace;
 
     public string Directory => directory;
 
@@ -96,7 +106,17 @@ public sealed class SourceCache(HttpClient http, string directory)
             partLength = 0;
         }
 
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        HttpResponseMessage sent;
+        try
+        {
+            sent = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException e) when (OutboundPolicy.RefusalFor(source, e) is { } refused)
+        {
+            throw refused; // not an interruption: trying again would be refused again
+        }
+
+        using var response = sent;
         if (response.StatusCode == HttpStatusCode.NotModified && complete is not null)
             return new LocalSource(paths.Data, complete.Length, complete.Version, false);
         if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
@@ -114,14 +134,18 @@ public sealed class SourceCache(HttpClient http, string directory)
             throw new InvalidDataException($"{source}: asked for bytes from {partLength}, got {response.Content.Headers.ContentRange}");
         var offset = resuming ? partLength : 0;
         long? total = resuming ? response.Content.Headers.ContentRange?.Length : response.Content.Headers.ContentLength;
+        if (total > MaxBytes)
+            throw new ResponseTooLargeException($"{source}: {CappedStream.Bytes(total.Value)} announced, over the limit of {CappedStream.Bytes(MaxBytes)} (Movies:MaxDownloadBytes)");
+        EnsureFreeSpace(source, (total ?? offset) - offset);
         var meta = new SourceMeta(source.ToString(), response.Headers.ETag?.ToString(), response.Content.Headers.LastModified, total ?? -1, false);
         WriteMeta(paths.PartMeta, meta);
 
         await using (var file = new FileStream(paths.Part, resuming ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None,
                          1 << 16, FileOptions.Asynchronous))
         {
-            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            await CopyAsync(body, file, offset, total, progress, cancellationToken);
+            await using var body = new CappedStream(await response.Content.ReadAsStreamAsync(cancellationToken), MaxBytes - offset,
+                read => $"{source}: at least {CappedStream.Bytes(offset + read)} arrived, over the limit of {CappedStream.Bytes(MaxBytes)} (Movies:MaxDownloadBytes)");
+            await CopyAsync(source, body, file, offset, total, progress, cancellationToken);
             await file.FlushAsync(cancellationToken);
             offset = file.Length;
         }
@@ -137,11 +161,22 @@ public sealed class SourceCache(HttpClient http, string directory)
         return new LocalSource(paths.Data, offset, done.Version, true);
     }
 
-    private async Task CopyAsync(Stream body, Stream file, long offset, long? total, Func<DownloadProgress, Task>? progress,
+    /// <summary>Throws when writing <paramref name="bytes"/> more would leave the cache's disk with less than <see cref="MinFreeBytes"/>.</summary>
+    private void EnsureFreeSpace(Uri source, long bytes)
+    {
+        var free = FreeSpace(directory);
+        if (free - Math.Max(0, bytes) < MinFreeBytes)
+            throw new InsufficientDiskSpaceException(
+                $"{source}: {CappedStream.Bytes(Math.Max(0, bytes))} more would leave {directory} with {CappedStream.Bytes(Math.Max(0, free - bytes))} of " +
+                $"{CappedStream.Bytes(free)} free; Movies:MinFreeDiskBytes keeps {CappedStream.Bytes(MinFreeBytes)} free");
+    }
+
+    private async Task CopyAsync(Uri source, Stream body, Stream file, long offset, long? total, Func<DownloadProgress, Task>? progress,
         CancellationToken cancellationToken)
     {
         var buffer = new byte[1 << 16];
         var reported = Environment.TickCount64;
+        var checkedAt = offset;
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         while (true)
         {
@@ -159,6 +194,13 @@ public sealed class SourceCache(HttpClient http, string directory)
             if (read == 0) return;
             await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
             offset += read;
+            // Without a Content-Length nothing was reserved: look at the disk again every 64 MiB.
+            if (total is null && offset - checkedAt >= 64 << 20)
+            {
+                checkedAt = offset;
+                EnsureFreeSpace(source, 0);
+            }
+
             if (progress is not null && Environment.TickCount64 - reported >= 1000)
             {
                 reported = Environment.TickCount64;
@@ -235,6 +277,9 @@ public sealed class SourceCache(HttpClient http, string directory)
         public string Lock => Data + ".lock";
     }
 }
+
+/// <summary>The cache's disk has not the room for a download (not retried: waiting does not make room).</summary>
+public sealed class InsufficientDiskSpaceException(string message) : InvalidOperationException(message);
 
 /// <summary>A download stopped before its end; it resumes on the next attempt.</summary>
 public sealed class DownloadInterruptedException(string message) : IOException(message);

@@ -3,6 +3,7 @@ using Jobs.Contracts;
 using Jobs.Integrations.Catalogue;
 using Jobs.Integrations.Hosting;
 using Jobs.Integrations.Hosting.Http;
+using Jobs.Integrations.Tests.Http;
 using Jobs.Platforms;
 using Jobs.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,7 +29,8 @@ internal sealed class CatalogueTestbed : IAsyncDisposable
     private readonly HostFixture _host;
     private readonly List<Guid> _roots = [];
 
-    public CatalogueTestbed(HostFixture host, Action<PoliteHttpOptions>? configureHttp = null)
+    /// <param name="allowLoopback">Whether the outbound policy admits loopback (where the test shops listen); hostile-input tests allow less.</param>
+    public CatalogueTestbed(HostFixture host, Action<PoliteHttpOptions>? configureHttp = null, bool allowLoopback = true)
     {
         _host = host;
         var http = new PoliteHttpOptions
@@ -40,12 +42,14 @@ internal sealed class CatalogueTestbed : IAsyncDisposable
             Timeout = TimeSpan.FromSeconds(10),
             MaxAttempts = 3,
         };
+        // The test shop listens on loopback: allowed on purpose, as the README shows for a local shop.
+        if (allowLoopback) http.AllowingLoopback();
         configureHttp?.Invoke(http);
         HttpOptions = http;
         Options = new CatalogueOptions { RedisPrefix = $"test-catalogue-{Guid.NewGuid():N}:" };
         Integration = new CatalogueIntegration(new VendorCatalog(Microsoft.Extensions.Options.Options.Create(Options)),
             Microsoft.Extensions.Options.Options.Create(Options));
-        Http = new PoliteHttpClient(new HttpClient(), host.Redis, http, Integration.Name);
+        Http = new PoliteHttpClient(host.Redis, http, Integration.Name);
     }
 
     public PoliteHttpOptions HttpOptions { get; }

@@ -46,6 +46,7 @@ public sealed class TwoProcessesRateLimitTests(HostFixture host) : IClassFixture
                 ["Integrations__Http__UserAgent"] = agent,
                 ["Integrations__Http__Hosts__127.0.0.1__RequestsPerSecond"] = Rate.ToString(CultureInfo.InvariantCulture),
                 ["Integrations__Http__Hosts__127.0.0.1__Burst"] = Burst.ToString(CultureInfo.InvariantCulture),
+                ["Integrations__Http__Integrations__catalogue__Outbound__AllowedNetworks__0"] = "127.0.0.0/8",
                 ["Catalogue__RedisPrefix"] = cataloguePrefix,
             };
             var dll = ServiceSystem.DllOf("Integrations");

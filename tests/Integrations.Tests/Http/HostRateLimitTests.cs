@@ -18,8 +18,9 @@ public sealed class HostRateLimitTests(HostFixture host) : IClassFixture<HostFix
         var redisUrl = await Infrastructure.RedisAsync();
         await using var redisA = await ConnectionMultiplexer.ConnectAsync(Connections.RedisOptions(redisUrl));
         await using var redisB = await ConnectionMultiplexer.ConnectAsync(Connections.RedisOptions(redisUrl));
-        PoliteHttpClient Client(IConnectionMultiplexer redis, string agent) => new(new HttpClient(), redis,
-            new PoliteHttpOptions { KeyPrefix = prefix, RequestsPerSecond = rate, Burst = burst, ObeyRobots = false, UserAgent = agent }, "test-limit");
+        PoliteHttpClient Client(IConnectionMultiplexer redis, string agent) => new(redis,
+            new PoliteHttpOptions { KeyPrefix = prefix, RequestsPerSecond = rate, Burst = burst, ObeyRobots = false, UserAgent = agent }.AllowingLoopback(),
+            "test-limit");
         var clients = new[] { Client(redisA, "LimiterA/1.0"), Client(redisB, "LimiterB/1.0") };
         try
         {
@@ -50,10 +51,10 @@ public sealed class HostRateLimitTests(HostFixture host) : IClassFixture<HostFix
     {
         var prefix = $"test-http-{Guid.NewGuid():N}:";
         await using var shop = await TestShop.StartAsync(ShopShape.HookedOnHallmark, [], 10);
-        var options = new PoliteHttpOptions { KeyPrefix = prefix, RequestsPerSecond = 50, Burst = 5, ObeyRobots = false };
+        var options = new PoliteHttpOptions { KeyPrefix = prefix, RequestsPerSecond = 50, Burst = 5, ObeyRobots = false }.AllowingLoopback();
         await using var otherRedis = await ConnectionMultiplexer.ConnectAsync(Connections.RedisOptions(await Infrastructure.RedisAsync()));
-        var pausing = new PoliteHttpClient(new HttpClient(), host.Redis, options, "test-pause");
-        var other = new PoliteHttpClient(new HttpClient(), otherRedis, options, "test-pause");
+        var pausing = new PoliteHttpClient(host.Redis, options, "test-pause");
+        var other = new PoliteHttpClient(otherRedis, options, "test-pause");
         var ping = new Uri(shop.BaseAddress, "/ping");
         try
         {

@@ -33,12 +33,13 @@ public sealed class PoliteHttpClientTests(HostFixture host) : IClassFixture<Host
             BackoffBase = TimeSpan.FromMilliseconds(10),
             Timeout = TimeSpan.FromSeconds(10),
         };
+        options.AllowingLoopback();
         configure?.Invoke(options);
         return options;
     }
 
     private PoliteHttpClient Client(PoliteHttpOptions options, IConnectionMultiplexer? redis = null) =>
-        new(new HttpClient(), redis ?? host.Redis, options, _integration);
+        new(redis ?? host.Redis, options, _integration);
 
     private Uri Url(string path) => new(_server.BaseAddress, path);
 

@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrations.Hosting;
+using Jobs.Integrations.Hosting.Http;
+using Jobs.Integrations.Tests.Http;
 using Jobs.Integrations.Movies;
 using Jobs.Platforms;
 using Jobs.TestSupport;
@@ -24,8 +26,9 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
     private MoviesIntegration Integration =>
         MoviesData.SharedData("") is { } sharedData ? IntegrationAllowing(_directory, sharedData) : IntegrationAllowing(_directory);
 
-    private static MoviesIntegration IntegrationAllowing(params string[] directories) =>
-        new(new Http(), new ConfigurationBuilder().AddInMemoryCollection(
+    // The file mirror listens on loopback: allowed on purpose.
+    private MoviesIntegration IntegrationAllowing(params string[] directories) =>
+        new(new PoliteHttpFactory(host.Redis, Microsoft.Extensions.Options.Options.Create(new PoliteHttpOptions().AllowingLoopback())), new ConfigurationBuilder().AddInMemoryCollection(
             directories.Select((d, i) => KeyValuePair.Create($"Movies:AllowedDirectories:{i}", (string?)d))).Build());
     private readonly List<Guid> _roots = [];
 
@@ -405,10 +408,5 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
         var row = Assert.Single(await ReportAsync());
         Assert.Equal("https://en.wikipedia.org/wiki/Anarchism", row.Url);
         Assert.StartsWith("Anarchism is a political philosophy", row.Abstract);
-    }
-
-    private sealed class Http : IHttpClientFactory
-    {
-        public HttpClient CreateClient(string name) => new();
     }
 }

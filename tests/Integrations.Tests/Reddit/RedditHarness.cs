@@ -62,7 +62,8 @@ public sealed class RedditHarness : IAsyncDisposable
     public RedditCursors Cursors => new(Redis, Options);
 
     /// <summary>A fresh fake API and polite HTTP client (no robots.txt, a fast retry backoff) over the fixture's stores.</summary>
-    public static async Task<RedditHarness> StartAsync(HostFixture host)
+    /// <param name="allowLoopback">Whether reddit's outbound policy admits loopback, where the fake API listens (hostile-input tests: not).</param>
+    public static async Task<RedditHarness> StartAsync(HostFixture host, bool allowLoopback = true)
     {
         await SubmissionStore.EnsureSchemaAsync(host.Postgres, CancellationToken.None);
         var prefix = $"test-reddit-{Guid.NewGuid():N}:";
@@ -70,6 +71,8 @@ public sealed class RedditHarness : IAsyncDisposable
         {
             ["Integrations:Http:KeyPrefix"] = prefix + "http:",
             ["Integrations:Http:Integrations:reddit:ObeyRobots"] = "false",
+            // The fake API listens on loopback: allowed for reddit on purpose (or not: an empty entry admits nothing).
+            ["Integrations:Http:Integrations:reddit:Outbound:AllowedNetworks:0"] = allowLoopback ? "127.0.0.0/8" : "",
             ["Integrations:Http:Integrations:reddit:RequestsPerSecond"] = "1000",
             ["Integrations:Http:Integrations:reddit:Burst"] = "1",
             ["Integrations:Http:Integrations:reddit:MaxAttempts"] = "3",

@@ -12,7 +12,9 @@ public sealed record HttpPage(Uri Uri, HttpStatusCode StatusCode, string Body);
 /// HTTP for integrations, polite to the hosts it visits: robots.txt obeyed (fetched once and cached in Redis), a
 /// per-host rate limit shared by every Integrations process (<see cref="HostRateLimiter"/>), retries with backoff on
 /// 429, 5xx, timeouts and network errors honouring <c>Retry-After</c>, a timeout per attempt, the configured
-/// User-Agent, and per-host metrics (<see cref="HttpMetrics"/>). One instance per integration; thread-safe.
+/// User-Agent, per-host metrics (<see cref="HttpMetrics"/>), a size limit on every body (read through a counting stream, so
+/// a huge page fails while it arrives), and connections only where the integration's <see cref="OutboundPolicy"/> allows.
+/// One instance per integration; thread-safe.
 /// </summary>
 public sealed class PoliteHttpClient
 {
@@ -25,9 +27,10 @@ public sealed class PoliteHttpClient
     private readonly HostRateLimiter _limiter;
     private readonly ConcurrentDictionary<string, Lazy<Task<(RobotsRules Rules, DateTimeOffset Until)>>> _robots = new();
 
-    public PoliteHttpClient(HttpClient http, IConnectionMultiplexer redis, PoliteHttpOptions options, string integration)
+    public PoliteHttpClient(IConnectionMultiplexer redis, PoliteHttpOptions options, string integration)
     {
-        _http = http;
+        // Per integration: a connection opened under one integration's allowlist is never reused by another.
+        _http = new HttpClient(options.OutboundFor(integration).CreateHandler(DecompressionMethods.All)) { Timeout = Timeout.InfiniteTimeSpan };
         _redis = redis;
         _options = options;
         _limiter = new HostRateLimiter(redis, options.KeyPrefix);
@@ -39,7 +42,10 @@ public sealed class PoliteHttpClient
 
     public ResolvedHttpPolicy PolicyFor(Uri uri) => _options.Resolve(Integration, uri.Host);
 
-    /// <summary>GETs a page; anything but a 2xx (after retries) throws <see cref="HttpFetchException"/> naming the URL and the status.</summary>
+    /// <summary>
+    /// GETs a page; anything but a 2xx (after retries) throws <see cref="HttpFetchException"/> naming the URL and the status, a
+    /// destination the outbound policy refuses <see cref="OutboundRefusedException"/> naming the URL and the rule.
+    /// </summary>
     public async Task<HttpPage> GetPageAsync(Uri uri, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(HttpMethod.Get, uri, null, cancellationToken);
@@ -53,7 +59,9 @@ public sealed class PoliteHttpClient
     /// Sends a request politely (<paramref name="configure"/> adds headers or content to each attempt's message). Returns the last
     /// response with its content buffered, whatever its status (a 429/5xx after the last attempt, or with a
     /// <c>Retry-After</c> beyond the policy's maximum, comes back as it is). Throws <see cref="RobotsDisallowedException"/>
-    /// for a disallowed URL and <see cref="HttpFetchException"/> when the last attempt timed out or failed on the network.
+    /// for a disallowed URL, <see cref="OutboundRefusedException"/> for a destination the outbound policy refuses (not retried),
+    /// and <see cref="HttpFetchException"/> when the body is over the size limit (not retried) or the last attempt timed out or
+    /// failed on the network.
     /// </summary>
     public Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri uri, Action<HttpRequestMessage>? configure,
         CancellationToken cancellationToken) => SendAsync(method, uri, configure, null, cancellationToken);
@@ -77,7 +85,10 @@ public sealed class PoliteHttpClient
         return await SendWithRetriesAsync(method, uri, configure, holdBack, cancellationToken);
     }
 
-    /// <summary>Whether robots.txt of the URL's host lets this client's user agent fetch it (always true when the policy ignores robots).</summary>
+    /// <summary>
+    /// Whether robots.txt of the URL's host lets this client's user agent fetch it (always true when the policy ignores robots).
+    /// Throws <see cref="OutboundRefusedException"/> when the host is one the outbound policy refuses.
+    /// </summary>
     public async Task<bool> IsAllowedAsync(Uri uri, CancellationToken cancellationToken)
     {
         if (!PolicyFor(uri).ObeyRobots) return true;
@@ -90,9 +101,12 @@ public sealed class PoliteHttpClient
             {
                 robots = await entry.Value.WaitAsync(cancellationToken);
             }
-            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 _robots.TryRemove(new KeyValuePair<string, Lazy<Task<(RobotsRules, DateTimeOffset)>>>(authority, entry));
+                // The host itself is refused: say so for the URL asked for, not for its robots.txt.
+                if (e is OutboundRefusedException refused && refused.Uri.AbsolutePath == "/robots.txt")
+                    throw new OutboundRefusedException(uri, refused.Rule);
                 throw;
             }
 
@@ -166,7 +180,7 @@ public sealed class PoliteHttpClient
             {
                 response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptTimeout.Token);
                 HttpMetrics.TimeToFirstByte.WithLabels(Integration, host).Observe(watch.Elapsed.TotalSeconds);
-                await response.Content.LoadIntoBufferAsync(attemptTimeout.Token);
+                response.Content = await BoundedBody.BufferAsync(response.Content, policy.MaxResponseBytes, attemptTimeout.Token);
                 HttpMetrics.Latency.WithLabels(Integration, host).Observe(watch.Elapsed.TotalSeconds);
                 var status = (int)response.StatusCode;
                 HttpMetrics.Pages.WithLabels(Integration, host, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
@@ -189,6 +203,18 @@ public sealed class PoliteHttpClient
             {
                 failure = $"timed out after {policy.Timeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s";
                 HttpMetrics.Errors.WithLabels(Integration, host, "timeout").Inc();
+            }
+            catch (HttpRequestException e) when (OutboundPolicy.RefusalFor(uri, e) is { } refused)
+            {
+                response?.Dispose();
+                HttpMetrics.Errors.WithLabels(Integration, host, "outbound").Inc();
+                throw refused;
+            }
+            catch (ResponseTooLargeException e)
+            {
+                response?.Dispose();
+                HttpMetrics.Errors.WithLabels(Integration, host, "too-large").Inc();
+                throw new HttpFetchException(uri, response?.StatusCode, e.Message);
             }
             catch (HttpRequestException e)
             {

@@ -4,29 +4,45 @@ using StackExchange.Redis;
 
 namespace Jobs.Integrations.Hosting.Http;
 
-/// <summary>One <see cref="PoliteHttpClient"/> per integration, over the shared HTTP connection pool.</summary>
-public sealed class PoliteHttpFactory(IHttpClientFactory clients, IConnectionMultiplexer redis, IOptions<PoliteHttpOptions> options)
+/// <summary>
+/// One <see cref="PoliteHttpClient"/> per integration, and for integrations that stream downloads themselves, one plain
+/// <see cref="HttpClient"/> per integration: both connect only where the integration's <see cref="OutboundPolicy"/> allows.
+/// </summary>
+public sealed class PoliteHttpFactory(IConnectionMultiplexer redis, IOptions<PoliteHttpOptions> options)
 {
-    public const string ClientName = "polite";
-
     private readonly ConcurrentDictionary<string, PoliteHttpClient> _clients = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HttpClient> _downloads = new(StringComparer.Ordinal);
 
     public PoliteHttpClient For(string integration) =>
-        _clients.GetOrAdd(integration, name => new PoliteHttpClient(clients.CreateClient(ClientName), redis, options.Value, name));
+        _clients.GetOrAdd(integration, name => new PoliteHttpClient(redis, options.Value, name));
 
-    /// <summary>Registers the factory, its options (<c>Integrations:Http</c>) and the HTTP client it sends through.</summary>
+    /// <summary>
+    /// A client for long downloads of <paramref name="integration"/> (no timeout, no decompression, no size limit: the caller streams
+    /// the body to disk under its own cap), under the integration's outbound policy.
+    /// </summary>
+    public HttpClient DownloadsFor(string integration, string userAgent) =>
+        _downloads.GetOrAdd(integration, name =>
+        {
+            var client = new HttpClient(options.Value.OutboundFor(name).CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+            client.DefaultRequestHeaders.UserAgent.ParseAdd(userAgent);
+            return client;
+        });
+
+    /// <summary>Registers the factory and its options (<c>Integrations:Http</c>, checked at start, with the platform's own endpoints refused).</summary>
     public static void Register(IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<PoliteHttpOptions>(configuration.GetSection("Integrations:Http"));
-        services.AddHttpClient(ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                AutomaticDecompression = System.Net.DecompressionMethods.All,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                MaxConnectionsPerServer = 32,
-            })
-            // Timeouts are per attempt in PoliteHttpClient; the handler's lifetime is the pool's business.
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        services.AddOptions<PoliteHttpOptions>()
+            .Bind(configuration.GetSection("Integrations:Http"))
+            .PostConfigure(o => PlatformEndpoints.AddTo(o.Outbound ??= new OutboundRules(), configuration))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PoliteHttpOptions>, PoliteHttpOptionsValidator>();
         services.AddSingleton<PoliteHttpFactory>();
+    }
+
+    /// <summary>Names every problem of <c>Integrations:Http</c> at start.</summary>
+    private sealed class PoliteHttpOptionsValidator : IValidateOptions<PoliteHttpOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, PoliteHttpOptions options) =>
+            options.Problems() is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
     }
 }

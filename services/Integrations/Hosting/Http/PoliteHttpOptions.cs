@@ -32,6 +32,15 @@ public class HttpPolicy
 
     /// <summary>Whether robots.txt is fetched and obeyed.</summary>
     public bool? ObeyRobots { get; set; }
+
+    /// <summary>Largest response body read (after decompression), checked while it is read; a bigger one fails the request with its size.</summary>
+    public long? MaxResponseBytes { get; set; }
+
+    /// <summary>
+    /// What requests may reach besides public addresses (<see cref="OutboundPolicy"/>): the defaults at the top level, and per
+    /// integration, where the allowed hosts and networks add to the defaults. Not per host.
+    /// </summary>
+    public OutboundRules? Outbound { get; set; }
 }
 
 /// <summary>
@@ -51,7 +60,12 @@ public sealed class PoliteHttpOptions : HttpPolicy
         RequestsPerSecond = 1;
         Burst = 1;
         ObeyRobots = true;
+        MaxResponseBytes = DefaultMaxResponseBytes;
+        Outbound = new OutboundRules();
     }
+
+    /// <summary>10 MiB: a page, a listing or a token, not a download (downloads stream to disk under their own cap).</summary>
+    public const long DefaultMaxResponseBytes = 10 * 1024 * 1024;
 
     /// <summary>How long a fetched robots.txt is trusted (in Redis, shared by every process).</summary>
     public TimeSpan RobotsCacheFor { get; set; } = TimeSpan.FromHours(24);
@@ -79,7 +93,33 @@ public sealed class PoliteHttpOptions : HttpPolicy
             byHost.MaxRetryAfter ?? byIntegration.MaxRetryAfter ?? MaxRetryAfter!.Value,
             Math.Max(0, byHost.RequestsPerSecond ?? byIntegration.RequestsPerSecond ?? RequestsPerSecond!.Value),
             Math.Max(1, byHost.Burst ?? byIntegration.Burst ?? Burst!.Value),
-            byHost.ObeyRobots ?? byIntegration.ObeyRobots ?? ObeyRobots!.Value);
+            byHost.ObeyRobots ?? byIntegration.ObeyRobots ?? ObeyRobots!.Value,
+            Math.Max(1, byHost.MaxResponseBytes ?? byIntegration.MaxResponseBytes ?? MaxResponseBytes!.Value));
+    }
+
+    /// <summary>The outbound policy of <paramref name="integration"/>: the top-level rules plus its own.</summary>
+    public OutboundPolicy OutboundFor(string integration) =>
+        new(integration, Outbound ?? new OutboundRules(), Integrations.GetValueOrDefault(integration)?.Outbound);
+
+    /// <summary>What is wrong with these options (checked at start); empty when usable.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        foreach (var host in Hosts.Where(h => h.Value.Outbound is not null).Select(h => h.Key))
+            problems.Add($"Integrations:Http:Hosts:{host}:Outbound: outbound rules are set per integration or for all, not per host");
+        foreach (var integration in Integrations.Keys.Append("*"))
+        {
+            try
+            {
+                _ = OutboundFor(integration);
+            }
+            catch (FormatException e)
+            {
+                problems.Add(e.Message);
+            }
+        }
+
+        return problems;
     }
 
     private static readonly HttpPolicy Empty = new();
@@ -95,4 +135,5 @@ public sealed record ResolvedHttpPolicy(
     TimeSpan MaxRetryAfter,
     double RequestsPerSecond,
     int Burst,
-    bool ObeyRobots);
+    bool ObeyRobots,
+    long MaxResponseBytes);

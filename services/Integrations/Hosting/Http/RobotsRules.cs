@@ -14,6 +14,9 @@ public sealed class RobotsRules
 
     public static readonly RobotsRules DisallowAll = new([new Rule(false, "/", Pattern("/"))]);
 
+    /// <summary>Rule paths longer than this are ignored (no URL this client sends is that long; the automaton would only grow).</summary>
+    public const int MaxRulePath = 2048;
+
     private readonly IReadOnlyList<Rule> _rules;
 
     private RobotsRules(IReadOnlyList<Rule> rules) => _rules = rules;
@@ -48,8 +51,8 @@ public sealed class RobotsRules
             else if (field is "allow" or "disallow" && group is { } current)
             {
                 afterAgent = false;
-                // "Disallow:" with nothing allows everything: no rule.
-                if (value.Length > 0) current.Rules.Add(new Rule(field == "allow", value, Pattern(value)));
+                // "Disallow:" with nothing allows everything: no rule. A path longer than any URL we send is no rule either.
+                if (value.Length is > 0 and <= MaxRulePath) current.Rules.Add(new Rule(field == "allow", value, Pattern(value)));
             }
             else if (field == "crawl-delay")
             {
@@ -89,6 +92,7 @@ public sealed class RobotsRules
         foreach (var part in body.Split('*')) pattern.Append(Regex.Escape(part)).Append(".*");
         pattern.Length -= 2; // the last part has no '*' after it
         if (anchored) pattern.Append('$');
-        return new Regex(pattern.ToString(), RegexOptions.CultureInvariant);
+        // A remote file's rules: the linear engine and a match timeout, so no robots.txt can pin a core.
+        return new Regex(pattern.ToString(), RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, Jobs.Platforms.SafeRegex.MatchTimeout);
     }
 }

@@ -1,0 +1,16 @@
+using Prometheus;
+
+namespace Jobs.Integrations.Hosting;
+
+/// <summary>Runs the host gave up on: abandoned after ignoring cancellation, and batches failed as poison.</summary>
+public static class RunMetrics
+{
+    public static readonly Counter Abandoned = Metrics.CreateCounter("integrations_runs_abandoned_total",
+        "Runs abandoned because they did not return after their cancellation (deadline, cancelled root, stopping host)", "platform");
+
+    public static readonly Gauge AbandonedRunning = Metrics.CreateGauge("integrations_runs_abandoned_running",
+        "Abandoned runs that have not returned yet (each holds a thread or a task until it does)", "platform");
+
+    public static readonly Counter PoisonBatches = Metrics.CreateCounter("integrations_poison_batches_total",
+        "Batches failed without running because they had started Integrations:MaxBatchStarts times without finishing", "platform");
+}
