@@ -40,6 +40,18 @@ public static class TransientFaults
     };
 
     /// <summary>
+    /// A transient error of PostgreSQL or Redis (not of an outside HTTP server, which the polite HTTP client retries by its own
+    /// rules): what a step that writes to the platform's stores runs again for.
+    /// </summary>
+    public static bool IsStoreOutage(Exception exception)
+    {
+        if (!IsTransient(exception)) return false;
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+            if (e is NpgsqlException or RedisException) return true;
+        return exception is AggregateException aggregate && aggregate.InnerExceptions.All(IsStoreOutage);
+    }
+
+    /// <summary>
     /// Runs <paramref name="action"/>, retrying transient errors with exponential back-off and jitter (from
     /// <paramref name="policy"/>'s first delay up to its largest) until it succeeds or the policy's time limit has
     /// passed; then the last error is thrown. Other errors are thrown at once. Each retry is logged with its reason.

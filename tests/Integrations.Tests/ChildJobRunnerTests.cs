@@ -39,6 +39,29 @@ public sealed class ChildJobRunnerTests(HostFixture host) : IClassFixture<HostFi
         Assert.Equal((false, "cancelled before it started", 0), (next.Succeeded, next.Error, next.Attempts));
     }
 
+    [Fact]
+    public async Task When_a_run_loses_its_database_session_to_a_restart_Should_run_it_again_and_succeed_without_using_an_attempt()
+    {
+        var root = Guid.NewGuid();
+        var integration = new TerminatedOnceIntegration();
+        var job = new ChildJob(JobIds.Child(JobIds.Entry(root), 0), JobIds.Entry(root), root, 1, "write", default);
+
+        var outcome = (await Runner(new IntegrationsOptions { MaxAttempts = 1 }, integration)
+            .ExecuteAsync(root, TerminatedOnceIntegration.Platform, job, CancellationToken.None)).Outcome;
+
+        Assert.True(outcome.Succeeded, outcome.Error);
+        Assert.Equal(2, integration.Runs);
+    }
+
+    [Fact]
+    public void A_store_outage_is_a_terminated_session_or_an_unreachable_redis_and_not_an_outside_servers_error()
+    {
+        Assert.True(Jobs.ServiceDefaults.TransientFaults.IsStoreOutage(new Npgsql.PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", "57P01")));
+        Assert.True(Jobs.ServiceDefaults.TransientFaults.IsStoreOutage(new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.SocketFailure, "down")));
+        Assert.False(Jobs.ServiceDefaults.TransientFaults.IsStoreOutage(new HttpRequestException("refused", new System.Net.Sockets.SocketException(111))));
+        Assert.False(Jobs.ServiceDefaults.TransientFaults.IsStoreOutage(new Npgsql.PostgresException("duplicate key", "ERROR", "ERROR", "23505")));
+    }
+
     private ChildJobRunner SyntheticRunner() => Runner(new IntegrationsOptions(), new SyntheticIntegration());
 
     private static JsonElement SyntheticSettings(string json)

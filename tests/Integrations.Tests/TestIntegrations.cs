@@ -114,3 +114,29 @@ public sealed class StubbornIntegration : Integration<EmptySettings>, IDisposabl
         _released.Dispose();
     }
 }
+
+/// <summary>
+/// Writes through a pooled PostgreSQL connection; its first run has PostgreSQL terminate that connection's session mid-command
+/// (a real 57P01, what a server restart does to every pooled connection).
+/// </summary>
+public sealed class TerminatedOnceIntegration : Integration<EmptySettings>
+{
+    public const string Platform = "terminated-once";
+
+    private int _runs;
+
+    public override string Name => Platform;
+
+    public override string DisplayName => "Terminated once";
+
+    public override string Description => "Loses its database session on the first run.";
+
+    public int Runs => _runs;
+
+    public override async Task RunAsync(JobContext context)
+    {
+        var run = Interlocked.Increment(ref _runs);
+        await using var command = context.Postgres.CreateCommand(run == 1 ? "SELECT pg_terminate_backend(pg_backend_pid())" : "SELECT 1");
+        await command.ExecuteScalarAsync(context.CancellationToken);
+    }
+}

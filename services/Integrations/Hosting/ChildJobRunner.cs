@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Jobs.Contracts;
 using Jobs.Integrations.Hosting.Http;
 using Jobs.ServiceDefaults;
@@ -130,6 +131,10 @@ public sealed class ChildJobRunner(
         using var lease = running.Enter(rootJobId, cancellationToken);
         if (lease.CancelledByRequest)
             return Outcome(false, lease.RootFailed ? FailurePolicy.NotStartedError : RunChildJobsConsumer.CancelledBeforeStart, 0, stopped: true);
+        // Runs that met a store outage (PostgreSQL or Redis restarting): run again with back-off for TransientRetry.Step, not
+        // counted against MaxAttempts (a run must be repeatable: plugins spawn and write deterministically).
+        var outageRetries = 0;
+        var firstRun = Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(lease.Token);
@@ -167,7 +172,17 @@ public sealed class ChildJobRunner(
                 logger.LogWarning("Task {Task} stopped at its deadline of {Deadline}", job.Task, deadline);
                 return Outcome(false, $"timed out: stopped at its deadline of {Describe(deadline)} (Integrations:ChildDeadline / Deadlines)", attempt);
             }
-            catch (Exception ex) when (attempt < maxAttempts)
+            catch (Exception ex) when (TransientFaults.IsStoreOutage(ex) && Stopwatch.GetElapsedTime(firstRun) < TransientRetry.Step.Limit)
+            {
+                outageRetries++;
+                var delay = TimeSpan.FromMilliseconds(Math.Min(TransientRetry.Step.MaxDelay.TotalMilliseconds,
+                    TransientRetry.Step.FirstDelay.TotalMilliseconds * Math.Pow(2, outageRetries - 1)));
+                logger.LogWarning("Task {Task} met a store outage ({Error}); running it again in {Delay:0.0} s", job.Task, ex.Message, delay.TotalSeconds);
+                if (ex is Npgsql.NpgsqlException) Npgsql.NpgsqlConnection.ClearAllPools();
+                await Task.Delay(delay, cancellationToken);
+                continue;
+            }
+            catch (Exception ex) when (attempt - outageRetries < maxAttempts)
             {
                 logger.LogWarning(ex, "Task {Task} failed on attempt {Attempt} of {MaxAttempts}; retrying", job.Task, attempt, maxAttempts);
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * Math.Pow(2, attempt - 1)), cancellationToken);
