@@ -62,4 +62,38 @@ public sealed class ScheduleDefinitionTests
         Assert.Equal(expectedLocalTime, only.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(3, local.Count);
     }
+
+    [Fact]
+    public void Catch_up_keeps_the_latest_fire_times_after_the_last_run_oldest_first_and_counts_the_ones_left_out()
+    {
+        var since = new DateTimeOffset(2026, 3, 28, 10, 0, 0, TimeSpan.Zero);
+        var (slots, skipped) = CatchUp.Slots("0 0 * * * ?", TimeZoneInfo.Utc, since, since.AddHours(5), keep: 3);
+
+        Assert.Equal([since.AddHours(3), since.AddHours(4), since.AddHours(5)], slots);
+        Assert.Equal(2, skipped);
+    }
+
+    [Fact]
+    public void Catch_up_over_the_spring_forward_night_owes_each_local_fire_time_once()
+    {
+        // 02:30 Europe/Berlin does not exist on 2026-03-29: the daily schedule fires at 03:00 that day, once.
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+        var since = new DateTimeOffset(2026, 3, 27, 12, 0, 0, TimeSpan.Zero);
+        var (slots, skipped) = CatchUp.Slots("0 30 2 * * ?", zone, since, since.AddDays(3), keep: 10);
+
+        Assert.Equal(0, skipped);
+        Assert.Equal(["03-28 02:30", "03-29 03:00", "03-30 02:30"],
+            slots.Select(s => TimeZoneInfo.ConvertTime(s, zone).ToString("MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public void A_catch_up_schedule_with_a_max_catch_up_out_of_range_is_refused_naming_it()
+    {
+        var spec = new ScheduleSpec("s", "0 0 * * * ?", "UTC", "synthetic", JsonDocument.Parse("{}").RootElement, ScheduleMisfire.CatchUp,
+            ScheduleOverlap.Allow, true, MaxCatchUp: 5000);
+
+        var error = Assert.Throws<InvalidScheduleException>(() => ScheduleStore.Build(spec));
+
+        Assert.Contains("maxCatchUp: must be between 0 and 1000", error.Message);
+    }
 }

@@ -109,7 +109,7 @@ public sealed class ScheduleStore(ISchedulerFactory factory, ScheduleRuns runs, 
                           (trigger.MisfireInstruction == CronTriggerMisfireInstruction.DoNothing ? ScheduleMisfire.Skip : ScheduleMisfire.FireOnceNow);
             var spec = new ScheduleSpec(key.Name, trigger.CronExpressionString ?? "", trigger.TimeZone.Id, job.JobDataMap.GetString(PlatformKey) ?? "",
                 settings.RootElement.Clone(), misfire, job.JobDataMap.GetString(OverlapKey) ?? ScheduleOverlap.Allow, state != TriggerState.Paused,
-                int.TryParse(job.JobDataMap.GetString(MaxCatchUpKey), out var maxCatchUp) ? maxCatchUp : null);
+                misfire == ScheduleMisfire.CatchUp && int.TryParse(job.JobDataMap.GetString(MaxCatchUpKey), out var maxCatchUp) ? maxCatchUp : null);
             var failures = unrecorded[key.Name].Concat(failed[key.Name]).OrderByDescending(f => f.ScheduledAt).Take(ListedFailedFires).ToList();
             result.Add(new ScheduleState(spec, state.ToString(), trigger.NextFireTimeUtc, trigger.PreviousFireTimeUtc, failures));
         }
