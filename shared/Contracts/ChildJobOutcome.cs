@@ -21,4 +21,9 @@ public record ChildJobOutcome(
     DateTimeOffset StartedAt,
     DateTimeOffset FinishedAt,
     IReadOnlyList<DataMeasurement>? Measurements = null,
-    bool StoppedByRoot = false);
+    bool StoppedByRoot = false)
+{
+    /// <summary>The outcome of <paramref name="job"/> failed with <paramref name="error"/> without being run (no attempt, nothing spawned).</summary>
+    public static ChildJobOutcome NotStarted(ChildJob job, string error, DateTimeOffset at, bool stoppedByRoot) =>
+        new(job.ChildJobId, job.ParentJobId, job.GroupId, job.Generation, job.Task, false, error, 0, null, 0, at, at, StoppedByRoot: stoppedByRoot);
+}

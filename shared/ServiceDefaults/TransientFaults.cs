@@ -99,4 +99,8 @@ public sealed record TransientRetry(TimeSpan Limit, TimeSpan FirstDelay, TimeSpa
 {
     /// <summary>A step inside a job or a request: a server restart (tens of seconds) is outlasted.</summary>
     public static TransientRetry Step { get; } = new(TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
+
+    /// <summary>The delay before retry number <paramref name="retry"/> (1, 2, ...) of a loop that cannot hand itself to <see cref="TransientFaults.RetryAsync{T}"/>.</summary>
+    public TimeSpan DelayBefore(int retry) =>
+        TimeSpan.FromMilliseconds(Math.Min(MaxDelay.TotalMilliseconds, FirstDelay.TotalMilliseconds * Math.Pow(2, Math.Max(0, retry - 1))));
 }

@@ -175,8 +175,7 @@ public sealed class ChildJobRunner(
             catch (Exception ex) when (TransientFaults.IsStoreOutage(ex) && Stopwatch.GetElapsedTime(firstRun) < TransientRetry.Step.Limit)
             {
                 outageRetries++;
-                var delay = TimeSpan.FromMilliseconds(Math.Min(TransientRetry.Step.MaxDelay.TotalMilliseconds,
-                    TransientRetry.Step.FirstDelay.TotalMilliseconds * Math.Pow(2, outageRetries - 1)));
+                var delay = TransientRetry.Step.DelayBefore(outageRetries);
                 logger.LogWarning("Task {Task} met a store outage ({Error}); running it again in {Delay:0.0} s", job.Task, ex.Message, delay.TotalSeconds);
                 if (ex is Npgsql.NpgsqlException) Npgsql.NpgsqlConnection.ClearAllPools();
                 await Task.Delay(delay, cancellationToken);

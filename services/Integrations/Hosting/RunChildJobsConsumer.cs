@@ -65,7 +65,6 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
     private static BatchRun NotRun(RunChildJobs message, string reason, bool stoppedByRoot)
     {
         var now = DateTimeOffset.UtcNow;
-        return new BatchRun(message.Children, message.Children.Select(job => new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId,
-            job.Generation, job.Task, false, reason, 0, null, 0, now, now, StoppedByRoot: stoppedByRoot)).ToList(), []);
+        return new BatchRun(message.Children, message.Children.Select(job => ChildJobOutcome.NotStarted(job, reason, now, stoppedByRoot)).ToList(), []);
     }
 }

@@ -45,9 +45,7 @@ public sealed class ChildJobsFinishedConsumer(JobLedger ledger, PlatformCatalog 
                 // Nothing that follows a failed root runs: the continuations are counted as failed without being started.
                 logger.LogInformation("Not starting {Count} continuation(s) of a failed root job: {Reason}", jobs.Count, result.Failure);
                 var now = DateTimeOffset.UtcNow;
-                await context.Publish(new ChildJobsFinished(message.RootJobId, message.Platform, jobs.Select(job => new ChildJobOutcome(job.ChildJobId,
-                    job.ParentJobId, job.GroupId, job.Generation, job.Task, false, FailurePolicy.NotStartedError, 0, null, 0, now, now, StoppedByRoot: true))
-                    .ToList()));
+                await context.Publish(new ChildJobsFinished(message.RootJobId, message.Platform, jobs.Select(job => ChildJobOutcome.NotStarted(job, FailurePolicy.NotStartedError, now, stoppedByRoot: true)).ToList()));
             }
             else
             {

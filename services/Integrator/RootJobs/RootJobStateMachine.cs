@@ -55,11 +55,8 @@ public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
                 .Then(context =>
                 {
                     var message = context.Message;
-                    context.Saga.Total = message.Total;
-                    context.Saga.Completed = message.Completed;
-                    context.Saga.Failed = message.Failed;
+                    Finish(context.Saga, message.Total, message.Completed, message.Failed);
                     context.Saga.AllChildrenFinished = true;
-                    context.Saga.FinishedAt = DateTimeOffset.UtcNow;
                     context.Saga.Reason = FailureReason(context.Saga, message.EntryError, message.Failure);
                 })
                 .IfElse(context => context.Saga.Reason is null,
@@ -79,10 +76,7 @@ public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
                 .Then(context =>
                 {
                     var message = context.Message;
-                    context.Saga.Total = message.Total;
-                    context.Saga.Completed = message.Completed;
-                    context.Saga.Failed = message.Failed;
-                    context.Saga.FinishedAt = DateTimeOffset.UtcNow;
+                    Finish(context.Saga, message.Total, message.Completed, message.Failed);
                     context.Saga.Reason = message.Reason;
                 })
                 .TransitionTo(Failed)
@@ -116,6 +110,15 @@ public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
     public Event<RootJobChildrenFinished> ChildrenFinished { get; private set; } = null!;
     public Event<CancelRootJob> CancelRequested { get; private set; } = null!;
     public Event<RootJobStepFailed> StepFailed { get; private set; } = null!;
+
+    /// <summary>The root's final counts, as the message that ends it carries them, and the time it ended.</summary>
+    private static void Finish(RootJobState job, long total, long completed, long failed)
+    {
+        job.Total = total;
+        job.Completed = completed;
+        job.Failed = failed;
+        job.FinishedAt = DateTimeOffset.UtcNow;
+    }
 
     private static RootJobFailed Failure(RootJobState job) =>
         new(job.CorrelationId, job.Platform, job.Schedule, job.Total, job.Completed, job.Failed, job.Reason!, job.StartedAt, job.FinishedAt!.Value);
