@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
@@ -67,7 +68,7 @@ public sealed class SystemDiagnostics(
         }));
         foreach (var platform in await catalog.ListAsync())
         {
-            var queue = Jobs.Contracts.IntegrationQueues.QueueName(platform.Name);
+            var queue = Jobs.JobTree.IntegrationQueues.QueueName(platform.Name);
             checks.Add(await CheckAsync($"queue {queue}", async () =>
             {
                 using var response = await management.GetAsync($"api/queues/{vhost}/{queue}", cancellationToken);

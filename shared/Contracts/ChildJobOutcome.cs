@@ -2,7 +2,7 @@ namespace Jobs.Contracts;
 
 /// <summary>
 /// What one child job ended with. <see cref="Spawned"/> children were sent with ids
-/// <see cref="JobIds.Child"/>(ChildJobId, 0..Spawned-1). <see cref="Measurements"/> are the figures a
+/// <c>JobIds.Child</c>(ChildJobId, 0..Spawned-1) (Jobs.JobTree). <see cref="Measurements"/> are the figures a
 /// successful run measured about its data, for the Auditor's data audits. <see cref="StoppedByRoot"/>: the child failed
 /// only because its root had been cancelled or had failed (not started, or stopped while running); such a failure is a
 /// consequence, never what fails the root.

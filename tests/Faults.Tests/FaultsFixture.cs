@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Jobs.Contracts;

@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.Net.Http.Json;
 using Jobs.Contracts;
 using Jobs.TestSupport;

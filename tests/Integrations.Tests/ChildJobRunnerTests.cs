@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using Jobs.TestSupport;
 using System.Text.Json;
 using Jobs.Contracts;

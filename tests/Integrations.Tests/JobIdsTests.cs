@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using Jobs.Contracts;
 
 namespace Jobs.Integrations.Tests;

@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrator.Ledger;
@@ -187,7 +188,7 @@ public sealed class JobLedgerTests(RedisFixture fixture) : IClassFixture<RedisFi
 
         var r3 = await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(grandchild, a, entry, 2)]);
         var due = Assert.Single(r3.Continuations);
-        Assert.Equal((entry, root, 1, "summary"), (due.SpawnerJobId, due.GroupId, due.Generation, due.Job.Task));
+        Assert.Equal((entry, root, 1, "summary"), (due.SpawnerJobId, due.Expected.GroupId, due.Expected.Generation, due.Job.Task));
         Assert.False(r3.RootFinished);
 
         var r4 = await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(JobIds.Continuation(entry), entry, root, 1)]);
@@ -246,7 +247,7 @@ public sealed class JobLedgerTests(RedisFixture fixture) : IClassFixture<RedisFi
         {
             _random = random;
             Root = root;
-            _sent.Add(new ChildJob(JobIds.Entry(root), root, root, 0, "entry", _empty));
+            _sent.Add(TreeRules.Entry(root).Run("entry", _empty));
             Nodes = 1;
         }
 
@@ -261,7 +262,7 @@ public sealed class JobLedgerTests(RedisFixture fixture) : IClassFixture<RedisFi
         public void Release(ContinuationDue due)
         {
             ContinuationsReleased++;
-            _sent.Add(new ChildJob(JobIds.Continuation(due.SpawnerJobId), due.SpawnerJobId, due.GroupId, due.Generation, due.Job.Task, _empty));
+            _sent.Add(due.Expected.Run(due.Job.Task, _empty));
             Nodes++;
         }
 
@@ -282,9 +283,8 @@ public sealed class JobLedgerTests(RedisFixture fixture) : IClassFixture<RedisFi
                     withContinuation = false;
                 }
 
-                var group = withContinuation ? job.ChildJobId : job.GroupId;
                 for (var i = 0; i < spawned; i++)
-                    _sent.Add(new ChildJob(JobIds.Child(job.ChildJobId, i), job.ChildJobId, group, job.Generation + 1, "child", _empty));
+                    _sent.Add(TreeRules.Child(job.ChildJobId, job.GroupId, job.Generation, withContinuation, i, "child", _empty));
                 Nodes += spawned;
                 if (withContinuation) ContinuationsSpawned++;
                 _ready.Add(new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId, job.Generation, job.Task, ok, ok ? null : "failed",

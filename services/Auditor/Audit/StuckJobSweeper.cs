@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using Jobs.Contracts;
 using MassTransit;
 using Npgsql;
@@ -144,7 +145,7 @@ public sealed class StuckJobSweeper(
     public static async Task<List<TimedOutChild>> MissingChildrenAsync(NpgsqlConnection connection, Guid root, CancellationToken cancellationToken)
     {
         var recorded = new HashSet<Guid>();
-        var expected = new List<TimedOutChild> { new(JobIds.Entry(root), root, root, 0) };
+        var expected = new List<ExpectedJob> { TreeRules.Entry(root) };
         await using var query = new NpgsqlCommand("""
             SELECT child_job_id, status, spawned, has_continuation, group_id, generation FROM child_jobs WHERE root_job_id = $1
             """, connection);
@@ -154,16 +155,10 @@ public sealed class StuckJobSweeper(
         {
             var id = reader.GetGuid(0);
             recorded.Add(id);
-            var spawned = reader.GetInt32(2);
-            if (reader.GetString(1) != JobStatus.Completed || (spawned == 0 && !reader.GetBoolean(3))) continue;
-            var hasContinuation = reader.GetBoolean(3);
-            var group = hasContinuation ? id : reader.GetGuid(4);
-            var generation = reader.GetInt32(5) + 1;
-            for (var i = 0; i < spawned; i++) expected.Add(new TimedOutChild(JobIds.Child(id, i), id, group, generation));
-            // Its continuation belongs to the spawner's own group.
-            if (hasContinuation) expected.Add(new TimedOutChild(JobIds.Continuation(id), id, reader.GetGuid(4), generation));
+            if (reader.GetString(1) != JobStatus.Completed) continue;
+            expected.AddRange(TreeRules.Spawned(id, reader.GetGuid(4), reader.GetInt32(5), reader.GetInt32(2), reader.GetBoolean(3)));
         }
 
-        return expected.Where(c => !recorded.Contains(c.ChildJobId)).ToList();
+        return expected.Where(c => !recorded.Contains(c.ChildJobId)).Select(c => new TimedOutChild(c.ChildJobId, c.ParentJobId, c.GroupId, c.Generation)).ToList();
     }
 }

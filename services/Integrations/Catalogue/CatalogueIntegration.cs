@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Jobs.Integrations.Hosting;
@@ -54,7 +55,7 @@ public sealed class CatalogueIntegration(VendorCatalog vendors, IOptions<Catalog
 
     public override Task RunAsync(JobContext context) => context.Task switch
     {
-        Contracts.IntegrationTasks.Entry => EntryAsync(context),
+        JobTree.IntegrationTasks.Entry => EntryAsync(context),
         SyncLinksTask => SyncLinksAsync(context, context.SettingsAs<CatalogueStep>()),
         YearListTask => YearListAsync(context, context.SettingsAs<CatalogueStep>()),
         ProductTask => ProductAsync(context, context.SettingsAs<CatalogueStep>()),

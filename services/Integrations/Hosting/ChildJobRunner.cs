@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.Diagnostics;
 using Jobs.Contracts;
 using Jobs.Integrations.Hosting.Http;
@@ -230,18 +231,17 @@ public sealed class ChildJobRunner(
 
     private static string Describe(TimeSpan span) => span.ToString(span.TotalDays >= 1 ? @"d\.hh\:mm\:ss" : @"hh\:mm\:ss\.FFF", System.Globalization.CultureInfo.InvariantCulture).TrimEnd('.');
 
+    /// <summary>The spawned children as messages; ids and groups come from <see cref="TreeRules"/>.</summary>
     private static List<RunChildJobs> Batches(Guid rootJobId, string platform, ChildJob parent, JobContext context)
     {
         var batches = new List<RunChildJobs>();
-        // Children of a job with a continuation form their own group; otherwise they join the parent's.
-        var group = context.Continuation is null ? parent.GroupId : parent.ChildJobId;
         for (var start = 0; start < context.Children.Count; start += JobLimits.MaxChildrenPerMessage)
         {
             var batch = new List<ChildJob>(Math.Min(JobLimits.MaxChildrenPerMessage, context.Children.Count - start));
             for (var i = start; i < Math.Min(start + JobLimits.MaxChildrenPerMessage, context.Children.Count); i++)
             {
                 var (task, settings) = context.Children[i];
-                batch.Add(new ChildJob(JobIds.Child(parent.ChildJobId, i), parent.ChildJobId, group, parent.Generation + 1, task, settings));
+                batch.Add(TreeRules.Child(parent.ChildJobId, parent.GroupId, parent.Generation, context.Continuation is not null, i, task, settings));
             }
 
             batches.Add(new RunChildJobs(rootJobId, platform, batch));

@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using Jobs.Integrations.Hosting;
 using Jobs.Integrations.Hosting.Http;
 using Npgsql;
@@ -48,7 +49,7 @@ public sealed class MoviesIntegration(PoliteHttpFactory http, IConfiguration con
         var settings = context.SettingsAs<MoviesSettings>();
         switch (context.Task)
         {
-            case Contracts.IntegrationTasks.Entry:
+            case JobTree.IntegrationTasks.Entry:
                 // Reject unusable URLs and directories outside the allowed ones before anything runs.
                 _ = Sources(settings);
                 _ = CacheDirectory(settings);

@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.Text.RegularExpressions;
 using Jobs.Integrations.Hosting;
 using Microsoft.Extensions.Options;
@@ -36,7 +37,7 @@ public sealed partial class RedditIntegration(IOptions<RedditOptions> options) :
 
     public override Task RunAsync(JobContext context) => context.Task switch
     {
-        Contracts.IntegrationTasks.Entry => EntryAsync(context),
+        JobTree.IntegrationTasks.Entry => EntryAsync(context),
         SubredditTask => SubredditAsync(context, context.SettingsAs<RedditStep>()),
         _ => throw new InvalidOperationException($"reddit has no task '{context.Task}'"),
     };

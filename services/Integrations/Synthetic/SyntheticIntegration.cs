@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.Buffers.Binary;
 using Jobs.Integrations.Hosting;
 using Prometheus;
@@ -28,7 +29,7 @@ public sealed class SyntheticIntegration : Integration<SyntheticSettings>
         var settings = context.SettingsAs<SyntheticSettings>();
         switch (context.Task)
         {
-            case Contracts.IntegrationTasks.Entry:
+            case JobTree.IntegrationTasks.Entry:
                 if (settings.ApiToken is { } token)
                     await context.StoreDatasetAsync("processed", new
                     {

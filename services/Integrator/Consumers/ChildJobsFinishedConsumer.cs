@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using Jobs.Contracts;
 using Jobs.Integrator.Ledger;
 using Jobs.Platforms;
@@ -38,8 +39,7 @@ public sealed class ChildJobsFinishedConsumer(JobLedger ledger, PlatformCatalog 
 
         if (result.Continuations.Count > 0)
         {
-            var jobs = result.Continuations.Select(due => new ChildJob(JobIds.Continuation(due.SpawnerJobId), due.SpawnerJobId, due.GroupId,
-                due.Generation, due.Job.Task, due.Job.Settings)).ToList();
+            var jobs = result.Continuations.Select(due => due.Expected.Run(due.Job.Task, due.Job.Settings)).ToList();
             if (result.Failure is not null)
             {
                 // Nothing that follows a failed root runs: the continuations are counted as failed without being started.

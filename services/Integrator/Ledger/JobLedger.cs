@@ -1,12 +1,16 @@
 using System.Globalization;
 using System.Text.Json;
 using Jobs.Contracts;
+using Jobs.JobTree;
 using StackExchange.Redis;
 
 namespace Jobs.Integrator.Ledger;
 
-/// <summary>A continuation whose children have all finished: it must be sent now.</summary>
-public sealed record ContinuationDue(Guid SpawnerJobId, Guid GroupId, int Generation, ContinuationJob Job);
+/// <summary>A continuation whose children have all finished: it must be sent now (<see cref="Expected"/>: its id, parent, group and generation by <see cref="TreeRules.Continuation"/>).</summary>
+public sealed record ContinuationDue(ExpectedJob Expected, ContinuationJob Job)
+{
+    public Guid SpawnerJobId => Expected.ParentJobId;
+}
 
 /// <param name="Failure">Why the root fails whatever its counts (<see cref="JobState.Failure"/>), once a child whose failure fails it has failed.</param>
 /// <param name="FailedBy">The child of this batch whose failure first failed the root, if it was one of this batch.</param>
@@ -72,10 +76,10 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         local n = tonumber(ARGV[3])
         local i = 4
         for _ = 1, n do
-          local child, parent, group, gen, ok, spawned, cont, required, task, err =
+          local child, parent, group, gen, ok, spawned, cont, required, task, err, kids =
             ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4], tonumber(ARGV[i + 5]), ARGV[i + 6],
-            ARGV[i + 7], ARGV[i + 8], ARGV[i + 9]
-          i = i + 10
+            ARGV[i + 7], ARGV[i + 8], ARGV[i + 9], ARGV[i + 10]
+          i = i + 11
           if redis.call('SADD', done, child) == 1 then
             if gen > 0 then
               if ok == '1' then redis.call('HINCRBY', job, 'completed', 1) else redis.call('HINCRBY', job, 'failed', 1) end
@@ -92,11 +96,11 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
               redis.call('HSET', conts, child, cont)
               redis.call('HINCRBY', job, 'total', spawned + 1)
               redis.call('HINCRBY', groups, group, 1)
-              redis.call('HINCRBY', groups, child, spawned - e)
-              settle(child)
+              redis.call('HINCRBY', groups, kids, spawned - e)
+              settle(kids)
             else
               if spawned > 0 then redis.call('HINCRBY', job, 'total', spawned) end
-              if spawned - e ~= 0 then redis.call('HINCRBY', groups, group, spawned - e) end
+              if spawned - e ~= 0 then redis.call('HINCRBY', groups, kids, spawned - e) end
             end
             if redis.call('SISMEMBER', done, parent) == 1 then
               redis.call('HINCRBY', groups, group, -1)
@@ -140,7 +144,7 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
     /// </summary>
     public async Task<LedgerResult> RecordAsync(Guid rootJobId, Guid batchId, IReadOnlyList<ChildJobOutcome> outcomes, Func<ChildJobOutcome, bool>? required = null)
     {
-        var args = new List<RedisValue>(4 + outcomes.Count * 10) { Id(batchId), Id(rootJobId), outcomes.Count };
+        var args = new List<RedisValue>(4 + outcomes.Count * 11) { Id(batchId), Id(rootJobId), outcomes.Count };
         foreach (var o in outcomes)
         {
             args.Add(Id(o.ChildJobId));
@@ -149,11 +153,13 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
             args.Add(o.Generation);
             args.Add(o.Succeeded ? "1" : "0");
             args.Add(o.Spawned);
-            args.Add(o.Continuation is null ? "" : JsonSerializer.Serialize(new StoredContinuation(o.Continuation, o.GroupId, o.Generation + 1)));
+            args.Add(o.Continuation is null ? "" : JsonSerializer.Serialize(new StoredContinuation(o.Continuation, o.GroupId, o.Generation)));
             // What a failure means: 'stopped' (a consequence of the root's end: never fails it), 'required', or '' (fails it under fail_fast).
             args.Add(o.Succeeded ? "" : o.StoppedByRoot ? "stopped" : required?.Invoke(o) == true ? "required" : "");
             args.Add(o.Succeeded ? "" : o.Task);
             args.Add(o.Succeeded ? "" : o.Error ?? "failed");
+            // The group its spawned children joined (the tree rule; the script counts them there).
+            args.Add(Id(TreeRules.ChildrenGroup(o.ChildJobId, o.GroupId, o.Continuation is not null)));
         }
 
         args.Add((long)BatchMemory.TotalMilliseconds);
@@ -177,7 +183,7 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
 
             var bar = action.IndexOf('|');
             var stored = JsonSerializer.Deserialize<StoredContinuation>(action[(bar + 1)..])!;
-            continuations.Add(new ContinuationDue(Guid.ParseExact(action[..bar], "N"), stored.GroupId, stored.Generation, stored.Job));
+            continuations.Add(new ContinuationDue(stored.Expected(Guid.ParseExact(action[..bar], "N")), stored.Job));
         }
 
         return new LedgerResult(Number(result[0]), Number(result[1]), Number(result[2]), rootFinished, continuations, (string?)result[4], failedBy);
@@ -247,5 +253,9 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
 
     private static long Number(RedisResult value) => value.IsNull ? 0 : (long)value;
 
-    private sealed record StoredContinuation(ContinuationJob Job, Guid GroupId, int Generation);
+    /// <summary>A waiting continuation as the script keeps it (the spawner's id is the field name), with its spawner's group and generation.</summary>
+    private sealed record StoredContinuation(ContinuationJob Job, Guid SpawnerGroupId, int SpawnerGeneration)
+    {
+        public ExpectedJob Expected(Guid spawnerJobId) => TreeRules.Continuation(spawnerJobId, SpawnerGroupId, SpawnerGeneration);
+    }
 }

@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrator.Ledger;
@@ -16,9 +17,9 @@ public sealed class StartRootJobActivity(JobLedger ledger, ILogger<StartRootJobA
         {
             await ledger.StartAsync(job.CorrelationId, job.Platform, job.Schedule, job.StartedAt, FailurePolicy.Of(job.Settings));
             var entry = job.RetryOf is { } retryOf
-                ? new ChildJob(JobIds.Entry(job.CorrelationId), job.CorrelationId, job.CorrelationId, 0, IntegrationTasks.RetryFailed,
+                ? TreeRules.Entry(job.CorrelationId).Run(IntegrationTasks.RetryFailed,
                     JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["retry_of"] = retryOf }))
-                : new ChildJob(JobIds.Entry(job.CorrelationId), job.CorrelationId, job.CorrelationId, 0, IntegrationTasks.Entry, job.Settings);
+                : TreeRules.Entry(job.CorrelationId).Run(IntegrationTasks.Entry, job.Settings);
             var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(job.Platform));
             await endpoint.Send(new RunChildJobs(job.CorrelationId, job.Platform, [entry]));
             logger.LogInformation("Root job started on platform {Platform}", job.Platform);

@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.Globalization;
 using System.Text.Json;
 using Jobs.Contracts;

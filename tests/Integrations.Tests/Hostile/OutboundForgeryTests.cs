@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.Net;
 using Jobs.Integrations.Catalogue;
 using Jobs.Integrations.Hosting.Http;
@@ -207,7 +208,7 @@ public sealed class OutboundForgeryTests(HostFixture host) : IClassFixture<HostF
             new ConfigurationBuilder().Build());
         var root = Guid.NewGuid();
         var source = Victim("/dump.xml.gz");
-        var job = new Contracts.ChildJob(Contracts.JobIds.Child(Contracts.JobIds.Entry(root), 0), Contracts.JobIds.Entry(root), root, 1,
+        var job = new Contracts.ChildJob(JobTree.JobIds.Child(JobTree.JobIds.Entry(root), 0), JobTree.JobIds.Entry(root), root, 1,
             MoviesIntegration.DownloadAbstracts, System.Text.Json.JsonSerializer.SerializeToElement(new { abstracts_url = source.ToString(), movies_url = source.ToString() }));
         var context = new Hosting.JobContext(root, job, host.Redis, host.Postgres, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
 

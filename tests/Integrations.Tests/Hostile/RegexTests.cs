@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.Diagnostics;
 using System.Text.Json;
 using Jobs.Integrations.Catalogue;
@@ -67,7 +68,7 @@ public sealed class RegexTests(HostFixture host) : IClassFixture<HostFixture>
         {
             await integrations.SendAsync(new Contracts.RunChildJobs(root, "catalogue",
             [
-                new Contracts.ChildJob(Contracts.JobIds.Child(Contracts.JobIds.Entry(root), 0), Contracts.JobIds.Entry(root), root, 3,
+                new Contracts.ChildJob(JobTree.JobIds.Child(JobTree.JobIds.Entry(root), 0), JobTree.JobIds.Entry(root), root, 3,
                     CatalogueIntegration.ProductTask, JsonSerializer.SerializeToElement(step, SettingsJson.Options)),
             ]));
 

@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;

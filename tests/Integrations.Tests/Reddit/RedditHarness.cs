@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Jobs.Contracts;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
-namespace Jobs.Contracts;
+namespace Jobs.JobTree;
 
 /// <summary>
 /// Deterministic ids (RFC 9562 name-based, SHA-1): re-running a parent after a crash spawns children with

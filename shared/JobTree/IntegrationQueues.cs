@@ -1,4 +1,4 @@
-namespace Jobs.Contracts;
+namespace Jobs.JobTree;
 
 /// <summary>Well-known addresses on the bus.</summary>
 public static class IntegrationQueues

@@ -3,7 +3,7 @@ using System.Reflection.PortableExecutable;
 using System.Xml.Linq;
 using Jobs.TestSupport;
 
-namespace Jobs.EndToEnd.Tests;
+namespace Jobs.Architecture.Tests;
 
 /// <summary>Only contracts (and the shared hosting pieces) cross service boundaries.</summary>
 public sealed class ServiceBoundariesTests

@@ -1,4 +1,4 @@
-namespace Jobs.Contracts;
+namespace Jobs.JobTree;
 
 public static class JobLimits
 {
