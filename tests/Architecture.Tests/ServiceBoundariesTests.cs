@@ -5,7 +5,7 @@ using Jobs.TestSupport;
 
 namespace Jobs.Architecture.Tests;
 
-/// <summary>Only contracts (and the shared hosting pieces) cross service boundaries.</summary>
+/// <summary>Only contracts, the shared libraries and the owners' read models cross service boundaries.</summary>
 public sealed class ServiceBoundariesTests
 {
     private static readonly string Root = ServiceSystem.RepositoryRoot();
@@ -21,8 +21,27 @@ public sealed class ServiceBoundariesTests
             .Select(r => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(project)!, r.Attribute("Include")!.Value)))
             .ToList();
 
-        Assert.All(references, r => Assert.StartsWith(Path.Combine(Root, "shared") + Path.DirectorySeparatorChar, r));
+        Assert.All(references, r => Assert.True(IsSharedOrReadModel(r), $"{service} references {Path.GetRelativePath(Root, r)}"));
     }
+
+    [Fact]
+    public void A_read_model_references_only_the_shared_libraries()
+    {
+        var readModels = Directory.GetFiles(Path.Combine(Root, "services"), "*.ReadModel.csproj", SearchOption.AllDirectories);
+        Assert.NotEmpty(readModels);
+        foreach (var project in readModels)
+        {
+            var references = XDocument.Load(project).Descendants("ProjectReference")
+                .Select(r => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(project)!, r.Attribute("Include")!.Value)));
+            Assert.All(references, r => Assert.StartsWith(Path.Combine(Root, "shared") + Path.DirectorySeparatorChar, r));
+        }
+    }
+
+    /// <summary>A shared library, or the read model an owning service publishes (<c>services/&lt;Owner&gt;.ReadModel</c>).</summary>
+    private static bool IsSharedOrReadModel(string project) =>
+        project.StartsWith(Path.Combine(Root, "shared") + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+        || (project.StartsWith(Path.Combine(Root, "services") + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            && project.EndsWith(".ReadModel.csproj", StringComparison.Ordinal));
 
     [Theory]
     [MemberData(nameof(Services))]
