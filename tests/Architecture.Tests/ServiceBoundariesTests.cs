@@ -12,16 +12,36 @@ public sealed class ServiceBoundariesTests
 
     public static TheoryData<string> Services() => new(ServiceSystem.Names);
 
-    [Theory]
-    [MemberData(nameof(Services))]
-    public void A_service_project_references_only_the_shared_libraries(string service)
-    {
-        var project = Path.Combine(Root, "services", service, $"{service}.csproj");
-        var references = XDocument.Load(project).Descendants("ProjectReference")
+    /// <summary>The read models the owners publish (<c>services/&lt;Owner&gt;.ReadModel</c>).</summary>
+    public static TheoryData<string> ReadModels() => new(Directory.GetDirectories(Path.Combine(Root, "services"), "*.ReadModel").Select(Path.GetFileName)!);
+
+    private static List<string> ProjectReferences(string project) =>
+        XDocument.Load(project).Descendants("ProjectReference")
             .Select(r => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(project)!, r.Attribute("Include")!.Value)))
             .ToList();
 
-        Assert.All(references, r => Assert.StartsWith(Path.Combine(Root, "shared") + Path.DirectorySeparatorChar, r));
+    private static bool IsShared(string reference) => reference.StartsWith(Path.Combine(Root, "shared") + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    private static bool IsReadModel(string reference) =>
+        Path.GetDirectoryName(Path.GetDirectoryName(reference)) == Path.Combine(Root, "services")
+        && Path.GetFileName(Path.GetDirectoryName(reference))!.EndsWith(".ReadModel", StringComparison.Ordinal);
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void A_service_project_references_only_the_shared_libraries_and_other_owners_read_models(string service)
+    {
+        var references = ProjectReferences(Path.Combine(Root, "services", service, $"{service}.csproj"));
+
+        Assert.All(references, r => Assert.True(IsShared(r) || IsReadModel(r), $"{service} references {Path.GetRelativePath(Root, r)}"));
+    }
+
+    [Theory]
+    [MemberData(nameof(ReadModels))]
+    public void A_read_model_references_only_the_shared_libraries_never_a_service(string readModel)
+    {
+        var references = ProjectReferences(Path.Combine(Root, "services", readModel, $"{readModel}.csproj"));
+
+        Assert.All(references, r => Assert.True(IsShared(r), $"{readModel} references {Path.GetRelativePath(Root, r)}"));
     }
 
     [Theory]
