@@ -5,44 +5,43 @@ using Jobs.TestSupport;
 
 namespace Jobs.Architecture.Tests;
 
-/// <summary>Only contracts (and the shared hosting pieces) cross service boundaries.</summary>
+/// <summary>Only contracts, the shared libraries and the owners' read models cross service boundaries.</summary>
 public sealed class ServiceBoundariesTests
 {
     private static readonly string Root = ServiceSystem.RepositoryRoot();
 
     public static TheoryData<string> Services() => new(ServiceSystem.Names);
 
-    /// <summary>The read models the owners publish (<c>services/&lt;Owner&gt;.ReadModel</c>).</summary>
-    public static TheoryData<string> ReadModels() => new(Directory.GetDirectories(Path.Combine(Root, "services"), "*.ReadModel").Select(Path.GetFileName)!);
-
-    private static List<string> ProjectReferences(string project) =>
-        XDocument.Load(project).Descendants("ProjectReference")
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void A_service_project_references_only_the_shared_libraries(string service)
+    {
+        var project = Path.Combine(Root, "services", service, $"{service}.csproj");
+        var references = XDocument.Load(project).Descendants("ProjectReference")
             .Select(r => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(project)!, r.Attribute("Include")!.Value)))
             .ToList();
 
-    private static bool IsShared(string reference) => reference.StartsWith(Path.Combine(Root, "shared") + Path.DirectorySeparatorChar, StringComparison.Ordinal);
-
-    private static bool IsReadModel(string reference) =>
-        Path.GetDirectoryName(Path.GetDirectoryName(reference)) == Path.Combine(Root, "services")
-        && Path.GetFileName(Path.GetDirectoryName(reference))!.EndsWith(".ReadModel", StringComparison.Ordinal);
-
-    [Theory]
-    [MemberData(nameof(Services))]
-    public void A_service_project_references_only_the_shared_libraries_and_other_owners_read_models(string service)
-    {
-        var references = ProjectReferences(Path.Combine(Root, "services", service, $"{service}.csproj"));
-
-        Assert.All(references, r => Assert.True(IsShared(r) || IsReadModel(r), $"{service} references {Path.GetRelativePath(Root, r)}"));
+        Assert.All(references, r => Assert.True(IsSharedOrReadModel(r), $"{service} references {Path.GetRelativePath(Root, r)}"));
     }
 
-    [Theory]
-    [MemberData(nameof(ReadModels))]
-    public void A_read_model_references_only_the_shared_libraries_never_a_service(string readModel)
+    [Fact]
+    public void A_read_model_references_only_the_shared_libraries()
     {
-        var references = ProjectReferences(Path.Combine(Root, "services", readModel, $"{readModel}.csproj"));
-
-        Assert.All(references, r => Assert.True(IsShared(r), $"{readModel} references {Path.GetRelativePath(Root, r)}"));
+        var readModels = Directory.GetFiles(Path.Combine(Root, "services"), "*.ReadModel.csproj", SearchOption.AllDirectories);
+        Assert.NotEmpty(readModels);
+        foreach (var project in readModels)
+        {
+            var references = XDocument.Load(project).Descendants("ProjectReference")
+                .Select(r => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(project)!, r.Attribute("Include")!.Value)));
+            Assert.All(references, r => Assert.StartsWith(Path.Combine(Root, "shared") + Path.DirectorySeparatorChar, r));
+        }
     }
+
+    /// <summary>A shared library, or the read model an owning service publishes (<c>services/&lt;Owner&gt;.ReadModel</c>).</summary>
+    private static bool IsSharedOrReadModel(string project) =>
+        project.StartsWith(Path.Combine(Root, "shared") + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+        || (project.StartsWith(Path.Combine(Root, "services") + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            && project.EndsWith(".ReadModel.csproj", StringComparison.Ordinal));
 
     [Theory]
     [MemberData(nameof(Services))]

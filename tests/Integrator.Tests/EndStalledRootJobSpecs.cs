@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrator.Ledger;
+using Jobs.Integrator.ReadModel;
 using Jobs.Integrator.RootJobs;
 using Jobs.JobTree;
 using Jobs.Platforms;
@@ -87,7 +88,7 @@ public sealed class EndStalledRootJobSpecs(RedisFixture fixture) : IClassFixture
     {
         var root = await StartAsync();
         // A required task failed and the ledger recorded why, but the saga never heard of it (the lost message).
-        await fixture.Redis.GetDatabase().HashSetAsync(JobState.Key(root), JobState.Failure, "required task 'load' failed: HTTP 500");
+        await fixture.Redis.GetDatabase().HashSetAsync(RootJobKeys.Key(root), RootJobKeys.Failure, "required task 'load' failed: HTTP 500");
 
         await SendAsync(new EndStalledRootJob(root, "synthetic", 2, 1, 1, null));
 

@@ -1,4 +1,5 @@
 extern alias auditor;
+using Jobs.Integrator.ReadModel;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
@@ -90,7 +91,7 @@ public sealed class ReportingFixture : IAsyncLifetime
         {
             var db = Redis.GetDatabase();
             await db.HashDeleteAsync(PlatformCatalog.Key, Platform);
-            foreach (var id in _jobs) await db.KeyDeleteAsync(JobState.Key(id));
+            foreach (var id in _jobs) await db.KeyDeleteAsync(RootJobKeys.Key(id));
             await Redis.DisposeAsync();
         }
 

@@ -1,3 +1,4 @@
+using Jobs.Integrations.ReadModel;
 using Jobs.JobTree;
 using Jobs.Contracts;
 using MassTransit;
@@ -116,12 +117,7 @@ public sealed class StuckJobSweeper(
         }
     }
 
-    private async Task<DateTimeOffset?> ReportedProgressAsync(Guid root)
-    {
-        var at = await redis.GetDatabase().HashGetAsync(JobState.ProgressKey(root), JobState.ProgressAt);
-        return DateTimeOffset.TryParse(at.ToString(), System.Globalization.CultureInfo.InvariantCulture,
-            System.Globalization.DateTimeStyles.RoundtripKind, out var time) ? time : null;
-    }
+    private Task<DateTimeOffset?> ReportedProgressAsync(Guid root) => Runs.LastProgressAtAsync(redis.GetDatabase(), root);
 
     /// <summary>The counts and entry error of a root job as its recorded outcomes say.</summary>
     public static async Task<EndStalledRootJob> OutcomesAsync(NpgsqlConnection connection, Guid root, string platform, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Jobs.Integrations.ReadModel;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrations.Hosting.Http;
@@ -106,17 +107,17 @@ public sealed class JobContext(
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         var at = DateTimeOffset.UtcNow;
         var value = JsonSerializer.Serialize(new { percent, message, rows, at });
-        await Redis.ScriptEvaluateAsync(ProgressScript, [JobState.ProgressKey(RootJobId)],
+        await Redis.ScriptEvaluateAsync(ProgressScript, [RunKeys.ProgressKey(RootJobId)],
         [
             JobId.ToString("N"), value, rows, message, at.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-            (long)JobState.DetailsLifetime.TotalSeconds,
+            (long)Runs.DetailsLifetime.TotalSeconds,
         ]);
         Logger.LogInformation("Progress {Percent:F0}%: {Message} ({Rows} rows)", percent, message, rows);
     }
 
     /// <summary>
     /// Keeps a dataset of this run for debugging (e.g. <c>original</c> as fetched, <c>processed</c> as stored), shown
-    /// by <c>GET /jobs/{id}?full=true</c> for <see cref="JobState.DetailsLifetime"/>. Never put secrets in it.
+    /// by <c>GET /jobs/{id}?full=true</c> for <see cref="Runs.DetailsLifetime"/>. Never put secrets in it.
     /// </summary>
     public async Task StoreDatasetAsync(string name, object data)
     {
@@ -124,9 +125,9 @@ public sealed class JobContext(
         var json = JsonSerializer.SerializeToUtf8Bytes(data, SettingsJson.Options);
         if (json.Length > MaxDatasetBytes)
             throw new ArgumentException($"dataset '{name}' of job {JobId} is {json.Length:N0} bytes; at most {MaxDatasetBytes:N0} are kept", nameof(data));
-        var key = JobState.DatasetsKey(RootJobId);
+        var key = RunKeys.DatasetsKey(RootJobId);
         await Redis.HashSetAsync(key, $"{JobId:N}/{name}", json);
-        await Redis.KeyExpireAsync(key, JobState.DetailsLifetime);
+        await Redis.KeyExpireAsync(key, Runs.DetailsLifetime);
     }
 
     private JsonElement ToJson(object? settings) => settings switch
