@@ -3,6 +3,7 @@ using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrations.ReadModel;
 using Jobs.Integrator.ReadModel;
+using Jobs.JobTree;
 using Jobs.Platforms;
 using Jobs.Reporting.Data;
 using Jobs.Reporting.Queries;
@@ -64,9 +65,9 @@ public static class JobsEndpoints
 
     /// <summary>
     /// Validates and starts the job. The request is validated here against the same catalog as the
-    /// <c>jobs.start</c> endpoint, so it publishes <see cref="RootJobStarted"/> directly: one hop less.
+    /// <c>jobs.start</c> endpoint, so it sends <see cref="BeginRootJob"/> straight to the RootJob saga: one hop less.
     /// </summary>
-    private static async Task<IResult> SubmitAsync(SubmitJobRequest request, JobRequestValidator validator, IPublishEndpoint publisher,
+    private static async Task<IResult> SubmitAsync(SubmitJobRequest request, JobRequestValidator validator, ISendEndpointProvider sender,
         IConnectionMultiplexer redis, LinkGenerator links, HttpContext http,
         [Microsoft.AspNetCore.Mvc.FromHeader(Name = "Idempotency-Key")] string? idempotencyKey)
     {
@@ -87,7 +88,8 @@ public static class JobsEndpoints
         }
 
         await AcceptedJobs.RecordAsync(redis.GetDatabase(), id, validation.Platform!.Name);
-        await publisher.Publish(new RootJobStarted(id, validation.Platform.Name, validation.Settings, null, request.MinSuccessPercent ?? 0,
+        var saga = await sender.GetSendEndpoint(IntegrationQueues.RootJobsAddress);
+        await saga.Send(new BeginRootJob(id, validation.Platform.Name, validation.Settings, null, request.MinSuccessPercent ?? 0,
             DateTimeOffset.UtcNow));
         return Results.Accepted(links.GetPathByName(http, "GetJob", new { id }), new SubmitJobResponse(id));
     }
@@ -184,7 +186,7 @@ public static class JobsEndpoints
     /// spawns the recorded failed children again with their own tasks and settings. 202 with the new job; 409 while
     /// the job runs or when it has no recorded failed children (children that timed out never reported and have none).
     /// </summary>
-    private static async Task<IResult> RetryFailedAsync(Guid id, IConnectionMultiplexer redis, IPublishEndpoint publisher, LinkGenerator links,
+    private static async Task<IResult> RetryFailedAsync(Guid id, IConnectionMultiplexer redis, ISendEndpointProvider sender, LinkGenerator links,
         HttpContext http, JobQueries queries, CancellationToken cancellationToken)
     {
         var db = redis.GetDatabase();
@@ -202,7 +204,8 @@ public static class JobsEndpoints
         await AcceptedJobs.RecordAsync(db, retry, platform, id);
         // The audit shows the original job's (masked) settings; the children bring their own.
         var settings = await queries.SettingsAsync(id, cancellationToken);
-        await publisher.Publish(new RootJobStarted(retry, platform, settings, null, 0, DateTimeOffset.UtcNow, id), cancellationToken);
+        var saga = await sender.GetSendEndpoint(IntegrationQueues.RootJobsAddress);
+        await saga.Send(new BeginRootJob(retry, platform, settings, null, 0, DateTimeOffset.UtcNow, id), cancellationToken);
         return Results.Accepted(links.GetPathByName(http, "GetJob", new { id = retry }), new { id = retry, retryOf = id, children = failed });
     }
 

@@ -52,7 +52,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
     private async Task<Guid> StartAsync(double minSuccessPercent = 0, string platform = "synthetic", JsonElement? settings = null)
     {
         var root = Guid.NewGuid();
-        await _harness.Bus.Publish(new RootJobStarted(root, platform, settings ?? Settings, null, minSuccessPercent, DateTimeOffset.UtcNow));
+        await _harness.Bus.Publish(new BeginRootJob(root, platform, settings ?? Settings, null, minSuccessPercent, DateTimeOffset.UtcNow));
         Assert.True(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.RootJobId == root));
         return root;
     }

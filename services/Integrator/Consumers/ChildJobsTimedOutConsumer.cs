@@ -15,19 +15,34 @@ public sealed class ChildTimeoutPolicy
     public const string Fail = "fail";
     public const string Retry = "retry";
 
+    [System.ComponentModel.DataAnnotations.AllowedValues(Fail, Retry)]
     public string Policy { get; set; } = Fail;
 
+    [System.ComponentModel.DataAnnotations.Range(0, 100)]
     public int MaxRetries { get; set; } = 1;
 }
 
 /// <summary><c>Integrator:ChildTimeouts</c>: a default policy and overrides per platform.</summary>
 public sealed class ChildTimeoutOptions
 {
+    public const string Section = "Integrator:ChildTimeouts";
+
     public ChildTimeoutPolicy Default { get; set; } = new();
 
     public Dictionary<string, ChildTimeoutPolicy> Platforms { get; set; } = [];
 
     public ChildTimeoutPolicy For(string platform) => Platforms.GetValueOrDefault(platform) ?? Default;
+
+    /// <summary>What is wrong with the default policy and each platform's (nested objects are not validated by annotations alone).</summary>
+    public IEnumerable<string> Problems() =>
+        Platforms.Select(p => (Name: $"{Section}:Platforms:{p.Key}", Policy: p.Value))
+            .Prepend((Name: $"{Section}:Default", Policy: Default))
+            .SelectMany(p =>
+            {
+                var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+                System.ComponentModel.DataAnnotations.Validator.TryValidateObject(p.Policy, new(p.Policy), results, validateAllProperties: true);
+                return results.Select(r => $"{p.Name}: {r.ErrorMessage}");
+            });
 }
 
 /// <summary>

@@ -27,7 +27,8 @@ public sealed class StartRootJobConsumer(JobRequestValidator validator, ILogger<
             throw new InvalidJobRequestException(problem);
         }
 
-        await context.Publish(new RootJobStarted(rootJobId, result.Platform!.Name, result.Settings, request.Schedule,
+        var saga = await context.GetSendEndpoint(IntegrationQueues.RootJobsAddress);
+        await saga.Send(new BeginRootJob(rootJobId, result.Platform!.Name, result.Settings, request.Schedule,
             request.MinSuccessPercent ?? 0, DateTimeOffset.UtcNow));
     }
 }
