@@ -23,6 +23,7 @@ public sealed partial class AuditorOwnershipTests
     /// </summary>
     private static readonly IReadOnlyDictionary<string, string> MessageOwners = new Dictionary<string, string>(StringComparer.Ordinal)
     {
+        ["RootJobStarted"] = "Integrator",
         ["RootJobChildrenFinished"] = "Integrator",
         ["RootJobStepFailed"] = "Integrator",
         ["RootJobCompleted"] = "Integrator",

@@ -50,7 +50,7 @@ public sealed class EndStalledRootJobSpecs(RedisFixture fixture) : IClassFixture
     private async Task<Guid> StartAsync()
     {
         var root = Guid.NewGuid();
-        await _harness.Bus.Publish(new RootJobStarted(root, "synthetic", Settings, null, 0, DateTimeOffset.UtcNow));
+        await _harness.Bus.Publish(new BeginRootJob(root, "synthetic", Settings, null, 0, DateTimeOffset.UtcNow));
         Assert.True(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.RootJobId == root));
         await WaitForStateAsync(root, JobStatus.Running);
         return root;
