@@ -5,7 +5,7 @@ using Jobs.TestSupport;
 
 namespace Jobs.Architecture.Tests;
 
-/// <summary>Only contracts (and the shared hosting pieces) cross service boundaries.</summary>
+/// <summary>Only contracts (and the shared libraries and the plugins) cross service boundaries.</summary>
 public sealed class ServiceBoundariesTests
 {
     private static readonly string Root = ServiceSystem.RepositoryRoot();
@@ -14,14 +14,17 @@ public sealed class ServiceBoundariesTests
 
     [Theory]
     [MemberData(nameof(Services))]
-    public void A_service_project_references_only_the_shared_libraries(string service)
+    public void A_service_project_references_only_the_shared_libraries_and_the_plugins(string service)
     {
         var project = Path.Combine(Root, "services", service, $"{service}.csproj");
         var references = XDocument.Load(project).Descendants("ProjectReference")
             .Select(r => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(project)!, r.Attribute("Include")!.Value)))
             .ToList();
 
-        Assert.All(references, r => Assert.StartsWith(Path.Combine(Root, "shared") + Path.DirectorySeparatorChar, r));
+        Assert.All(references, r => Assert.True(
+            r.StartsWith(Path.Combine(Root, "shared") + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            || r.StartsWith(Path.Combine(Root, "plugins") + Path.DirectorySeparatorChar, StringComparison.Ordinal),
+            $"{service} references {Path.GetRelativePath(Root, r)}: a service references only shared/ and plugins/ projects"));
     }
 
     [Theory]

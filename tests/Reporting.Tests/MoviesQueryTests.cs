@@ -1,8 +1,7 @@
-extern alias integrations;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using integrations::Jobs.Integrations.Movies;
+using Jobs.Plugins.Movies;
 using Jobs.Contracts;
 using StackExchange.Redis;
 

@@ -1,8 +1,7 @@
-extern alias integrations;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using integrations::Jobs.Integrations.Reddit;
+using Jobs.Plugins.Reddit;
 
 namespace Jobs.Reporting.Tests;
 
