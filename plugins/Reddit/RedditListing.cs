@@ -2,8 +2,8 @@ using System.Text.Json;
 
 namespace Jobs.Plugins.Reddit;
 
-/// <summary>One submission (<c>t3</c>) of a listing, with what is stored of it.</summary>
-public sealed record RedditSubmission(
+/// <summary>One submission (<c>t3</c>) of a listing, with what is stored of it (read back as <see cref="RedditSubmissionRow"/>).</summary>
+public record RedditSubmission(
     string Fullname,
     string Subreddit,
     string Title,

@@ -1,20 +1,19 @@
+using System.Text.Json.Serialization;
 using Npgsql;
 
 namespace Jobs.Plugins.Reddit;
 
-/// <summary>A stored Reddit submission as <c>/data/reddit</c> returns it.</summary>
-public sealed record RedditSubmissionRow(
-    string Fullname,
-    string Subreddit,
-    string Title,
-    string? Author,
-    DateTimeOffset CreatedUtc,
-    int Score,
-    int NumComments,
-    int SelftextLength,
-    string? Url,
-    string? Permalink,
-    DateTimeOffset FetchedAt);
+/// <summary>
+/// A stored Reddit submission as <c>/data/reddit</c> returns it: the columns stored of it (<see cref="RedditSubmission"/>, the one
+/// record of them) and when it was last fetched. JSON: the submission's fields in their order, then <c>fetchedAt</c>.
+/// </summary>
+public sealed record RedditSubmissionRow : RedditSubmission
+{
+    public RedditSubmissionRow(RedditSubmission submission, DateTimeOffset fetchedAt) : base(submission) => FetchedAt = fetchedAt;
+
+    [JsonPropertyOrder(1)]
+    public DateTimeOffset FetchedAt { get; init; }
+}
 
 /// <summary>How many submissions a subreddit got in one hour (UTC), by their posting time.</summary>
 public sealed record RedditHourCount(DateTimeOffset Hour, string Subreddit, long Submissions);
@@ -49,9 +48,9 @@ public static class RedditQueries
                 p.Add(new NpgsqlParameter<string>("subreddit", subreddit));
                 p.Add(new NpgsqlParameter<int>("limit", take));
             },
-            r => new RedditSubmissionRow(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
+            r => new RedditSubmissionRow(new RedditSubmission(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
                 r.GetFieldValue<DateTimeOffset>(4), r.GetInt32(5), r.GetInt32(6), r.GetInt32(7), r.IsDBNull(8) ? null : r.GetString(8),
-                r.IsDBNull(9) ? null : r.GetString(9), r.GetFieldValue<DateTimeOffset>(10)),
+                r.IsDBNull(9) ? null : r.GetString(9)), r.GetFieldValue<DateTimeOffset>(10)),
             cancellationToken);
         return Results.Ok(rows);
     }

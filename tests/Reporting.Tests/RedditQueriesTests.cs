@@ -41,6 +41,20 @@ public sealed class RedditQueriesTests(ReportingFixture reporting) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_stored_submission_reads_back_with_the_stored_fields_in_order_and_when_it_was_fetched()
+    {
+        var subreddit = NewSubreddit();
+        var before = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await StoreAsync(subreddit.ToLowerInvariant(), Submission(subreddit, Fullname(), Noon));
+
+        var row = (await reporting.Client.GetFromJsonAsync<JsonElement>($"/data/reddit/subreddits/{subreddit}/submissions"))[0];
+
+        Assert.Equal(["fullname", "subreddit", "title", "author", "createdUtc", "score", "numComments", "selftextLength", "url", "permalink", "fetchedAt"],
+            row.EnumerateObject().Select(p => p.Name));
+        Assert.InRange(row.GetProperty("fetchedAt").GetDateTimeOffset(), before, DateTimeOffset.UtcNow.AddMinutes(1));
+    }
+
+    [Fact]
     public async Task When_asking_for_counts_per_hour_Should_count_each_subreddits_submissions_by_posting_hour_within_the_window()
     {
         var (one, two) = (NewSubreddit(), NewSubreddit());
