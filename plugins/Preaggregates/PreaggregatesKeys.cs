@@ -6,7 +6,7 @@ namespace Jobs.Plugins.Preaggregates;
 /// one set of sources with one synchronized time (<see cref="DefaultView"/>: every configured source).
 /// Times are ISO-8601 strings with an offset; a key that holds no time (nothing complete yet) is absent.
 /// </summary>
-public static class PreaggregatesKeys
+internal static class PreaggregatesKeys
 {
     public const string DefaultView = "default";
 

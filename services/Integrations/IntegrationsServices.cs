@@ -17,7 +17,7 @@ public static class IntegrationsServices
     public static WebApplicationBuilder AddIntegrationsServices(this WebApplicationBuilder builder)
     {
         builder.AddRedis().AddPostgres();
-        builder.Services.AddValidatedOptions<IntegrationsOptions>(IntegrationsOptions.Section);
+        builder.Services.AddValidatedOptions<IntegrationsOptions>(IntegrationsOptions.Section).ValidateProblems(o => o.Problems());
         PoliteHttpFactory.Register(builder.Services);
         // Every plugin the same way: its project under plugins/, one line here (Integrations:Enabled narrows what runs).
         builder.AddPlugin<SyntheticPlugin>();

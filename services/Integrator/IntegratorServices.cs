@@ -14,13 +14,20 @@ public static class IntegratorServices
     {
         builder.AddRedis();
         builder.Services.AddSingleton<JobLedger>();
-        builder.Services.Configure<ChildTimeoutOptions>(builder.Configuration.GetSection("Integrator:ChildTimeouts"));
+        builder.Services.AddChildTimeoutOptions();
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<JobRequestValidator>();
         builder.Services.AddScoped<StartRootJobActivity>();
         builder.Services.AddScoped<FinishRootJobActivity>();
         builder.AddBus(AddIntegratorConsumers);
         return builder;
+    }
+
+    /// <summary><c>Integrator:ChildTimeouts</c>, bound and validated at start (a bad policy names its key).</summary>
+    public static IServiceCollection AddChildTimeoutOptions(this IServiceCollection services)
+    {
+        services.AddOptions<ChildTimeoutOptions>().BindConfiguration(ChildTimeoutOptions.Section).ValidateProblems(o => o.Problems()).ValidateOnStart();
+        return services;
     }
 
     /// <summary>The Integrator's consumers and saga; shared with the test harness.</summary>

@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using Jobs.Contracts;
+using Jobs.Integrations.ReadModel;
+using Jobs.Integrator.ReadModel;
+using Jobs.JobTree;
 using Jobs.Platforms;
 using Jobs.Reporting.Data;
 using Jobs.Reporting.Queries;
@@ -62,17 +65,15 @@ public static class JobsEndpoints
 
     /// <summary>
     /// Validates and starts the job. The request is validated here against the same catalog as the
-    /// <c>jobs.start</c> endpoint, so it publishes <see cref="RootJobStarted"/> directly: one hop less.
+    /// <c>jobs.start</c> endpoint, so it sends <see cref="BeginRootJob"/> straight to the RootJob saga: one hop less.
     /// </summary>
-    private static async Task<IResult> SubmitAsync(SubmitJobRequest request, JobRequestValidator validator, IPublishEndpoint publisher,
+    private static async Task<IResult> SubmitAsync(SubmitJobRequest request, JobRequestValidator validator, ISendEndpointProvider sender,
         IConnectionMultiplexer redis, LinkGenerator links, HttpContext http,
         [Microsoft.AspNetCore.Mvc.FromHeader(Name = "Idempotency-Key")] string? idempotencyKey)
     {
-        var validation = await validator.ValidateAsync(request.Platform, request.Settings);
-        var errors = validation.Errors.ToDictionary(e => e.Key, e => e.Value);
-        if (request.MinSuccessPercent is < 0 or > 100) errors["minSuccessPercent"] = ["must be between 0 and 100"];
-        if (errors.Count > 0)
-            return Results.ValidationProblem(errors, title: "The job request is invalid", detail: validation.Describe());
+        var validation = await validator.ValidateAsync(request.Platform, request.Settings, minSuccessPercent: request.MinSuccessPercent);
+        if (!validation.IsValid)
+            return Results.ValidationProblem(validation.Errors, title: "The job request is invalid", detail: validation.Describe());
 
         var id = NewId.NextGuid();
         if (!string.IsNullOrEmpty(idempotencyKey))
@@ -86,11 +87,9 @@ public static class JobsEndpoints
             }
         }
 
-        await redis.GetDatabase().HashSetAsync(JobState.Key(id), [
-            new HashEntry(JobState.Status, JobStatus.Pending),
-            new HashEntry(JobState.Platform, validation.Platform!.Name),
-        ], CommandFlags.None);
-        await publisher.Publish(new RootJobStarted(id, validation.Platform.Name, validation.Settings, null, request.MinSuccessPercent ?? 0,
+        await AcceptedJobs.RecordAsync(redis.GetDatabase(), id, validation.Platform!.Name);
+        var saga = await sender.GetSendEndpoint(IntegrationQueues.RootJobsAddress);
+        await saga.Send(new BeginRootJob(id, validation.Platform.Name, validation.Settings, null, request.MinSuccessPercent ?? 0,
             DateTimeOffset.UtcNow));
         return Results.Accepted(links.GetPathByName(http, "GetJob", new { id }), new SubmitJobResponse(id));
     }
@@ -136,13 +135,12 @@ public static class JobsEndpoints
         if (await ReadModelAsync(redis, id) is not { } job) return NotFound(id);
         if (wait is > 0 && !JobStatus.HasEnded(job.Status))
         {
-            await waiter.WaitAsync(id, async () => JobStatus.HasEnded(await redis.GetDatabase().HashGetAsync(JobState.Key(id), JobState.Status)),
+            await waiter.WaitAsync(id, async () => JobStatus.HasEnded(await RootJobReader.StatusAsync(redis.GetDatabase(), id)),
                 TimeSpan.FromSeconds(wait.Value), cancellationToken);
             job = await ReadModelAsync(redis, id) ?? job;
         }
 
-        var (_, status, counts) = job;
-        return Results.Ok(new JobStatusResponse(id, status, counts));
+        return Results.Ok(new JobStatusResponse(id, job.Status, Counts(job)));
     }
 
     /// <summary>
@@ -156,14 +154,14 @@ public static class JobsEndpoints
         var errors = PagingErrors(failuresPage, failuresPageSize, "failuresPage", "failuresPageSize");
         if (errors.Count > 0) return Results.ValidationProblem(errors, title: "The job query is invalid");
         if (await ReadModelAsync(redis, id) is not { } job) return NotFound(id);
-        var (fields, status, counts) = job;
+        var (status, counts) = (job.Status, Counts(job));
         var progress = queries.ProgressAsync(id, counts, status, cancellationToken);
         var generations = queries.GenerationsAsync(id, cancellationToken);
         var failures = counts.Failed > 0
             ? queries.FailuresAsync(id, failuresPage, failuresPageSize, cancellationToken)
             : Task.FromResult(new Paged<ChildFailure>([], failuresPage, failuresPageSize, 0));
         var datasets = full ? queries.DatasetsAsync(id) : Task.FromResult<IReadOnlyList<JobDataset>>(null!);
-        var platform = fields.GetValueOrDefault(JobState.Platform, "");
+        var platform = job.Platform;
         var data = queries.TableDataAsync(platform, id, cancellationToken);
         await Task.WhenAll(progress, generations, failures, datasets, data);
         return Results.Ok(new JobResponse(
@@ -171,11 +169,11 @@ public static class JobsEndpoints
             platform,
             status,
             counts,
-            Time(fields, JobState.StartedAt),
-            Time(fields, JobState.FinishedAt),
-            fields.GetValueOrDefault(JobState.Schedule) is { Length: > 0 } schedule ? schedule : null,
-            fields.GetValueOrDefault(JobState.Error),
-            fields.TryGetValue(JobState.RetryOf, out var retryOf) && Guid.TryParse(retryOf, out var original) ? original : null,
+            job.StartedAt,
+            job.FinishedAt,
+            job.Schedule,
+            job.Error,
+            job.RetryOf,
             await progress,
             await generations,
             await failures,
@@ -188,28 +186,26 @@ public static class JobsEndpoints
     /// spawns the recorded failed children again with their own tasks and settings. 202 with the new job; 409 while
     /// the job runs or when it has no recorded failed children (children that timed out never reported and have none).
     /// </summary>
-    private static async Task<IResult> RetryFailedAsync(Guid id, IConnectionMultiplexer redis, IPublishEndpoint publisher, LinkGenerator links,
+    private static async Task<IResult> RetryFailedAsync(Guid id, IConnectionMultiplexer redis, ISendEndpointProvider sender, LinkGenerator links,
         HttpContext http, JobQueries queries, CancellationToken cancellationToken)
     {
         var db = redis.GetDatabase();
-        var fields = await db.HashGetAsync(JobState.Key(id), [JobState.Status, JobState.Platform]);
-        if (fields[0].IsNull) return NotFound(id);
-        if (!JobStatus.HasEnded(fields[0].ToString()))
+        if (await AcceptedJobs.FindAsync(db, id) is not { } job) return NotFound(id);
+        if (!JobStatus.HasEnded(job.Status))
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job has not ended",
-                detail: $"Job {id} is {fields[0]}; retry its failed children once it has ended");
-        var failed = await db.HashLengthAsync(JobState.FailedKey(id));
+                detail: $"Job {id} is {job.Status}; retry its failed children once it has ended");
+        var failed = await Runs.FailedCountAsync(db, id);
         if (failed == 0)
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Nothing to retry",
-                detail: $"Job {id} has no recorded failed children (they are kept {JobState.DetailsLifetime.TotalDays:0} days; children that timed out have none)");
+                detail: $"Job {id} has no recorded failed children (they are kept {Runs.DetailsLifetime.TotalDays:0} days; children that timed out have none)");
 
         var retry = NewId.NextGuid();
-        var platform = fields[1].ToString();
-        await db.HashSetAsync(JobState.Key(retry), [
-            new HashEntry(JobState.Status, JobStatus.Pending), new HashEntry(JobState.Platform, platform), new HashEntry(JobState.RetryOf, id.ToString()),
-        ]);
+        var platform = job.Platform;
+        await AcceptedJobs.RecordAsync(db, retry, platform, id);
         // The audit shows the original job's (masked) settings; the children bring their own.
         var settings = await queries.SettingsAsync(id, cancellationToken);
-        await publisher.Publish(new RootJobStarted(retry, platform, settings, null, 0, DateTimeOffset.UtcNow, id), cancellationToken);
+        var saga = await sender.GetSendEndpoint(IntegrationQueues.RootJobsAddress);
+        await saga.Send(new BeginRootJob(retry, platform, settings, null, 0, DateTimeOffset.UtcNow, id), cancellationToken);
         return Results.Accepted(links.GetPathByName(http, "GetJob", new { id = retry }), new { id = retry, retryOf = id, children = failed });
     }
 
@@ -219,7 +215,7 @@ public static class JobsEndpoints
     /// </summary>
     private static async Task<IResult> CancelAsync(Guid id, IConnectionMultiplexer redis, IPublishEndpoint publisher)
     {
-        var status = (string?)await redis.GetDatabase().HashGetAsync(JobState.Key(id), JobState.Status);
+        var status = (await AcceptedJobs.FindAsync(redis.GetDatabase(), id))?.Status;
         if (status is null) return NotFound(id);
         if (JobStatus.HasEnded(status))
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job has already ended", detail: $"Job {id} is {status}");
@@ -228,23 +224,11 @@ public static class JobsEndpoints
         return Results.Accepted($"/jobs/{id}", new { id, status = "Cancelling" });
     }
 
-    /// <summary>The live read model of a job (the Integrator's Redis hash): its fields, status and counts; null when there is no such job.</summary>
-    private static async Task<(Dictionary<string, string> Fields, string Status, ChildCounts Counts)?> ReadModelAsync(IConnectionMultiplexer redis, Guid id)
-    {
-        var fields = (await redis.GetDatabase().HashGetAllAsync(JobState.Key(id))).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
-        return fields.TryGetValue(JobState.Status, out var status)
-            ? (fields, status, new ChildCounts(Number(fields, JobState.Total), Number(fields, JobState.Completed), Number(fields, JobState.Failed)))
-            : null;
-    }
+    /// <summary>The job from the Integrator's read model (Pending from Reporting's own record until the Integrator started it); null when there is no such job.</summary>
+    private static Task<RootJobView?> ReadModelAsync(IConnectionMultiplexer redis, Guid id) => AcceptedJobs.FindAsync(redis.GetDatabase(), id);
+
+    private static ChildCounts Counts(RootJobView job) => new(job.Total, job.Completed, job.Failed);
 
     private static IResult NotFound(Guid id) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"No job with id {id}");
-
-    private static long Number(Dictionary<string, string> fields, string name) =>
-        fields.TryGetValue(name, out var value) && long.TryParse(value, CultureInfo.InvariantCulture, out var n) ? n : 0;
-
-    private static DateTimeOffset? Time(Dictionary<string, string> fields, string name) =>
-        fields.TryGetValue(name, out var value) && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t)
-            ? t
-            : null;
 }

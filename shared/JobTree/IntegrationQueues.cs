@@ -8,6 +8,11 @@ public static class IntegrationQueues
 
     public static Uri StartJobsAddress { get; } = new($"queue:{StartJobs}");
 
+    /// <summary>The Integrator's RootJob saga: where a validated root job is begun (<c>BeginRootJob</c>).</summary>
+    public const string RootJobs = "root-job-state";
+
+    public static Uri RootJobsAddress { get; } = new($"queue:{RootJobs}");
+
     /// <summary>Queue of the schedule management commands (any Scheduler instance may take them).</summary>
     public const string SchedulerCommands = "scheduler-commands";
 

@@ -7,7 +7,7 @@ public static class IntegrationTasks
 
     /// <summary>
     /// The entry task of a root job started by <c>POST /jobs/{id}/retry-failed</c>: settings <c>{"retry_of": id}</c>;
-    /// the Integrations spawn the failed children recorded for that job (<see cref="JobState.FailedKey"/>) again.
+    /// the Integrations spawn the failed children recorded for that job (the Integrations' record of failed children) again.
     /// </summary>
     public const string RetryFailed = "retry-failed";
 }

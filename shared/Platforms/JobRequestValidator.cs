@@ -10,11 +10,23 @@ public sealed record JobRequestValidation(PlatformDescriptor? Platform, JsonElem
     public string Describe() => string.Join("; ", Errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
 }
 
-/// <summary>Checks a start request (platform + settings) the same way for the API and the bus.</summary>
+/// <summary>
+/// Checks a start request (platform, settings, minimum success percent) the same way for the API and the bus. It runs
+/// once, where the request enters: <c>POST /jobs</c> in Reporting, the <c>jobs.start</c> endpoint in the Integrator.
+/// </summary>
 public sealed class JobRequestValidator(PlatformCatalog catalog, TimeProvider? clock = null)
 {
     /// <param name="asOf">The time relative dates are resolved against (a schedule's fire time); now when absent.</param>
-    public async Task<JobRequestValidation> ValidateAsync(string? platform, JsonElement? settings, DateTimeOffset? asOf = null)
+    /// <param name="minSuccessPercent">The request's <c>minSuccessPercent</c>, if it has one: 0 to 100.</param>
+    public async Task<JobRequestValidation> ValidateAsync(string? platform, JsonElement? settings, DateTimeOffset? asOf = null, double? minSuccessPercent = null)
+    {
+        var result = await ValidatePlatformAsync(platform, settings, asOf);
+        if (minSuccessPercent is not (< 0 or > 100)) return result;
+        var errors = new Dictionary<string, string[]>(result.Errors) { ["minSuccessPercent"] = ["must be between 0 and 100"] };
+        return result with { Errors = errors };
+    }
+
+    private async Task<JobRequestValidation> ValidatePlatformAsync(string? platform, JsonElement? settings, DateTimeOffset? asOf)
     {
         if (string.IsNullOrWhiteSpace(platform))
             return Invalid(null, "platform", "is required");

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Jobs.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Jobs.Plugins;

@@ -142,7 +142,7 @@ public sealed partial class PluginBoundariesTests
     {
         // Scope: services/Integrations, the plugin SDK and plugins/ (the other services are not converted yet).
         // The one way is ValidatedOptions.AddValidatedOptions: AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart().
-        var helper = Path.Combine(Root, "shared", "Plugins", "ValidatedOptions.cs");
+        var helper = Path.Combine(Root, "shared", "ServiceDefaults", "ValidatedOptions.cs");
         var offenders = SourceFiles.Under(Root, Path.Combine("services", "Integrations"), Path.Combine("shared", "Plugins"), "plugins")
             .Where(f => f.Path != helper)
             .SelectMany(f => OtherBinding().Matches(f.Text).Select(m => $"{f.Relative}: {m.Value}"))

@@ -1,3 +1,4 @@
+using Jobs.Integrations.ReadModel;
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
@@ -126,11 +127,11 @@ public sealed class AuditTrailTests(AuditFixture audit) : IClassFixture<AuditFix
         await audit.Publish(new RootJobStarted(root, "synthetic", NoSettings, null, 0, T0));
         await Eventually.Until(() => audit.ScalarAsync<long>("SELECT count(*) FROM root_jobs WHERE root_job_id = $1", root),
             n => n == 1, Timeout, "the audited root");
-        var progress = JobState.ProgressKey(root);
+        var progress = RunKeys.ProgressKey(root);
         try
         {
             await Task.Delay(TimeSpan.FromSeconds(1.5)); // past the fixture's 1 s deadline, but the entry run reports progress
-            await audit.Redis.GetDatabase().HashSetAsync(progress, JobState.ProgressAt, DateTimeOffset.UtcNow.ToString("O"));
+            await audit.Redis.GetDatabase().HashSetAsync(progress, RunKeys.ProgressAt, DateTimeOffset.UtcNow.ToString("O"));
 
             await audit.Sweeper.SweepAsync(CancellationToken.None);
             Assert.False(await audit.Harness.Published.Any<ChildJobsTimedOut>(m => m.Context.Message.RootJobId == root));

@@ -1,3 +1,4 @@
+using Jobs.Integrations.ReadModel;
 using Jobs.JobTree;
 using Jobs.TestSupport;
 using System.Text.Json;
@@ -361,7 +362,7 @@ public sealed class ChildJobRunnerTests(HostFixture host) : IClassFixture<HostFi
         var root = Guid.NewGuid();
         var probe = new ProbeIntegration();
         var job = new ChildJob(JobIds.Child(root, 0), root, root, 1, "probe", JsonDocument.Parse("{}").RootElement);
-        var progressKey = JobState.ProgressKey(root);
+        var progressKey = RunKeys.ProgressKey(root);
         try
         {
             var outcome = await Runner(new IntegrationsOptions(), probe)

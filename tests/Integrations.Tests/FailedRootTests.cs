@@ -1,3 +1,5 @@
+using Jobs.Integrator.ReadModel;
+using Jobs.Integrations.ReadModel;
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
@@ -63,8 +65,8 @@ public sealed class FailedRootTests(HostFixture host) : IClassFixture<HostFixtur
     public async Task When_the_root_is_failing_Should_start_none_of_its_queued_children_and_report_them_not_started()
     {
         var root = Guid.NewGuid();
-        await host.Redis.GetDatabase().HashSetAsync(JobState.Key(root),
-            [new(JobState.Status, JobStatus.Running), new(JobState.Failure, "required task 'load' failed: boom")]);
+        await host.Redis.GetDatabase().HashSetAsync(RootJobKeys.Key(root),
+            [new(RootJobKeys.Status, JobStatus.Running), new(RootJobKeys.Failure, "required task 'load' failed: boom")]);
         var batch = Batch(root, FlakyIntegration.Platform, "child", JsonSerializer.SerializeToElement(new { }), 3);
 
         await _harness.Bus.Publish(batch);
@@ -79,7 +81,7 @@ public sealed class FailedRootTests(HostFixture host) : IClassFixture<HostFixtur
     public async Task When_the_root_is_running_without_a_failure_Should_run_its_children()
     {
         var root = Guid.NewGuid();
-        await host.Redis.GetDatabase().HashSetAsync(JobState.Key(root), JobState.Status, JobStatus.Running);
+        await host.Redis.GetDatabase().HashSetAsync(RootJobKeys.Key(root), RootJobKeys.Status, JobStatus.Running);
         var batch = Batch(root, FlakyIntegration.Platform, "child", JsonSerializer.SerializeToElement(new { }), 2);
 
         await _harness.Bus.Publish(batch);
@@ -92,8 +94,8 @@ public sealed class FailedRootTests(HostFixture host) : IClassFixture<HostFixtur
     public async Task When_a_child_fails_under_fail_fast_Should_not_start_the_rest_of_its_batch()
     {
         var root = Guid.NewGuid();
-        await host.Redis.GetDatabase().HashSetAsync(JobState.Key(root),
-            [new(JobState.Status, JobStatus.Running), new(JobState.FailurePolicy, FailurePolicy.FailFast)]);
+        await host.Redis.GetDatabase().HashSetAsync(RootJobKeys.Key(root),
+            [new(RootJobKeys.Status, JobStatus.Running), new(RootJobKeys.FailurePolicy, FailurePolicy.FailFast)]);
         // Every child fails (fail_ratio 1), one after the other: the first failure stops the rest.
         var settings = SettingsValidator.Validate(SettingsSchema.For<SyntheticSettings>(),
             JsonSerializer.SerializeToElement(new { fail_ratio = 1.0, work_ms = 200 })).Settings;
@@ -113,8 +115,8 @@ public sealed class FailedRootTests(HostFixture host) : IClassFixture<HostFixtur
     public async Task When_a_required_task_fails_Should_not_start_the_rest_of_its_batch_whatever_the_policy()
     {
         var root = Guid.NewGuid();
-        await host.Redis.GetDatabase().HashSetAsync(JobState.Key(root),
-            [new(JobState.Status, JobStatus.Running), new(JobState.FailurePolicy, FailurePolicy.Continue)]);
+        await host.Redis.GetDatabase().HashSetAsync(RootJobKeys.Key(root),
+            [new(RootJobKeys.Status, JobStatus.Running), new(RootJobKeys.FailurePolicy, FailurePolicy.Continue)]);
         var empty = JsonSerializer.SerializeToElement(new { });
         var batch = new RunChildJobs(root, RequiredWriteIntegration.Platform,
             new[] { RequiredWriteIntegration.Read, RequiredWriteIntegration.Write, RequiredWriteIntegration.Read, RequiredWriteIntegration.Read }
@@ -134,8 +136,8 @@ public sealed class FailedRootTests(HostFixture host) : IClassFixture<HostFixtur
     public async Task When_children_fail_under_continue_Should_run_the_whole_batch()
     {
         var root = Guid.NewGuid();
-        await host.Redis.GetDatabase().HashSetAsync(JobState.Key(root),
-            [new(JobState.Status, JobStatus.Running), new(JobState.FailurePolicy, FailurePolicy.Continue)]);
+        await host.Redis.GetDatabase().HashSetAsync(RootJobKeys.Key(root),
+            [new(RootJobKeys.Status, JobStatus.Running), new(RootJobKeys.FailurePolicy, FailurePolicy.Continue)]);
         var settings = SettingsValidator.Validate(SettingsSchema.For<SyntheticSettings>(), JsonSerializer.SerializeToElement(new { fail_ratio = 1.0 })).Settings;
 
         await _harness.Bus.Publish(Batch(root, "synthetic", SyntheticIntegration.Child, settings, 40));
@@ -147,11 +149,11 @@ public sealed class FailedRootTests(HostFixture host) : IClassFixture<HostFixtur
     public async Task When_the_root_fails_while_a_child_runs_Should_cancel_the_running_child()
     {
         var root = Guid.NewGuid();
-        await host.Redis.GetDatabase().HashSetAsync(JobState.Key(root), JobState.Status, JobStatus.Running);
+        await host.Redis.GetDatabase().HashSetAsync(RootJobKeys.Key(root), RootJobKeys.Status, JobStatus.Running);
         var settings = SettingsValidator.Validate(SettingsSchema.For<SyntheticSettings>(), JsonSerializer.SerializeToElement(new { work_ms = 600_000 })).Settings;
         var batch = Batch(root, "synthetic", SyntheticIntegration.Child, settings, 1);
         await _harness.Bus.Publish(batch);
-        await Eventually.Until(() => host.Redis.GetDatabase().HashExistsAsync(JobState.RunningKey(root), batch.Children[0].ChildJobId.ToString("N")),
+        await Eventually.Until(() => host.Redis.GetDatabase().HashExistsAsync(RunKeys.RunningKey(root), batch.Children[0].ChildJobId.ToString("N")),
             started => started, TimeSpan.FromSeconds(10), "the ten-minute child started");
 
         await _harness.Bus.Publish(new RootJobFailed(root, "synthetic", null, 2, 0, 1, "task 'child' failed (failure policy fail_fast): boom",

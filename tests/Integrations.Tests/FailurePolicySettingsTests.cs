@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Plugins.Catalogue;

@@ -1,3 +1,4 @@
+using Jobs.Integrations.ReadModel;
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
@@ -78,7 +79,7 @@ public sealed class JobContextTests(HostFixture host) : IClassFixture<HostFixtur
         var (first, second) = (Context(root, "child", "{}"), new JobContext(root,
             new ChildJob(JobIds.Child(root, 1), root, root, 1, "child", JsonDocument.Parse("{}").RootElement), new RunReports(host.Redis), host.Redis, host.Postgres,
             NullLogger.Instance, CancellationToken.None));
-        var key = JobState.ProgressKey(root);
+        var key = RunKeys.ProgressKey(root);
         try
         {
             await first.ReportProgressAsync(10, "page 1", rows: 10);
@@ -86,8 +87,8 @@ public sealed class JobContextTests(HostFixture host) : IClassFixture<HostFixtur
             await first.ReportProgressAsync(30, "page 3", rows: 30);
 
             var db = host.Redis.GetDatabase();
-            Assert.Equal(35, (long)await db.HashGetAsync(key, JobState.ProgressRows));
-            Assert.Equal("page 3", (string?)await db.HashGetAsync(key, JobState.ProgressMessage));
+            Assert.Equal(35, (long)await db.HashGetAsync(key, RunKeys.ProgressRows));
+            Assert.Equal("page 3", (string?)await db.HashGetAsync(key, RunKeys.ProgressMessage));
             Assert.True(await db.KeyTimeToLiveAsync(key) > TimeSpan.FromDays(6));
             await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => first.ReportProgressAsync(101, "too far"));
         }
@@ -102,7 +103,7 @@ public sealed class JobContextTests(HostFixture host) : IClassFixture<HostFixtur
     {
         var root = Guid.NewGuid();
         var context = Context(root, "child", "{}");
-        var key = JobState.DatasetsKey(root);
+        var key = RunKeys.DatasetsKey(root);
         try
         {
             await context.StoreDatasetAsync("original", new[] { new { sku = "A1", price = "$9.99" } });

@@ -1,3 +1,4 @@
+using Jobs.Integrations.ReadModel;
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
@@ -44,11 +45,11 @@ public sealed class RetryFailedTests(HostFixture host) : IClassFixture<HostFixtu
             var spawned = Assert.Single(sender.SentOf<RunChildJobs>()).Children
                 .Select(c => (c.Task, c.Settings.GetRawText(), c.Generation, c.ParentJobId)).OrderBy(c => c.Item2).ToList();
             Assert.Equal([("grandchild", """{"work_ms":2}""", 1, JobIds.Entry(retry)), ("child", """{"work_ms":3}""", 1, JobIds.Entry(retry))], spawned);
-            Assert.True(await host.Redis.GetDatabase().KeyTimeToLiveAsync(JobState.FailedKey(original)) > TimeSpan.FromDays(6));
+            Assert.True(await host.Redis.GetDatabase().KeyTimeToLiveAsync(RunKeys.FailedKey(original)) > TimeSpan.FromDays(6));
         }
         finally
         {
-            await host.Redis.GetDatabase().KeyDeleteAsync(JobState.FailedKey(original));
+            await host.Redis.GetDatabase().KeyDeleteAsync(RunKeys.FailedKey(original));
         }
     }
 
@@ -71,6 +72,6 @@ public sealed class RetryFailedTests(HostFixture host) : IClassFixture<HostFixtu
 
         await ChildDefinitions.RecordFinishedAsync(host.Redis.GetDatabase(), batch, [Outcome(batch.Children[0], ok: true)], "test-delivery");
 
-        Assert.False(await host.Redis.GetDatabase().KeyExistsAsync(JobState.FailedKey(original)));
+        Assert.False(await host.Redis.GetDatabase().KeyExistsAsync(RunKeys.FailedKey(original)));
     }
 }

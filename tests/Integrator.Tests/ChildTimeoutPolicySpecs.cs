@@ -1,3 +1,5 @@
+using Jobs.Integrator.ReadModel;
+using Jobs.Integrations.ReadModel;
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
@@ -35,7 +37,7 @@ public sealed class ChildTimeoutPolicySpecs(RedisFixture fixture) : IClassFixtur
 
     public async Task DisposeAsync()
     {
-        await fixture.Redis.GetDatabase().KeyDeleteAsync([JobState.RunningKey(_root), JobState.TimeoutRetriesKey(_root)]);
+        await fixture.Redis.GetDatabase().KeyDeleteAsync([RunKeys.RunningKey(_root), RootJobKeys.TimeoutRetriesKey(_root)]);
         await _harness.Stop();
         await _provider.DisposeAsync();
     }
@@ -44,7 +46,7 @@ public sealed class ChildTimeoutPolicySpecs(RedisFixture fixture) : IClassFixtur
     {
         var job = new ChildJob(JobIds.Child(JobIds.Entry(_root), index), JobIds.Entry(_root), _root, 1, "page",
             JsonSerializer.SerializeToElement(new { url = $"https://shop.example/p/{index}" }));
-        fixture.Redis.GetDatabase().HashSet(JobState.RunningKey(_root), job.ChildJobId.ToString("N"), JsonSerializer.Serialize(job));
+        fixture.Redis.GetDatabase().HashSet(RunKeys.RunningKey(_root), job.ChildJobId.ToString("N"), JsonSerializer.Serialize(job));
         return job;
     }
 

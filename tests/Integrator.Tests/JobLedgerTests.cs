@@ -1,3 +1,4 @@
+using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
@@ -312,23 +313,20 @@ public sealed class JobLedgerTests(RedisFixture fixture) : IClassFixture<RedisFi
     public async Task When_a_final_status_is_written_Should_announce_the_root_on_the_ended_channel_and_not_for_running()
     {
         var announced = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var channel = StackExchange.Redis.RedisChannel.Literal(JobState.EndedChannel);
+        var channel = StackExchange.Redis.RedisChannel.Literal(RootJobKeys.EndedChannel);
         var subscriber = fixture.Redis.GetSubscriber();
         await subscriber.SubscribeAsync(channel, (_, value) => announced.Enqueue(value.ToString()));
         try
         {
-            var (running, completed, rejected) = (await StartAsync(), await StartAsync(), Guid.NewGuid());
+            var (running, completed, failed) = (await StartAsync(), await StartAsync(), await StartAsync());
             await _ledger.SetStatusAsync(running, JobStatus.Running, null, null);
             await _ledger.SetStatusAsync(completed, JobStatus.Completed, DateTimeOffset.UtcNow, null, (1, 1, 0));
-            await fixture.Redis.GetDatabase().HashSetAsync(JobState.Key(rejected), JobState.Status, JobStatus.Pending);
-            await _ledger.RejectPendingAsync(rejected, "settings.children: must be 1 or more");
+            await _ledger.SetStatusAsync(failed, JobStatus.Failed, DateTimeOffset.UtcNow, "the job's entry run failed: boom", (1, 0, 0));
 
             // The channel is shared: other roots (other tests, other processes on this Redis) may end meanwhile.
-            var ours = new[] { running, completed, rejected }.Select(id => id.ToString("N")).ToHashSet();
+            var ours = new[] { running, completed, failed }.Select(id => id.ToString("N")).ToHashSet();
             await Jobs.TestSupport.Eventually.Until(() => Task.FromResult(announced.Count(ours.Contains)), n => n >= 2, TimeSpan.FromSeconds(10), "two announcements");
-            Assert.Equal(new[] { completed.ToString("N"), rejected.ToString("N") }.Order(), announced.Where(ours.Contains).Order());
-            Assert.Equal(JobStatus.Failed, (string?)await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(rejected), JobState.Status));
-            await fixture.Redis.GetDatabase().KeyDeleteAsync(JobState.Key(rejected));
+            Assert.Equal(new[] { completed.ToString("N"), failed.ToString("N") }.Order(), announced.Where(ours.Contains).Order());
         }
         finally
         {

@@ -1,3 +1,4 @@
+using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
@@ -51,7 +52,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
     private async Task<Guid> StartAsync(double minSuccessPercent = 0, string platform = "synthetic", JsonElement? settings = null)
     {
         var root = Guid.NewGuid();
-        await _harness.Bus.Publish(new RootJobStarted(root, platform, settings ?? Settings, null, minSuccessPercent, DateTimeOffset.UtcNow));
+        await _harness.Bus.Publish(new BeginRootJob(root, platform, settings ?? Settings, null, minSuccessPercent, DateTimeOffset.UtcNow));
         Assert.True(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.RootJobId == root));
         return root;
     }
@@ -87,7 +88,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         Assert.Equal("required task 'load' failed: failed on purpose", state.Reason);
         var failed = (await _harness.Published.SelectAsync<RootJobFailed>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
         Assert.Equal("required task 'load' failed: failed on purpose", failed.Reason);
-        var view = await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), [JobState.Status, JobState.Error, JobState.Failure]);
+        var view = await fixture.Redis.GetDatabase().HashGetAsync(RootJobKeys.Key(root), [RootJobKeys.Status, RootJobKeys.Error, RootJobKeys.Failure]);
         Assert.Equal([JobStatus.Failed, failed.Reason, failed.Reason], view.Select(v => v.ToString()));
 
         // The others report later (not started): counted in the live view, and the root stays Failed.
@@ -95,7 +96,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
             [Outcome(JobIds.Child(entry, 1), entry, root, 1, ok: false), Outcome(JobIds.Child(entry, 2), entry, root, 1)]));
         Assert.True(await _harness.Consumed.Any<RootJobChildrenFinished>(m => m.Context.Message.RootJobId == root));
         Assert.Equal(JobStatus.Failed, (await LoadAsync(root))!.CurrentState);
-        var counts = await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), [JobState.Total, JobState.Completed, JobState.Failed]);
+        var counts = await fixture.Redis.GetDatabase().HashGetAsync(RootJobKeys.Key(root), [RootJobKeys.Total, RootJobKeys.Completed, RootJobKeys.Failed]);
         Assert.Equal(["3", "1", "2"], counts.Select(c => c.ToString()));
         Assert.Single(_harness.Published.Select<RootJobFailed>(m => m.Context.Message.RootJobId == root));
         Assert.False(await _harness.Published.Any<RootJobCompleted>(m => m.Context.Message.RootJobId == root));
@@ -137,7 +138,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
             m.Context.Message.Outcomes.Any(o => o.ChildJobId == continuation && !o.Succeeded && o.Error == FailurePolicy.NotStartedError)));
         Assert.True(await _harness.Consumed.Any<RootJobChildrenFinished>(m => m.Context.Message.RootJobId == root));
         Assert.False(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.Children.Any(c => c.ChildJobId == continuation)));
-        var counts = await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), [JobState.Total, JobState.Completed, JobState.Failed]);
+        var counts = await fixture.Redis.GetDatabase().HashGetAsync(RootJobKeys.Key(root), [RootJobKeys.Total, RootJobKeys.Completed, RootJobKeys.Failed]);
         Assert.Equal(["3", "1", "2"], counts.Select(c => c.ToString()));
         Assert.Equal(JobStatus.Failed, (await LoadAsync(root))!.CurrentState);
     }
@@ -156,7 +157,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         var step = (await _harness.Published.SelectAsync<RootJobStepFailed>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
         Assert.Equal((JobIds.Child(entry, 1), "child", 3L, 1L, 1L), (step.ChildJobId, step.Task, step.Total, step.Completed, step.Failed));
         // What the Integrations read before starting a batch: the root is failing, so the third child is not started.
-        Assert.Equal(state.Reason, (await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), JobState.Failure)).ToString());
+        Assert.Equal(state.Reason, (await fixture.Redis.GetDatabase().HashGetAsync(RootJobKeys.Key(root), RootJobKeys.Failure)).ToString());
     }
 
     [Fact]
@@ -184,7 +185,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         Assert.Equal((2L, 2L, 0L), (state.Total, state.Completed, state.Failed));
         Assert.True(await _harness.Published.Any<RootJobCompleted>(m =>
             m.Context.Message.RootJobId == root && m.Context.Message.Total == 2 && m.Context.Message.Status == JobStatus.Completed));
-        var view = await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), JobState.Status);
+        var view = await fixture.Redis.GetDatabase().HashGetAsync(RootJobKeys.Key(root), RootJobKeys.Status);
         Assert.Equal("Completed", view.ToString());
     }
 
@@ -201,7 +202,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         Assert.Equal((2L, 1L, 1L), (state.Total, state.Completed, state.Failed));
         var completed = (await _harness.Published.SelectAsync<RootJobCompleted>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
         Assert.Equal((JobStatus.CompletedWithFailures, 2L, 1L, 1L), (completed.Status, completed.Total, completed.Completed, completed.Failed));
-        var view = await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), [JobState.Status, JobState.Total, JobState.Completed, JobState.Failed]);
+        var view = await fixture.Redis.GetDatabase().HashGetAsync(RootJobKeys.Key(root), [RootJobKeys.Status, RootJobKeys.Total, RootJobKeys.Completed, RootJobKeys.Failed]);
         Assert.Equal([JobStatus.CompletedWithFailures, "2", "1", "1"], view.Select(v => v.ToString()));
         Assert.True(JobStatus.HasEnded(view[0]));
     }
@@ -219,7 +220,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         Assert.True(await _harness.Consumed.Any<ChildJobsFinished>(m => m.Context.MessageId == messageId));
         await _harness.InactivityTask;
 
-        var counts = await fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), [JobState.Total, JobState.Completed, JobState.Failed]);
+        var counts = await fixture.Redis.GetDatabase().HashGetAsync(RootJobKeys.Key(root), [RootJobKeys.Total, RootJobKeys.Completed, RootJobKeys.Failed]);
         Assert.Equal(["2", "1", "0"], counts.Select(c => c.ToString()));
         Assert.Equal("Running", (await LoadAsync(root))!.CurrentState);
 
@@ -295,16 +296,16 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task When_a_request_the_api_accepted_is_refused_on_the_bus_Should_mark_the_pending_job_failed_with_the_reason()
+    public async Task When_a_start_request_asks_for_an_impossible_success_percent_Should_fault_with_the_reason_and_start_nothing()
     {
+        await new PlatformCatalog(fixture.Redis).PublishAsync([new PlatformDescriptor("spec-platform", "Spec", "for specs", [])]);
         var root = Guid.NewGuid();
-        await fixture.Redis.GetDatabase().HashSetAsync(JobState.Key(root), JobState.Status, JobStatus.Pending);
-        await _harness.Bus.Publish(new StartRootJob { RootJobId = root, Platform = "vanished-platform", Settings = Settings });
+        await _harness.Bus.Publish(new StartRootJob { RootJobId = root, Platform = "spec-platform", Settings = Settings, MinSuccessPercent = 150 });
 
-        var view = await TestSupport.Eventually.Until(
-            () => fixture.Redis.GetDatabase().HashGetAsync(JobState.Key(root), [JobState.Status, JobState.Error]),
-            v => v[0] == JobStatus.Failed, TimeSpan.FromSeconds(20), "the pending job marked failed");
-        Assert.Contains("unknown platform 'vanished-platform'", view[1].ToString());
+        Assert.True(await _harness.Published.Any<Fault<StartRootJob>>(m =>
+            m.Context.Message.Exceptions.Any(e => e.Message.Contains("minSuccessPercent: must be between 0 and 100"))));
+        Assert.False(await _harness.Published.Any<RootJobStarted>(m => m.Context.Message.RootJobId == root));
+        Assert.False(await fixture.Redis.GetDatabase().KeyExistsAsync(RootJobKeys.Key(root)));
     }
 
     [Fact]

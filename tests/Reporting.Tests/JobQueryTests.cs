@@ -1,3 +1,5 @@
+using Jobs.Integrator.ReadModel;
+using Jobs.Integrations.ReadModel;
 using Jobs.JobTree;
 using System.Net;
 using System.Net.Http.Json;
@@ -131,16 +133,16 @@ public sealed class JobQueryTests(ReportingFixture reporting) : IClassFixture<Re
         var id = Guid.NewGuid();
         reporting.Track(id);
         var db = reporting.Redis.GetDatabase();
-        await db.HashSetAsync(JobState.Key(id), [
-            new HashEntry(JobState.Status, JobStatus.Running), new HashEntry(JobState.Platform, reporting.Platform),
-            new HashEntry(JobState.Total, 4), new HashEntry(JobState.Completed, 2), new HashEntry(JobState.Failed, 1),
+        await db.HashSetAsync(RootJobKeys.Key(id), [
+            new HashEntry(RootJobKeys.Status, JobStatus.Running), new HashEntry(RootJobKeys.Platform, reporting.Platform),
+            new HashEntry(RootJobKeys.Total, 4), new HashEntry(RootJobKeys.Completed, 2), new HashEntry(RootJobKeys.Failed, 1),
         ]);
-        await db.HashSetAsync(JobState.ProgressKey(id), [
-            new HashEntry(JobState.ProgressRows, 1234), new HashEntry(JobState.ProgressMessage, "page 7 of 9"),
-            new HashEntry(JobState.ProgressAt, T0.AddMinutes(5).ToString("O")),
+        await db.HashSetAsync(RunKeys.ProgressKey(id), [
+            new HashEntry(RunKeys.ProgressRows, 1234), new HashEntry(RunKeys.ProgressMessage, "page 7 of 9"),
+            new HashEntry(RunKeys.ProgressAt, T0.AddMinutes(5).ToString("O")),
         ]);
         var child = JobIds.Child(JobIds.Entry(id), 0);
-        await db.HashSetAsync(JobState.DatasetsKey(id), $"{child:N}/original", """[{"sku":"A1"}]""");
+        await db.HashSetAsync(RunKeys.DatasetsKey(id), $"{child:N}/original", """[{"sku":"A1"}]""");
         try
         {
             await InsertRootAsync(id, reporting.Platform, JobStatus.Running, null, T0, 4, 2, 1);
@@ -181,7 +183,7 @@ public sealed class JobQueryTests(ReportingFixture reporting) : IClassFixture<Re
         }
         finally
         {
-            await db.KeyDeleteAsync([JobState.ProgressKey(id), JobState.DatasetsKey(id)]);
+            await db.KeyDeleteAsync([RunKeys.ProgressKey(id), RunKeys.DatasetsKey(id)]);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Jobs.Integrator.ReadModel;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -13,8 +14,8 @@ public sealed class JobStatusWaitTests(ReportingFixture reporting) : IClassFixtu
     {
         var id = Guid.NewGuid();
         reporting.Track(id);
-        await reporting.Redis.GetDatabase().HashSetAsync(JobState.Key(id),
-            [new HashEntry(JobState.Status, JobStatus.Running), new HashEntry(JobState.Total, 3), new HashEntry(JobState.Completed, 1)]);
+        await reporting.Redis.GetDatabase().HashSetAsync(RootJobKeys.Key(id),
+            [new HashEntry(RootJobKeys.Status, JobStatus.Running), new HashEntry(RootJobKeys.Total, 3), new HashEntry(RootJobKeys.Completed, 1)]);
         return id;
     }
 
@@ -22,8 +23,8 @@ public sealed class JobStatusWaitTests(ReportingFixture reporting) : IClassFixtu
     private async Task EndAsync(Guid id, string status, bool announce = true)
     {
         var db = reporting.Redis.GetDatabase();
-        await db.HashSetAsync(JobState.Key(id), [new HashEntry(JobState.Status, status), new HashEntry(JobState.Completed, 3)]);
-        if (announce) await db.PublishAsync(RedisChannel.Literal(JobState.EndedChannel), id.ToString("N"));
+        await db.HashSetAsync(RootJobKeys.Key(id), [new HashEntry(RootJobKeys.Status, status), new HashEntry(RootJobKeys.Completed, 3)]);
+        if (announce) await db.PublishAsync(RedisChannel.Literal(RootJobKeys.EndedChannel), id.ToString("N"));
     }
 
     private static async Task<JsonElement> OkJsonAsync(Task<HttpResponseMessage> request)

@@ -1,3 +1,4 @@
+using Jobs.Integrator.ReadModel;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -82,7 +83,7 @@ public sealed class MoviesQueryTests(ReportingFixture data) : IClassFixture<Repo
         foreach (var (id, status) in new[] { (failed, JobStatus.Failed), (loaded, JobStatus.Completed) })
         {
             data.Track(id);
-            await db.HashSetAsync(JobState.Key(id), [new HashEntry(JobState.Status, status), new HashEntry(JobState.Platform, "movies")]);
+            await db.HashSetAsync(RootJobKeys.Key(id), [new HashEntry(RootJobKeys.Status, status), new HashEntry(RootJobKeys.Platform, "movies")]);
         }
 
         using var client = data.ClientWith(data.AdminKey);

@@ -1,4 +1,5 @@
 extern alias auditor;
+using Jobs.Integrator.ReadModel;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
@@ -54,7 +55,6 @@ public sealed class ReportingFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         VirtualHost = await Infrastructure.CreateVirtualHostAsync("reporting-tests");
-        await BindStartedQueueAsync();
         var redisUrl = await Infrastructure.RedisAsync();
         _database = await Infrastructure.CreateDatabaseAsync("reporting");
         await using (var audit = new auditor::Jobs.Auditor.Audit.AuditDbContext(
@@ -93,7 +93,7 @@ public sealed class ReportingFixture : IAsyncLifetime
         {
             var db = Redis.GetDatabase();
             await db.HashDeleteAsync(PlatformCatalog.Key, Platform);
-            foreach (var id in _jobs) await db.KeyDeleteAsync(JobState.Key(id));
+            foreach (var id in _jobs) await db.KeyDeleteAsync(RootJobKeys.Key(id));
             await Redis.DisposeAsync();
         }
 
@@ -113,8 +113,8 @@ public sealed class ReportingFixture : IAsyncLifetime
     public void Track(Guid id) => _jobs.Add(id);
 
     /// <summary>
-    /// The <see cref="RootJobStarted"/> (the <c>message</c> of its MassTransit envelope) that Reporting published
-    /// for <paramref name="rootJobId"/>, taken off a queue the fixture bound to the event's exchange. Messages of
+    /// The <see cref="BeginRootJob"/> (the <c>message</c> of its MassTransit envelope) that Reporting sent to the saga's queue
+    /// for <paramref name="rootJobId"/>, taken off that queue. Messages of
     /// other jobs read on the way are kept for their own tests.
     /// </summary>
     public async Task<JsonElement> StartMessageAsync(Guid rootJobId)
@@ -123,33 +123,20 @@ public sealed class ReportingFixture : IAsyncLifetime
         {
             if (!_startMessages.ContainsKey(rootJobId)) await DrainStartQueueAsync();
             return _startMessages.TryGetValue(rootJobId, out var message) ? message : (JsonElement?)null;
-        }, m => m.HasValue, TimeSpan.FromSeconds(30), $"RootJobStarted {rootJobId} on {StartedQueue}");
+        }, m => m.HasValue, TimeSpan.FromSeconds(30), $"BeginRootJob {rootJobId} on {StartedQueue}");
         return found!.Value;
     }
 
-    /// <summary>How many RootJobStarted of <paramref name="rootJobId"/> were read so far.</summary>
+    /// <summary>How many BeginRootJob of <paramref name="rootJobId"/> were read so far.</summary>
     public int StartMessagesFor(Guid rootJobId) => _startCounts.GetValueOrDefault(rootJobId);
 
-    /// <summary>How many RootJobStarted of any job were read so far (drain first with <see cref="StartMessageAsync"/>).</summary>
+    /// <summary>How many BeginRootJob of any job were read so far (drain first with <see cref="StartMessageAsync"/>).</summary>
     public int StartMessagesRead => _startCounts.Values.Sum();
 
     private readonly ConcurrentDictionary<Guid, int> _startCounts = new();
 
-    private const string StartedQueue = "reporting-tests-root-job-started";
-    private const string StartedExchange = "Jobs.Contracts:RootJobStarted";
-
-    /// <summary>Plays the Integrator's saga endpoint: a queue bound to the exchange MassTransit publishes RootJobStarted to.</summary>
-    private async Task BindStartedQueueAsync()
-    {
-        using var management = Infrastructure.Management(VirtualHost);
-        var vhost = VirtualHost.AbsolutePath.TrimStart('/');
-        (await management.PutAsync($"api/exchanges/{vhost}/{Uri.EscapeDataString(StartedExchange)}",
-            new StringContent("""{"type":"fanout","durable":true}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
-        (await management.PutAsync($"api/queues/{vhost}/{StartedQueue}",
-            new StringContent("""{"durable":true}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
-        (await management.PostAsync($"api/bindings/{vhost}/e/{Uri.EscapeDataString(StartedExchange)}/q/{StartedQueue}",
-            new StringContent("""{"routing_key":""}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
-    }
+    /// <summary>The RootJob saga's queue (no Integrator runs here): Reporting's send declares it, the fixture reads it.</summary>
+    private const string StartedQueue = Jobs.JobTree.IntegrationQueues.RootJobs;
 
     private async Task DrainStartQueueAsync()
     {

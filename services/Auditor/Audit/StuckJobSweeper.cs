@@ -1,3 +1,5 @@
+using Jobs.Integrations.ReadModel;
+using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
 using Jobs.Contracts;
 using MassTransit;
@@ -85,7 +87,7 @@ public sealed class StuckJobSweeper(
                         // required task (or a child under fail_fast) failed.
                         var repair = await OutcomesAsync(connection, root, cancellationToken) with
                         {
-                            Failure = (string?)await redis.GetDatabase().HashGetAsync(JobState.Key(root), JobState.Failure),
+                            Failure = await RootJobReader.FailureAsync(redis.GetDatabase(), root),
                         };
                         await bus.Publish(repair, cancellationToken);
                         AuditMetrics.Repaired.WithLabels(platform).Inc();
@@ -118,12 +120,7 @@ public sealed class StuckJobSweeper(
         }
     }
 
-    private async Task<DateTimeOffset?> ReportedProgressAsync(Guid root)
-    {
-        var at = await redis.GetDatabase().HashGetAsync(JobState.ProgressKey(root), JobState.ProgressAt);
-        return DateTimeOffset.TryParse(at.ToString(), System.Globalization.CultureInfo.InvariantCulture,
-            System.Globalization.DateTimeStyles.RoundtripKind, out var time) ? time : null;
-    }
+    private Task<DateTimeOffset?> ReportedProgressAsync(Guid root) => Runs.LastProgressAtAsync(redis.GetDatabase(), root);
 
     /// <summary>The counts and entry error of a root job as its recorded outcomes say.</summary>
     public static async Task<RootJobChildrenFinished> OutcomesAsync(NpgsqlConnection connection, Guid root, CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using Jobs.Integrations.ReadModel;
+using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
@@ -9,40 +11,33 @@ namespace Jobs.Integrations.Hosting;
 
 /// <summary>
 /// The definitions of children kept in Redis so they can be run again: while a batch runs
-/// (<see cref="JobState.RunningKey"/>, re-sent by the Integrator when one times out under the retry policy) and
-/// once they failed (<see cref="JobState.FailedKey"/>, for <c>POST /jobs/{id}/retry-failed</c>, whose built-in
+/// (<see cref="RunKeys.RunningKey"/>, re-sent by the Integrator when one times out under the retry policy) and
+/// once they failed (<see cref="RunKeys.FailedKey"/>, for <c>POST /jobs/{id}/retry-failed</c>, whose built-in
 /// entry run is <see cref="SpawnAgainAsync"/>).
 /// </summary>
 public static class ChildDefinitions
 {
-    /// <summary>
-    /// Per delivery of a batch (its message id): how many times it was started. Counted up when a delivery starts and removed
-    /// when it finishes, so what is left counts the starts whose process died or hung before the end.
-    /// </summary>
-    public static string StartsKey(Guid rootJobId) => JobState.Key(rootJobId) + ":batch-starts";
+    /// <summary>Per delivery of a batch: how many times it was started (<see cref="RunKeys.BatchStartsKey"/>).</summary>
+    public static string StartsKey(Guid rootJobId) => RunKeys.BatchStartsKey(rootJobId);
 
     /// <summary>
     /// Records a batch as running, counts this start of <paramref name="delivery"/> (unless <paramref name="countStart"/> is false:
-    /// an in-process retry of the same start) and reads its root's status, failure (<see cref="JobState.Failure"/>) and failure
+    /// an in-process retry of the same start) and reads its root's status, failure (<see cref="RootJobGate.Failure"/>) and failure
     /// policy, in one round trip (the batch of a root that was cancelled, has ended or is failing is not run;
     /// <see cref="RecordFinishedAsync"/> takes it off the running ones either way).
     /// </summary>
-    public static async Task<(RootView Root, long Starts)> RecordRunningAsync(IDatabase redis, RunChildJobs batch, string delivery, bool countStart = true)
+    public static async Task<(RootJobGate Root, long Starts)> RecordRunningAsync(IDatabase redis, RunChildJobs batch, string delivery, bool countStart = true)
     {
-        var key = JobState.RunningKey(batch.RootJobId);
+        var key = RunKeys.RunningKey(batch.RootJobId);
         var transaction = redis.CreateTransaction();
-        var root = transaction.HashGetAsync(JobState.Key(batch.RootJobId), [JobState.Status, JobState.Failure, JobState.FailurePolicy]);
+        var root = RootJobReader.GateAsync(transaction, batch.RootJobId);
         _ = transaction.HashSetAsync(key, batch.Children.Select(c => new HashEntry(c.ChildJobId.ToString("N"), JsonSerializer.Serialize(c))).ToArray());
-        _ = transaction.KeyExpireAsync(key, JobState.DetailsLifetime);
+        _ = transaction.KeyExpireAsync(key, Runs.DetailsLifetime);
         var starts = transaction.HashIncrementAsync(StartsKey(batch.RootJobId), delivery, countStart ? 1 : 0);
-        _ = transaction.KeyExpireAsync(StartsKey(batch.RootJobId), JobState.DetailsLifetime);
+        _ = transaction.KeyExpireAsync(StartsKey(batch.RootJobId), Runs.DetailsLifetime);
         await transaction.ExecuteAsync();
-        var fields = await root;
-        return (new RootView((string?)fields[0], (string?)fields[1], (string?)fields[2]), await starts);
+        return (await root, await starts);
     }
-
-    /// <summary>What a batch needs to know of its root before it runs.</summary>
-    public sealed record RootView(string? Status, string? Failure, string? FailurePolicy);
 
     /// <summary>
     /// Records a batch as ended: no longer running, and the failed children's definitions kept (one write). A
@@ -60,13 +55,13 @@ public static class ChildDefinitions
         }
 
         var transaction = redis.CreateTransaction();
-        _ = transaction.HashDeleteAsync(JobState.RunningKey(batch.RootJobId), batch.Children.Select(c => (RedisValue)c.ChildJobId.ToString("N")).ToArray());
+        _ = transaction.HashDeleteAsync(RunKeys.RunningKey(batch.RootJobId), batch.Children.Select(c => (RedisValue)c.ChildJobId.ToString("N")).ToArray());
         _ = transaction.HashDeleteAsync(StartsKey(batch.RootJobId), delivery);
         if (failed.Count > 0)
         {
-            var key = JobState.FailedKey(batch.RootJobId);
+            var key = RunKeys.FailedKey(batch.RootJobId);
             _ = transaction.HashSetAsync(key, failed.ToArray());
-            _ = transaction.KeyExpireAsync(key, JobState.DetailsLifetime);
+            _ = transaction.KeyExpireAsync(key, Runs.DetailsLifetime);
         }
 
         await transaction.ExecuteAsync();
@@ -78,10 +73,10 @@ public static class ChildDefinitions
         var retryOf = context.Settings.TryGetProperty("retry_of", out var value) && value.TryGetGuid(out var id)
             ? id
             : throw new InvalidOperationException($"retry job {context.RootJobId} names no 'retry_of' job");
-        var recorded = await context.Redis.HashGetAllAsync(JobState.FailedKey(retryOf));
+        var recorded = await context.Redis.HashGetAllAsync(RunKeys.FailedKey(retryOf));
         if (recorded.Length == 0)
             throw new InvalidOperationException(
-                $"no failed children of job {retryOf} are recorded (they are kept {JobState.DetailsLifetime.TotalDays:0} days; timed-out children have none)");
+                $"no failed children of job {retryOf} are recorded (they are kept {Runs.DetailsLifetime.TotalDays:0} days; timed-out children have none)");
         foreach (var entry in recorded.OrderBy(e => e.Name.ToString(), StringComparer.Ordinal))
         {
             var job = JsonSerializer.Deserialize<ChildJob>(entry.Value.ToString())

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Jobs.Integrations.Hosting;
 
 /// <summary>Configuration section <c>Integrations</c>.</summary>
-public sealed class IntegrationsOptions : IValidatableObject
+public sealed class IntegrationsOptions
 {
     public const string Section = "Integrations";
 
@@ -50,8 +50,7 @@ public sealed class IntegrationsOptions : IValidatableObject
 
     public TimeSpan DeadlineOf(string integration) => Deadlines.TryGetValue(integration, out var deadline) ? deadline : ChildDeadline;
 
-    /// <summary>What the attributes cannot say: every deadline per integration must be positive.</summary>
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
-        Deadlines.Where(d => d.Value <= TimeSpan.Zero)
-            .Select(d => new ValidationResult($"Integrations:Deadlines:{d.Key} must be positive", [nameof(Deadlines)]));
+    /// <summary>What the attributes cannot say (checked at start): every deadline per integration must be positive.</summary>
+    public IEnumerable<string> Problems() =>
+        Deadlines.Where(d => d.Value <= TimeSpan.Zero).Select(d => $"Integrations:Deadlines:{d.Key} must be positive");
 }

@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using Jobs.Contracts;
 using MassTransit;
 using Microsoft.Extensions.Options;

@@ -1,14 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
-using Jobs.Contracts;
+using Jobs.Integrations.ReadModel;
 using Jobs.Plugins;
 using StackExchange.Redis;
 
 namespace Jobs.Integrations.Hosting;
 
 /// <summary>
-/// Writes what runs report into the job's state: progress into <see cref="JobState.ProgressKey"/>, datasets into
-/// <see cref="JobState.DatasetsKey"/> (both kept <see cref="JobState.DetailsLifetime"/>). The only writer of these keys.
+/// Writes what runs report into the job's state: progress into <see cref="RunKeys.ProgressKey"/>, datasets into
+/// <see cref="RunKeys.DatasetsKey"/> (both kept <see cref="Runs.DetailsLifetime"/>). The only writer of these keys.
 /// </summary>
 public sealed class RunReports(IConnectionMultiplexer redis) : IRunReports
 {
@@ -27,18 +27,18 @@ public sealed class RunReports(IConnectionMultiplexer redis) : IRunReports
     public async Task ReportProgressAsync(Guid rootJobId, Guid jobId, double percent, string message, long rows, DateTimeOffset at)
     {
         var value = JsonSerializer.Serialize(new { percent, message, rows, at });
-        await redis.GetDatabase().ScriptEvaluateAsync(ProgressScript, [JobState.ProgressKey(rootJobId)],
+        await redis.GetDatabase().ScriptEvaluateAsync(ProgressScript, [RunKeys.ProgressKey(rootJobId)],
         [
             jobId.ToString("N"), value, rows, message, at.ToString("O", CultureInfo.InvariantCulture),
-            (long)JobState.DetailsLifetime.TotalSeconds,
+            (long)Runs.DetailsLifetime.TotalSeconds,
         ]);
     }
 
     public async Task StoreDatasetAsync(Guid rootJobId, Guid jobId, string name, byte[] json)
     {
         var database = redis.GetDatabase();
-        var key = JobState.DatasetsKey(rootJobId);
+        var key = RunKeys.DatasetsKey(rootJobId);
         await database.HashSetAsync(key, $"{jobId:N}/{name}", json);
-        await database.KeyExpireAsync(key, JobState.DetailsLifetime);
+        await database.KeyExpireAsync(key, Runs.DetailsLifetime);
     }
 }

@@ -1,6 +1,8 @@
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
+using Jobs.Integrations.ReadModel;
+using Jobs.Integrator.ReadModel;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -13,19 +15,34 @@ public sealed class ChildTimeoutPolicy
     public const string Fail = "fail";
     public const string Retry = "retry";
 
+    [System.ComponentModel.DataAnnotations.AllowedValues(Fail, Retry)]
     public string Policy { get; set; } = Fail;
 
+    [System.ComponentModel.DataAnnotations.Range(0, 100)]
     public int MaxRetries { get; set; } = 1;
 }
 
 /// <summary><c>Integrator:ChildTimeouts</c>: a default policy and overrides per platform.</summary>
 public sealed class ChildTimeoutOptions
 {
+    public const string Section = "Integrator:ChildTimeouts";
+
     public ChildTimeoutPolicy Default { get; set; } = new();
 
     public Dictionary<string, ChildTimeoutPolicy> Platforms { get; set; } = [];
 
     public ChildTimeoutPolicy For(string platform) => Platforms.GetValueOrDefault(platform) ?? Default;
+
+    /// <summary>What is wrong with the default policy and each platform's (nested objects are not validated by annotations alone).</summary>
+    public IEnumerable<string> Problems() =>
+        Platforms.Select(p => (Name: $"{Section}:Platforms:{p.Key}", Policy: p.Value))
+            .Prepend((Name: $"{Section}:Default", Policy: Default))
+            .SelectMany(p =>
+            {
+                var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+                System.ComponentModel.DataAnnotations.Validator.TryValidateObject(p.Policy, new(p.Policy), results, validateAllProperties: true);
+                return results.Select(r => $"{p.Name}: {r.ErrorMessage}");
+            });
 }
 
 /// <summary>
@@ -72,19 +89,19 @@ public sealed class ChildJobsTimedOutConsumer(IConnectionMultiplexer redis, IOpt
     private async Task<(List<ChildJob> Resend, List<TimedOutChild> Fail)> RetriableAsync(ChildJobsTimedOut message, int maxRetries)
     {
         var db = redis.GetDatabase();
-        var ids = message.Children.Select(c => (RedisValue)c.ChildJobId.ToString("N")).ToArray();
-        var definitions = await db.HashGetAsync(JobState.RunningKey(message.RootJobId), ids);
-        var retriesKey = JobState.TimeoutRetriesKey(message.RootJobId);
+        var definitions = await Runs.RunningAsync(db, message.RootJobId, message.Children.Select(c => c.ChildJobId).ToList());
+        var retriesKey = RootJobKeys.TimeoutRetriesKey(message.RootJobId);
         // Count a retry for every child that has a definition to send again (the commands go out pipelined).
-        var retries = await Task.WhenAll(ids.Select((id, i) => definitions[i].IsNullOrEmpty ? Task.FromResult(0L) : db.HashIncrementAsync(retriesKey, id)));
+        var retries = await Task.WhenAll(message.Children.Select((c, i) =>
+            definitions[i] is null ? Task.FromResult(0L) : db.HashIncrementAsync(retriesKey, c.ChildJobId.ToString("N"))));
         var (resend, fail) = (new List<ChildJob>(), new List<TimedOutChild>());
-        for (var i = 0; i < ids.Length; i++)
+        for (var i = 0; i < message.Children.Count; i++)
         {
-            if (definitions[i].IsNullOrEmpty || retries[i] > maxRetries) fail.Add(message.Children[i]);
-            else resend.Add(JsonSerializer.Deserialize<ChildJob>(definitions[i].ToString())!);
+            if (definitions[i] is not { } definition || retries[i] > maxRetries) fail.Add(message.Children[i]);
+            else resend.Add(definition);
         }
 
-        if (resend.Count > 0) await db.KeyExpireAsync(retriesKey, JobState.DetailsLifetime);
+        if (resend.Count > 0) await db.KeyExpireAsync(retriesKey, RootJobKeys.DetailsLifetime);
         return (resend, fail);
     }
 }

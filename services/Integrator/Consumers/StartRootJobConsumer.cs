@@ -1,6 +1,5 @@
 using Jobs.JobTree;
 using Jobs.Contracts;
-using Jobs.Integrator.Ledger;
 using Jobs.Platforms;
 using MassTransit;
 
@@ -11,7 +10,7 @@ namespace Jobs.Integrator.Consumers;
 /// publishing plain JSON) and starts the root job. Invalid requests fault into <c>jobs.start_error</c>
 /// with the reason in the <c>MT-Fault-Message</c> header.
 /// </summary>
-public sealed class StartRootJobConsumer(JobRequestValidator validator, JobLedger ledger, ILogger<StartRootJobConsumer> logger)
+public sealed class StartRootJobConsumer(JobRequestValidator validator, ILogger<StartRootJobConsumer> logger)
     : IConsumer<StartRootJob>
 {
     public async Task Consume(ConsumeContext<StartRootJob> context)
@@ -20,18 +19,16 @@ public sealed class StartRootJobConsumer(JobRequestValidator validator, JobLedge
         var rootJobId = request.RootJobId is { } id && id != Guid.Empty ? id : context.MessageId ?? NewId.NextGuid();
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = rootJobId });
 
-        var result = await validator.ValidateAsync(request.Platform, request.Settings, request.ScheduledAt);
-        var problem = !result.IsValid ? result.Describe()
-            : request.MinSuccessPercent is < 0 or > 100 ? "minSuccessPercent: must be between 0 and 100"
-            : null;
-        if (problem is not null)
+        var result = await validator.ValidateAsync(request.Platform, request.Settings, request.ScheduledAt, request.MinSuccessPercent);
+        if (!result.IsValid)
         {
+            var problem = result.Describe();
             logger.LogWarning("Rejected start request for platform {Platform}: {Errors}", request.Platform, problem);
-            await ledger.RejectPendingAsync(rootJobId, problem);
             throw new InvalidJobRequestException(problem);
         }
 
-        await context.Publish(new RootJobStarted(rootJobId, result.Platform!.Name, result.Settings, request.Schedule,
+        var saga = await context.GetSendEndpoint(IntegrationQueues.RootJobsAddress);
+        await saga.Send(new BeginRootJob(rootJobId, result.Platform!.Name, result.Settings, request.Schedule,
             request.MinSuccessPercent ?? 0, DateTimeOffset.UtcNow));
     }
 }

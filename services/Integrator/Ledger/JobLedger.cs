@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Jobs.Contracts;
+using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
 using StackExchange.Redis;
 
@@ -12,7 +13,7 @@ public sealed record ContinuationDue(ExpectedJob Expected, ContinuationJob Job)
     public Guid SpawnerJobId => Expected.ParentJobId;
 }
 
-/// <param name="Failure">Why the root fails whatever its counts (<see cref="JobState.Failure"/>), once a child whose failure fails it has failed.</param>
+/// <param name="Failure">Why the root fails whatever its counts (<see cref="RootJobKeys.Failure"/>), once a child whose failure fails it has failed.</param>
 /// <param name="FailedBy">The child of this batch whose failure first failed the root, if it was one of this batch.</param>
 public sealed record LedgerResult(long Total, long Completed, long Failed, bool RootFinished, IReadOnlyList<ContinuationDue> Continuations,
     string? Failure = null, Guid? FailedBy = null);
@@ -32,19 +33,20 @@ public sealed record LedgerResult(long Total, long Completed, long Failed, bool 
 /// <para>
 /// The first counted failure of a child that fails the root (one the caller marks required, or any under the
 /// <see cref="FailurePolicy.FailFast"/> policy the root was started with) records its reason in the read model's
-/// <see cref="JobState.Failure"/>, in the same script: exactly one child is the one that failed the root.
+/// <see cref="RootJobKeys.Failure"/>, in the same script: exactly one child is the one that failed the root.
 /// </para>
 /// </summary>
 public sealed class JobLedger(IConnectionMultiplexer redis)
 {
     public static readonly TimeSpan BatchMemory = TimeSpan.FromDays(7);
 
-    private static readonly RedisChannel EndedChannel = RedisChannel.Literal(JobState.EndedChannel);
+    private static readonly RedisChannel EndedChannel = RootJobReader.EndedChannel;
 
     private const string InitScript = """
         if redis.call('HSETNX', KEYS[1], 'initialized', '1') == 0 then return 0 end
         redis.call('HSET', KEYS[1], 'status', 'Running', 'platform', ARGV[2], 'schedule', ARGV[3], 'startedAt', ARGV[4],
           'total', 0, 'completed', 0, 'failed', 0, 'failurePolicy', ARGV[5])
+        if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'retryOf', ARGV[6]) end
         redis.call('SADD', KEYS[2], ARGV[1])
         redis.call('HSET', KEYS[3], ARGV[1], 1)
         return 1
@@ -119,20 +121,21 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
 
     private IDatabase Database => redis.GetDatabase();
 
-    public static string DoneKey(Guid root) => JobState.Key(root) + ":done";
+    public static string DoneKey(Guid root) => RootJobKeys.Key(root) + ":done";
 
     private static RedisKey[] Keys(Guid root)
     {
-        var job = JobState.Key(root);
+        var job = RootJobKeys.Key(root);
         return [job, job + ":done", job + ":groups", job + ":early", job + ":conts", job + ":batches"];
     }
 
-    /// <summary>Registers the root with its single entry child and its <see cref="FailurePolicy"/>. Idempotent.</summary>
-    public async Task<bool> StartAsync(Guid rootJobId, string platform, string? schedule, DateTimeOffset startedAt, string failurePolicy = FailurePolicy.Continue)
+    /// <summary>Registers the root with its single entry child, its <see cref="FailurePolicy"/> and the job it retries, if any. Idempotent.</summary>
+    public async Task<bool> StartAsync(Guid rootJobId, string platform, string? schedule, DateTimeOffset startedAt, string failurePolicy = FailurePolicy.Continue,
+        Guid? retryOf = null)
     {
         var keys = Keys(rootJobId);
         var started = (int)await Database.ScriptEvaluateAsync(InitScript, [keys[0], keys[1], keys[2]],
-            [Id(rootJobId), platform, schedule ?? "", startedAt.ToString("O", CultureInfo.InvariantCulture), failurePolicy]);
+            [Id(rootJobId), platform, schedule ?? "", startedAt.ToString("O", CultureInfo.InvariantCulture), failurePolicy, retryOf?.ToString() ?? ""]);
         return started == 1;
     }
 
@@ -193,41 +196,26 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
 
     /// <summary>
     /// Writes the saga's final view into the read model (its counts win over the ledger's after a repair) and, for a final
-    /// status, tells the waiting clients on <see cref="JobState.EndedChannel"/> (in the same round trip).
+    /// status, tells the waiting clients on <see cref="RootJobKeys.EndedChannel"/> (in the same round trip).
     /// </summary>
     public async Task SetStatusAsync(Guid rootJobId, string status, DateTimeOffset? finishedAt, string? error, (long Total, long Completed, long Failed)? counts = null)
     {
-        var fields = new List<HashEntry> { new(JobState.Status, status) };
+        var fields = new List<HashEntry> { new(RootJobKeys.Status, status) };
         if (counts is { } c)
         {
-            fields.Add(new(JobState.Total, c.Total));
-            fields.Add(new(JobState.Completed, c.Completed));
-            fields.Add(new(JobState.Failed, c.Failed));
+            fields.Add(new(RootJobKeys.Total, c.Total));
+            fields.Add(new(RootJobKeys.Completed, c.Completed));
+            fields.Add(new(RootJobKeys.Failed, c.Failed));
         }
 
-        if (finishedAt is { } f) fields.Add(new(JobState.FinishedAt, f.ToString("O", CultureInfo.InvariantCulture)));
-        if (error is not null) fields.Add(new(JobState.Error, error));
+        if (finishedAt is { } f) fields.Add(new(RootJobKeys.FinishedAt, f.ToString("O", CultureInfo.InvariantCulture)));
+        if (error is not null) fields.Add(new(RootJobKeys.Error, error));
         var batch = Database.CreateBatch();
-        var written = batch.HashSetAsync(JobState.Key(rootJobId), fields.ToArray());
+        var written = batch.HashSetAsync(RootJobKeys.Key(rootJobId), fields.ToArray());
         var told = JobStatus.HasEnded(status) ? batch.PublishAsync(EndedChannel, Id(rootJobId)) : Task.CompletedTask;
         batch.Execute();
         await Task.WhenAll(written, told);
     }
-
-    private const string RejectScript = """
-        if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then return 0 end
-        redis.call('HSET', KEYS[1], 'status', ARGV[2], 'error', ARGV[3], 'finishedAt', ARGV[4])
-        redis.call('PUBLISH', ARGV[5], ARGV[6])
-        return 1
-        """;
-
-    /// <summary>
-    /// A request the API accepted (status Pending) that the bus endpoint refused: the job is marked Failed
-    /// with the reason instead of staying Pending.
-    /// </summary>
-    public async Task RejectPendingAsync(Guid rootJobId, string reason) =>
-        await Database.ScriptEvaluateAsync(RejectScript, [JobState.Key(rootJobId)],
-            [JobStatus.Pending, JobStatus.Failed, reason, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture), JobState.EndedChannel, Id(rootJobId)]);
 
     /// <summary>Once the root has ended the per-child bookkeeping is only needed for late duplicates.</summary>
     public async Task ExpireBookkeepingAsync(Guid rootJobId, TimeSpan after)
@@ -240,14 +228,14 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
     }
 
     public async Task<string?> EntryErrorAsync(Guid rootJobId) =>
-        (string?)await Database.HashGetAsync(JobState.Key(rootJobId), JobState.Error);
+        (string?)await Database.HashGetAsync(RootJobKeys.Key(rootJobId), RootJobKeys.Error);
 
-    /// <summary>Why the root fails whatever its counts (<see cref="JobState.Failure"/>), or null.</summary>
+    /// <summary>Why the root fails whatever its counts (<see cref="RootJobKeys.Failure"/>), or null.</summary>
     public async Task<string?> FailureAsync(Guid rootJobId) =>
-        (string?)await Database.HashGetAsync(JobState.Key(rootJobId), JobState.Failure);
+        (string?)await Database.HashGetAsync(RootJobKeys.Key(rootJobId), RootJobKeys.Failure);
 
     public Task RecordEntryErrorAsync(Guid rootJobId, string error) =>
-        Database.HashSetAsync(JobState.Key(rootJobId), JobState.Error, error);
+        Database.HashSetAsync(RootJobKeys.Key(rootJobId), RootJobKeys.Error, error);
 
     private static string Id(Guid id) => id.ToString("N");
 

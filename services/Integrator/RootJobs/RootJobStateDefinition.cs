@@ -1,10 +1,15 @@
+using Jobs.JobTree;
 using MassTransit;
 
 namespace Jobs.Integrator.RootJobs;
 
 public sealed class RootJobStateDefinition : SagaDefinition<RootJobState>
 {
-    public RootJobStateDefinition() => ConcurrentMessageLimit = 32;
+    public RootJobStateDefinition()
+    {
+        EndpointName = IntegrationQueues.RootJobs;
+        ConcurrentMessageLimit = 32;
+    }
 
     protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator, ISagaConfigurator<RootJobState> sagaConfigurator,
         IRegistrationContext context)

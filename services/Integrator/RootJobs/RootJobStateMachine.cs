@@ -15,7 +15,7 @@ public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
     {
         InstanceState(x => x.CurrentState);
 
-        Event(() => Started, e => e.CorrelateById(m => m.Message.RootJobId));
+        Event(() => Begin, e => e.CorrelateById(m => m.Message.RootJobId));
         Event(() => ChildrenFinished, e =>
         {
             e.CorrelateById(m => m.Message.RootJobId);
@@ -35,7 +35,7 @@ public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
         });
 
         Initially(
-            When(Started)
+            When(Begin)
                 .Then(context =>
                 {
                     var message = context.Message;
@@ -47,10 +47,12 @@ public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
                     context.Saga.StartedAt = message.StartedAt;
                 })
                 .Activity(x => x.OfType<StartRootJobActivity>())
+                .Publish(context => new RootJobStarted(context.Saga.CorrelationId, context.Saga.Platform, context.Saga.Settings, context.Saga.Schedule,
+                    context.Saga.MinSuccessPercent, context.Saga.StartedAt, context.Saga.RetryOf))
                 .TransitionTo(Running));
 
         During(Running,
-            Ignore(Started),
+            Ignore(Begin),
             When(ChildrenFinished)
                 .Then(context =>
                 {
@@ -94,7 +96,7 @@ public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
                     context.Saga.Reason, context.Saga.StartedAt, context.Saga.FinishedAt!.Value)));
 
         During(Completed, CompletedWithFailures, Failed, Cancelled,
-            Ignore(Started),
+            Ignore(Begin),
             Ignore(ChildrenFinished),
             Ignore(StepFailed),
             Ignore(CancelRequested));
@@ -106,7 +108,7 @@ public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
     public State Failed { get; private set; } = null!;
     public State Cancelled { get; private set; } = null!;
 
-    public Event<RootJobStarted> Started { get; private set; } = null!;
+    public Event<BeginRootJob> Begin { get; private set; } = null!;
     public Event<RootJobChildrenFinished> ChildrenFinished { get; private set; } = null!;
     public Event<CancelRootJob> CancelRequested { get; private set; } = null!;
     public Event<RootJobStepFailed> StepFailed { get; private set; } = null!;

@@ -8,14 +8,14 @@ namespace Jobs.Integrator.RootJobs;
 
 /// <summary>Registers the root in the ledger and sends its entry run to the platform's queue.</summary>
 public sealed class StartRootJobActivity(JobLedger ledger, ILogger<StartRootJobActivity> logger)
-    : IStateMachineActivity<RootJobState, RootJobStarted>
+    : IStateMachineActivity<RootJobState, BeginRootJob>
 {
-    public async Task Execute(BehaviorContext<RootJobState, RootJobStarted> context, IBehavior<RootJobState, RootJobStarted> next)
+    public async Task Execute(BehaviorContext<RootJobState, BeginRootJob> context, IBehavior<RootJobState, BeginRootJob> next)
     {
         var job = context.Saga;
         using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = job.CorrelationId }))
         {
-            await ledger.StartAsync(job.CorrelationId, job.Platform, job.Schedule, job.StartedAt, FailurePolicy.Of(job.Settings));
+            await ledger.StartAsync(job.CorrelationId, job.Platform, job.Schedule, job.StartedAt, FailurePolicy.Of(job.Settings), job.RetryOf);
             var entry = job.RetryOf is { } retryOf
                 ? TreeRules.Entry(job.CorrelationId).Run(IntegrationTasks.RetryFailed,
                     JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["retry_of"] = retryOf }))
@@ -28,8 +28,8 @@ public sealed class StartRootJobActivity(JobLedger ledger, ILogger<StartRootJobA
         await next.Execute(context);
     }
 
-    public Task Faulted<TException>(BehaviorExceptionContext<RootJobState, RootJobStarted, TException> context,
-        IBehavior<RootJobState, RootJobStarted> next) where TException : Exception => next.Faulted(context);
+    public Task Faulted<TException>(BehaviorExceptionContext<RootJobState, BeginRootJob, TException> context,
+        IBehavior<RootJobState, BeginRootJob> next) where TException : Exception => next.Faulted(context);
 
     public void Probe(ProbeContext context) => context.CreateScope("start-root-job");
 

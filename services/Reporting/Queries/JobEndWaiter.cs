@@ -1,3 +1,4 @@
+using Jobs.Integrator.ReadModel;
 using Jobs.Contracts;
 using StackExchange.Redis;
 
@@ -5,7 +6,7 @@ namespace Jobs.Reporting.Queries;
 
 /// <summary>
 /// Lets a request wait for a job to end without polling: one subscription per process to
-/// <see cref="JobState.EndedChannel"/>, on which the Integrator names each root once its final status is written.
+/// <see cref="RootJobReader.EndedChannel"/>, on which the Integrator names each root once its final status is written.
 /// A missed notification (Redis reconnecting) costs only the rest of the wait: the caller reads the status again.
 /// </summary>
 public sealed class JobEndWaiter(IConnectionMultiplexer redis, ILogger<JobEndWaiter> logger)
@@ -55,7 +56,7 @@ public sealed class JobEndWaiter(IConnectionMultiplexer redis, ILogger<JobEndWai
         {
             if (_subscribed) return;
             // StackExchange.Redis subscribes again by itself after a reconnect.
-            await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(JobState.EndedChannel), (_, value) => Announce(value));
+            await redis.GetSubscriber().SubscribeAsync(RootJobReader.EndedChannel, (_, value) => Announce(value));
             _subscribed = true;
         }
         finally

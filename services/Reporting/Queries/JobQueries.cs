@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Jobs.Contracts;
+using Jobs.Integrations.ReadModel;
 using Jobs.Reporting.Data;
 using Npgsql;
 using NpgsqlTypes;
@@ -70,13 +71,12 @@ public sealed class JobQueries(NpgsqlDataSource postgres, IConnectionMultiplexer
     /// <summary>Progress: the share of counted children (or the latest run's own percent before any is counted), the latest message and the rows.</summary>
     public async Task<JobProgress> ProgressAsync(Guid id, ChildCounts counts, string status, CancellationToken cancellationToken)
     {
-        var fields = await redis.GetDatabase().HashGetAsync(JobState.ProgressKey(id), [JobState.ProgressRows, JobState.ProgressMessage, JobState.ProgressAt]);
+        var reported = await Runs.ProgressAsync(redis.GetDatabase(), id);
         cancellationToken.ThrowIfCancellationRequested();
         double percent = status is JobStatus.Completed or JobStatus.CompletedWithFailures ? 100
             : counts.Total > 0 ? Math.Round(100.0 * (counts.Completed + counts.Failed) / counts.Total, 1)
             : 0;
-        var at = fields[2].IsNullOrEmpty ? (DateTimeOffset?)null : DateTimeOffset.Parse(fields[2].ToString(), System.Globalization.CultureInfo.InvariantCulture);
-        return new JobProgress(percent, fields[1].IsNullOrEmpty ? null : fields[1].ToString(), fields[0].IsNullOrEmpty ? 0 : (long)fields[0], at);
+        return new JobProgress(percent, reported.Message, reported.Rows, reported.At);
     }
 
     public Task<IReadOnlyList<GenerationTiming>> GenerationsAsync(Guid id, CancellationToken cancellationToken) =>
@@ -124,12 +124,7 @@ public sealed class JobQueries(NpgsqlDataSource postgres, IConnectionMultiplexer
 
     public async Task<IReadOnlyList<JobDataset>> DatasetsAsync(Guid id)
     {
-        var entries = await redis.GetDatabase().HashGetAllAsync(JobState.DatasetsKey(id));
-        return entries
-            .Select(e => (Field: e.Name.ToString().Split('/', 2), e.Value))
-            .Where(e => e.Field.Length == 2 && Guid.TryParse(e.Field[0], out _))
-            .Select(e => new JobDataset(Guid.Parse(e.Field[0]), e.Field[1], JsonDocument.Parse(e.Value.ToString()).RootElement.Clone()))
-            .OrderBy(d => d.JobId).ThenBy(d => d.Name, StringComparer.Ordinal)
-            .ToList();
+        var datasets = await Runs.DatasetsAsync(redis.GetDatabase(), id);
+        return datasets.Select(d => new JobDataset(d.JobId, d.Name, JsonDocument.Parse(d.Json).RootElement.Clone())).ToList();
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Jobs.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -38,6 +39,7 @@ public sealed class PoliteHttpFactory(IConnectionMultiplexer redis, IOptions<Pol
     public static void Register(IServiceCollection services)
     {
         services.AddValidatedOptions<PoliteHttpOptions>(Section)
+            .ValidateProblems(o => o.Problems())
             .PostConfigure<IConfiguration>((o, configuration) => PlatformEndpoints.AddTo(o.Outbound ??= new OutboundRules(), configuration));
         services.AddSingleton<PoliteHttpFactory>();
     }

@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Jobs.Plugins.Http;
 
 /// <summary>
@@ -49,7 +47,7 @@ public class HttpPolicy
 /// Configuration section <c>Integrations:Http</c>: the defaults (top level), then <c>Integrations:&lt;name&gt;</c>,
 /// then <c>Hosts:&lt;host name&gt;</c>; the most specific value wins.
 /// </summary>
-public sealed class PoliteHttpOptions : HttpPolicy, IValidatableObject
+public sealed class PoliteHttpOptions : HttpPolicy
 {
     public PoliteHttpOptions()
     {
@@ -123,9 +121,6 @@ public sealed class PoliteHttpOptions : HttpPolicy, IValidatableObject
 
         return problems;
     }
-
-    /// <summary>Checked at start (<see cref="ValidatedOptions"/>): every problem <see cref="Problems"/> names.</summary>
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) => Problems().Select(p => new ValidationResult(p));
 
     private static readonly HttpPolicy Empty = new();
 }

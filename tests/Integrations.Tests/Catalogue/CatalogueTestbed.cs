@@ -1,3 +1,4 @@
+using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
@@ -187,6 +188,6 @@ internal sealed class CatalogueTestbed : IAsyncDisposable
         await Integration.DisposeAsync();
         await RedisKeys.DeleteByPrefixAsync(_host.Redis, Options.RedisPrefix);
         await RedisKeys.DeleteByPrefixAsync(_host.Redis, HttpOptions.KeyPrefix);
-        foreach (var root in _roots) await _host.Redis.GetDatabase().KeyDeleteAsync(JobState.Key(root) + ":progress");
+        foreach (var root in _roots) await _host.Redis.GetDatabase().KeyDeleteAsync(RootJobKeys.Key(root) + ":progress");
     }
 }

@@ -1,3 +1,4 @@
+using Jobs.Integrations.ReadModel;
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
@@ -52,14 +53,14 @@ public sealed class PoisonBatchTests(HostFixture host) : IClassFixture<HostFixtu
             Assert.Equal(0, outcome.GetProperty("attempts").GetInt32());
             // Moved aside: off the queue, its definition kept for retry-failed, its start count gone; the process runs on.
             Assert.Empty(await BrokerMessages.TakeAsync(integrations.VirtualHost, IntegrationQueues.QueueName("synthetic")));
-            Assert.True(await redis.HashExistsAsync(JobState.FailedKey(root), child.ChildJobId.ToString("N")));
+            Assert.True(await redis.HashExistsAsync(RunKeys.FailedKey(root), child.ChildJobId.ToString("N")));
             Assert.Equal(0, await Starts());
             Assert.True(process.IsRunning);
             Assert.Contains("failed as poison", process.Output());
         }
         finally
         {
-            await redis.KeyDeleteAsync([JobState.FailedKey(root), JobState.RunningKey(root), ChildDefinitions.StartsKey(root), JobState.ProgressKey(root)]);
+            await redis.KeyDeleteAsync([RunKeys.FailedKey(root), RunKeys.RunningKey(root), ChildDefinitions.StartsKey(root), RunKeys.ProgressKey(root)]);
         }
 
         async Task<long> Starts()

@@ -1,3 +1,4 @@
+using Jobs.Integrations.ReadModel;
 using Jobs.JobTree;
 using System.Diagnostics;
 using System.Text.Json;
@@ -86,7 +87,7 @@ public sealed class RegexTests(HostFixture host) : IClassFixture<HostFixture>
         finally
         {
             await RedisKeys.DeleteByPrefixAsync(host.Redis, prefix);
-            await host.Redis.GetDatabase().KeyDeleteAsync([Contracts.JobState.RunningKey(root), Contracts.JobState.FailedKey(root)]);
+            await host.Redis.GetDatabase().KeyDeleteAsync([RunKeys.RunningKey(root), RunKeys.FailedKey(root)]);
         }
     }
 

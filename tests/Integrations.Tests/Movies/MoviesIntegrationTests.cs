@@ -1,3 +1,4 @@
+using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
 using System.IO.Compression;
 using System.Text;
@@ -39,7 +40,7 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
     /// <summary>Removes the progress the runs reported to the shared Redis.</summary>
     public async Task DisposeAsync()
     {
-        foreach (var root in _roots) await host.Redis.GetDatabase().KeyDeleteAsync(JobState.Key(root) + ":progress");
+        foreach (var root in _roots) await host.Redis.GetDatabase().KeyDeleteAsync(RootJobKeys.Key(root) + ":progress");
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

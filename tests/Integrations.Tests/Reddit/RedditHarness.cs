@@ -1,3 +1,4 @@
+using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -157,7 +158,7 @@ public sealed class RedditHarness : IAsyncDisposable
         await Api.DisposeAsync();
         await _services.DisposeAsync();
         var db = Redis;
-        foreach (var root in _roots) await db.KeyDeleteAsync(JobState.Key(root) + ":progress");
+        foreach (var root in _roots) await db.KeyDeleteAsync(RootJobKeys.Key(root) + ":progress");
         foreach (var server in _host.Redis.GetServers())
             await foreach (var key in server.KeysAsync(pattern: Prefix + "*"))
                 await db.KeyDeleteAsync(key);

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Jobs.Contracts;
+namespace Jobs.JobTree;
 
 /// <summary>
 /// What a failed child means for its root: the setting <c>failure_policy</c> every platform's settings have (its default is

@@ -1,12 +1,13 @@
 using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace Jobs.Plugins;
+namespace Jobs.ServiceDefaults;
 
 /// <summary>
-/// The one way options are bound in the plugins and the Integrations host: bound from one configuration section, checked by
-/// their data annotations (and <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/> where an attribute cannot
-/// say it) when the host starts, so a bad value stops the process with a message naming its key.
+/// The one way options are bound (<see cref="OptionsValidation"/>), in one call: from one configuration section, checked by their
+/// data annotations when the host starts, so a bad value stops the process with a message naming its key. A rule annotations
+/// cannot say is added to the returned builder with <see cref="OptionsValidation.ValidateProblems{T}"/>.
 /// </summary>
 public static class ValidatedOptions
 {

@@ -3,8 +3,8 @@ using System.Text.Json;
 namespace Jobs.Contracts;
 
 /// <summary>
-/// A validated root job was accepted; the RootJob saga is created from this event. <see cref="RetryOf"/> names
-/// the job whose failed children this one re-runs (its entry run spawns them instead of the platform's entry).
+/// Published by the Integrator's RootJob saga when it has begun a root job (<see cref="BeginRootJob"/>). <see cref="RetryOf"/>
+/// names the job whose failed children this one re-runs (its entry run spawns them instead of the platform's entry).
 /// </summary>
 public record RootJobStarted(
     Guid RootJobId,

@@ -1,0 +1,83 @@
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace Jobs.Integrator.ReadModel;
+
+/// <summary>A root job as the Integrator last wrote it: status (a <c>JobStatus</c> name), counts, times and why it failed.</summary>
+/// <param name="Failure">Set once a child whose failure fails the root failed (a required task, or any under <c>fail_fast</c>).</param>
+public sealed record RootJobView(
+    string Status,
+    string Platform,
+    string? Schedule,
+    long Total,
+    long Completed,
+    long Failed,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string? Error,
+    Guid? RetryOf,
+    string? Failure,
+    string? FailurePolicy);
+
+/// <summary>What a batch of children needs to know of its root before it runs.</summary>
+public sealed record RootJobGate(string? Status, string? Failure, string? FailurePolicy);
+
+/// <summary>
+/// The Integrator's root job read model, for every other service: readers only (the layout is internal, so nobody else
+/// can write it). A root exists here from the moment the Integrator starts it.
+/// </summary>
+public static class RootJobReader
+{
+    /// <summary>
+    /// The Integrator publishes a root's id (32 hex digits) here once the root's final status is in the read model, so a
+    /// client waiting for the end answers at once instead of polling. Pub/sub keeps nothing: a waiter that may have missed
+    /// it reads the status again when its wait is over.
+    /// </summary>
+    public static RedisChannel EndedChannel { get; } = RedisChannel.Literal(RootJobKeys.EndedChannel);
+
+    /// <summary>The root an <see cref="EndedChannel"/> message names.</summary>
+    public static Guid? EndedRoot(RedisValue message) => Guid.TryParseExact(message.ToString(), "N", out var id) ? id : null;
+
+    /// <summary>The root job, or null when the Integrator has not started it (or there is no such job).</summary>
+    public static async Task<RootJobView?> GetAsync(IDatabaseAsync redis, Guid rootJobId)
+    {
+        var fields = (await redis.HashGetAllAsync(RootJobKeys.Key(rootJobId))).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        if (!fields.TryGetValue(RootJobKeys.Status, out var status)) return null;
+        return new RootJobView(
+            status,
+            fields.GetValueOrDefault(RootJobKeys.Platform, ""),
+            fields.GetValueOrDefault(RootJobKeys.Schedule) is { Length: > 0 } schedule ? schedule : null,
+            Number(fields, RootJobKeys.Total),
+            Number(fields, RootJobKeys.Completed),
+            Number(fields, RootJobKeys.Failed),
+            Time(fields, RootJobKeys.StartedAt),
+            Time(fields, RootJobKeys.FinishedAt),
+            fields.GetValueOrDefault(RootJobKeys.Error),
+            fields.TryGetValue(RootJobKeys.RetryOf, out var retryOf) && Guid.TryParse(retryOf, out var original) ? original : null,
+            fields.GetValueOrDefault(RootJobKeys.Failure),
+            fields.GetValueOrDefault(RootJobKeys.FailurePolicy));
+    }
+
+    /// <summary>The root's status, or null when it has not been started.</summary>
+    public static async Task<string?> StatusAsync(IDatabaseAsync redis, Guid rootJobId) =>
+        (string?)await redis.HashGetAsync(RootJobKeys.Key(rootJobId), RootJobKeys.Status);
+
+    /// <summary>Why the root fails whatever its counts (a required task or a child under <c>fail_fast</c> failed), or null.</summary>
+    public static async Task<string?> FailureAsync(IDatabaseAsync redis, Guid rootJobId) =>
+        (string?)await redis.HashGetAsync(RootJobKeys.Key(rootJobId), RootJobKeys.Failure);
+
+    /// <summary>Status, failure and failure policy in one read; usable inside a caller's transaction or batch (one round trip).</summary>
+    public static async Task<RootJobGate> GateAsync(IDatabaseAsync redis, Guid rootJobId)
+    {
+        var fields = await redis.HashGetAsync(RootJobKeys.Key(rootJobId), [RootJobKeys.Status, RootJobKeys.Failure, RootJobKeys.FailurePolicy]);
+        return new RootJobGate((string?)fields[0], (string?)fields[1], (string?)fields[2]);
+    }
+
+    private static long Number(Dictionary<string, string> fields, string name) =>
+        fields.TryGetValue(name, out var value) && long.TryParse(value, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    private static DateTimeOffset? Time(Dictionary<string, string> fields, string name) =>
+        fields.TryGetValue(name, out var value) && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t)
+            ? t
+            : null;
+}
