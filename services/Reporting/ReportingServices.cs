@@ -11,6 +11,7 @@ public static class ReportingServices
         builder.AddRedis().AddPostgres();
         builder.Services.AddHttpClient("diagnostics", client => client.Timeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton<SystemDiagnostics>();
+        builder.Services.AddSingleton<Jobs.Auditor.ReadModel.AuditTrailReader>();
         builder.Services.AddSingleton<Queries.JobQueries>();
         builder.Services.AddSingleton<Queries.JobEndWaiter>();
         builder.Services.AddSingleton<PlatformCatalog>();

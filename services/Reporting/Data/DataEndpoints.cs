@@ -4,7 +4,6 @@ using Jobs.Plugins.Movies;
 using Jobs.Plugins.Preaggregates;
 using Jobs.Plugins.Reddit;
 using Jobs.Reporting.Security;
-using Npgsql;
 
 namespace Jobs.Reporting.Data;
 
@@ -23,13 +22,4 @@ public static class DataEndpoints
         data.MapPluginData<RedditPlugin>();
         return app;
     }
-}
-
-/// <summary>Reads rows for Reporting's own queries, as a plugin's queries read theirs (a table not created yet reads as empty).</summary>
-public static class DataReader
-{
-    public static Task<IReadOnlyList<T>> ListAsync<T>(
-        NpgsqlDataSource postgres, string sql, Action<NpgsqlParameterCollection> bind, Func<NpgsqlDataReader, T> map,
-        CancellationToken cancellationToken) =>
-        PostgresReads.ListAsync(postgres, sql, bind, map, cancellationToken);
 }
