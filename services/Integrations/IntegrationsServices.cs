@@ -1,9 +1,11 @@
-using Jobs.Integrations.Catalogue;
 using Jobs.Integrations.Hosting;
-using Jobs.Integrations.Preaggregates;
-using Jobs.Integrations.Movies;
-using Jobs.Integrations.Hosting.Http;
-using Jobs.Integrations.Synthetic;
+using Jobs.Plugins;
+using Jobs.Plugins.Catalogue;
+using Jobs.Plugins.Http;
+using Jobs.Plugins.Movies;
+using Jobs.Plugins.Preaggregates;
+using Jobs.Plugins.Reddit;
+using Jobs.Plugins.Synthetic;
 using Jobs.Platforms;
 using Jobs.ServiceDefaults;
 using MassTransit;
@@ -15,15 +17,14 @@ public static class IntegrationsServices
     public static WebApplicationBuilder AddIntegrationsServices(this WebApplicationBuilder builder)
     {
         builder.AddRedis().AddPostgres();
-        builder.Services.AddOptions<IntegrationsOptions>().Bind(builder.Configuration.GetSection("Integrations"))
-            .Validate(o => o.Problems().Count == 0, "Integrations: ChildDeadline and Deadlines must be positive, AbandonGrace not negative, MaxBatchStarts at least 1")
-            .ValidateOnStart();
-        PoliteHttpFactory.Register(builder.Services, builder.Configuration);
-        builder.Services.AddSingleton<IIntegration, SyntheticIntegration>();
-        builder.Services.AddPreaggregates(builder.Configuration);
-        builder.Services.AddSingleton<IIntegration, MoviesIntegration>();
-        CatalogueIntegration.Register(builder.Services, builder.Configuration);
-        Reddit.RedditIntegration.Register(builder.Services, builder.Configuration);
+        builder.Services.AddValidatedOptions<IntegrationsOptions>(IntegrationsOptions.Section).ValidateProblems(o => o.Problems());
+        PoliteHttpFactory.Register(builder.Services);
+        // Every plugin the same way: its project under plugins/, one line here (Integrations:Enabled narrows what runs).
+        builder.AddPlugin<SyntheticPlugin>();
+        builder.AddPlugin<PreaggregatesPlugin>();
+        builder.AddPlugin<MoviesPlugin>();
+        builder.AddPlugin<CataloguePlugin>();
+        builder.AddPlugin<RedditPlugin>();
         builder.Services.AddSingleton<IntegrationRegistry>();
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<ChildJobRunner>();

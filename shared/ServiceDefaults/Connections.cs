@@ -17,6 +17,15 @@ public static class Connections
     public static Uri RabbitMqUri(IConfiguration configuration) =>
         new(configuration[RabbitMqKey] ?? "amqp://guest:guest@127.0.0.1:5672/");
 
+    /// <summary>The Redis address of <see cref="RedisKey"/> (see <see cref="RedisOptions(string?)"/>).</summary>
+    public static ConfigurationOptions RedisOptions(IConfiguration configuration) => RedisOptions(configuration[RedisKey]);
+
+    /// <summary>The PostgreSQL address of <see cref="PostgresKey"/> (see <see cref="PostgresConnectionString(string?)"/>).</summary>
+    public static string PostgresConnectionString(IConfiguration configuration) => PostgresConnectionString(configuration[PostgresKey]);
+
+    /// <summary>The URLs this process listens on (<c>Urls</c>, else <c>ASPNETCORE_URLS</c>), ';'-separated; empty when neither is set.</summary>
+    public static string ServiceUrls(IConfiguration configuration) => configuration["Urls"] ?? configuration["ASPNETCORE_URLS"] ?? "";
+
     /// <summary>Accepts <c>host:port[,options]</c> (StackExchange.Redis syntax) or <c>redis://[:password@]host:port[/db]</c>.</summary>
     public static ConfigurationOptions RedisOptions(string? value)
     {

@@ -5,7 +5,7 @@ using Jobs.TestSupport;
 
 namespace Jobs.Architecture.Tests;
 
-/// <summary>Only contracts, the shared libraries and the owners' read models cross service boundaries.</summary>
+/// <summary>Only contracts, the shared libraries, the owners' read models and the plugins cross service boundaries.</summary>
 public sealed class ServiceBoundariesTests
 {
     private static readonly string Root = ServiceSystem.RepositoryRoot();
@@ -14,14 +14,14 @@ public sealed class ServiceBoundariesTests
 
     [Theory]
     [MemberData(nameof(Services))]
-    public void A_service_project_references_only_the_shared_libraries(string service)
+    public void A_service_project_references_only_the_shared_libraries_read_models_and_plugins(string service)
     {
         var project = Path.Combine(Root, "services", service, $"{service}.csproj");
         var references = XDocument.Load(project).Descendants("ProjectReference")
             .Select(r => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(project)!, r.Attribute("Include")!.Value)))
             .ToList();
 
-        Assert.All(references, r => Assert.True(IsSharedOrReadModel(r), $"{service} references {Path.GetRelativePath(Root, r)}"));
+        Assert.All(references, r => Assert.True(IsSharedReadModelOrPlugin(r), $"{service} references {Path.GetRelativePath(Root, r)}"));
     }
 
     [Fact]
@@ -37,9 +37,13 @@ public sealed class ServiceBoundariesTests
         }
     }
 
-    /// <summary>A shared library, or the read model an owning service publishes (<c>services/&lt;Owner&gt;.ReadModel</c>).</summary>
-    private static bool IsSharedOrReadModel(string project) =>
+    /// <summary>
+    /// A shared library, the read model an owning service publishes (<c>services/&lt;Owner&gt;.ReadModel</c>), or a plugin
+    /// (<c>plugins/&lt;Name&gt;</c>: hosted by the Integrations, its data endpoints mounted by Reporting).
+    /// </summary>
+    private static bool IsSharedReadModelOrPlugin(string project) =>
         project.StartsWith(Path.Combine(Root, "shared") + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+        || project.StartsWith(Path.Combine(Root, "plugins") + Path.DirectorySeparatorChar, StringComparison.Ordinal)
         || (project.StartsWith(Path.Combine(Root, "services") + Path.DirectorySeparatorChar, StringComparison.Ordinal)
             && project.EndsWith(".ReadModel.csproj", StringComparison.Ordinal));
 

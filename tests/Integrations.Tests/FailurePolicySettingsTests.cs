@@ -1,12 +1,13 @@
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
-using Jobs.Integrations.Catalogue;
+using Jobs.Plugins.Catalogue;
 using Jobs.Integrations.Hosting;
-using Jobs.Integrations.Hosting.Http;
-using Jobs.Integrations.Movies;
-using Jobs.Integrations.Preaggregates;
-using Jobs.Integrations.Synthetic;
+using Jobs.Plugins;
+using Jobs.Plugins.Http;
+using Jobs.Plugins.Movies;
+using Jobs.Plugins.Preaggregates;
+using Jobs.Plugins.Synthetic;
 using Jobs.Platforms;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -19,7 +20,7 @@ public sealed class FailurePolicySettingsTests(HostFixture host) : IClassFixture
     private IEnumerable<IIntegration> BuiltIn()
     {
         yield return new SyntheticIntegration();
-        yield return new MoviesIntegration(new PoliteHttpFactory(host.Redis, Options.Create(new PoliteHttpOptions())), new ConfigurationBuilder().Build());
+        yield return new MoviesIntegration(new PoliteHttpFactory(host.Redis, Options.Create(new PoliteHttpOptions())), Options.Create(new MoviesOptions()));
         yield return new CatalogueIntegration(new VendorCatalog(Options.Create(new CatalogueOptions())), Options.Create(new CatalogueOptions()));
         yield return new PreaggregatesIntegration(Options.Create(new PreaggregatesOptions()), [], new RedisPreaggregatesWriter(host.Redis), TimeProvider.System);
     }

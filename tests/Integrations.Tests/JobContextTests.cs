@@ -3,7 +3,8 @@ using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrations.Hosting;
-using Jobs.Integrations.Synthetic;
+using Jobs.Plugins;
+using Jobs.Plugins.Synthetic;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Jobs.Integrations.Tests;
@@ -11,7 +12,7 @@ namespace Jobs.Integrations.Tests;
 public sealed class JobContextTests(HostFixture host) : IClassFixture<HostFixture>
 {
     private JobContext Context(Guid root, string task, string settingsJson) =>
-        new(root, new ChildJob(JobIds.Child(root, 0), root, root, 1, task, JsonDocument.Parse(settingsJson).RootElement), host.Redis,
+        new(root, new ChildJob(JobIds.Child(root, 0), root, root, 1, task, JsonDocument.Parse(settingsJson).RootElement), new RunReports(host.Redis), host.Redis,
             host.Postgres, NullLogger.Instance, CancellationToken.None);
 
     [Fact]
@@ -76,7 +77,7 @@ public sealed class JobContextTests(HostFixture host) : IClassFixture<HostFixtur
     {
         var root = Guid.NewGuid();
         var (first, second) = (Context(root, "child", "{}"), new JobContext(root,
-            new ChildJob(JobIds.Child(root, 1), root, root, 1, "child", JsonDocument.Parse("{}").RootElement), host.Redis, host.Postgres,
+            new ChildJob(JobIds.Child(root, 1), root, root, 1, "child", JsonDocument.Parse("{}").RootElement), new RunReports(host.Redis), host.Redis, host.Postgres,
             NullLogger.Instance, CancellationToken.None));
         var key = RunKeys.ProgressKey(root);
         try

@@ -3,7 +3,8 @@ using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrations.Hosting;
-using Jobs.Integrations.Synthetic;
+using Jobs.Plugins;
+using Jobs.Plugins.Synthetic;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 

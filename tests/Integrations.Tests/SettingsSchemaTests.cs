@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Jobs.Integrations.Synthetic;
+using Jobs.Plugins.Synthetic;
 using Jobs.Platforms;
 
 namespace Jobs.Integrations.Tests;

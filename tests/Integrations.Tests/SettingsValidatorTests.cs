@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Jobs.Integrations.Synthetic;
+using Jobs.Plugins.Synthetic;
 using Jobs.Platforms;
 
 namespace Jobs.Integrations.Tests;

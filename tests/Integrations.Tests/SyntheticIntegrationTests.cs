@@ -1,6 +1,6 @@
 using Jobs.JobTree;
 using Jobs.Contracts;
-using Jobs.Integrations.Synthetic;
+using Jobs.Plugins.Synthetic;
 
 namespace Jobs.Integrations.Tests;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Jobs.Integrations.Hosting;
+using Jobs.Plugins;
 
 namespace Jobs.Integrations.Tests;
 

@@ -1,8 +1,7 @@
-extern alias integrations;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using integrations::Jobs.Integrations.Catalogue;
+using Jobs.Plugins.Catalogue;
 using Npgsql;
 
 namespace Jobs.Reporting.Tests;

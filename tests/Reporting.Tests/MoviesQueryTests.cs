@@ -1,9 +1,8 @@
-extern alias integrations;
 using Jobs.Integrator.ReadModel;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using integrations::Jobs.Integrations.Movies;
+using Jobs.Plugins.Movies;
 using Jobs.Contracts;
 using StackExchange.Redis;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Jobs.Contracts;
+using Jobs.Plugins.Preaggregates;
 
 namespace Jobs.Reporting.Tests;
 

@@ -1,8 +1,7 @@
-extern alias integrations;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using integrations::Jobs.Integrations.Reddit;
+using Jobs.Plugins.Reddit;
 
 namespace Jobs.Reporting.Tests;
 
@@ -39,6 +38,20 @@ public sealed class RedditQueriesTests(ReportingFixture reporting) : IClassFixtu
             (newest.GetProperty("subreddit").GetString(), newest.GetProperty("title").GetString(), newest.GetProperty("author").GetString(),
                 newest.GetProperty("createdUtc").GetDateTimeOffset(), newest.GetProperty("score").GetInt32(), newest.GetProperty("numComments").GetInt32(),
                 newest.GetProperty("selftextLength").GetInt32(), newest.GetProperty("permalink").GetString()));
+    }
+
+    [Fact]
+    public async Task A_stored_submission_reads_back_with_the_stored_fields_in_order_and_when_it_was_fetched()
+    {
+        var subreddit = NewSubreddit();
+        var before = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await StoreAsync(subreddit.ToLowerInvariant(), Submission(subreddit, Fullname(), Noon));
+
+        var row = (await reporting.Client.GetFromJsonAsync<JsonElement>($"/data/reddit/subreddits/{subreddit}/submissions"))[0];
+
+        Assert.Equal(["fullname", "subreddit", "title", "author", "createdUtc", "score", "numComments", "selftextLength", "url", "permalink", "fetchedAt"],
+            row.EnumerateObject().Select(p => p.Name));
+        Assert.InRange(row.GetProperty("fetchedAt").GetDateTimeOffset(), before, DateTimeOffset.UtcNow.AddMinutes(1));
     }
 
     [Fact]

@@ -5,6 +5,8 @@ using System.Text.Json;
 using Jobs.Contracts;
 using StackExchange.Redis;
 
+using Jobs.Plugins;
+
 namespace Jobs.Integrations.Hosting;
 
 /// <summary>

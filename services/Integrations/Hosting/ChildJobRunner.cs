@@ -1,12 +1,15 @@
 using Jobs.JobTree;
 using System.Diagnostics;
 using Jobs.Contracts;
-using Jobs.Integrations.Hosting.Http;
+using Jobs.Plugins.Http;
 using Jobs.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using StackExchange.Redis;
+
+using Jobs.Plugins;
+using JobContext = Jobs.Plugins.JobContext;
 
 namespace Jobs.Integrations.Hosting;
 
@@ -29,6 +32,8 @@ public sealed class ChildJobRunner(
     ILogger<ChildJobRunner> logger,
     PoliteHttpFactory? http = null)
 {
+    private readonly RunReports _reports = new(redis);
+
     /// <summary>The error of a child stopped while it ran because its root failed.</summary>
     public const string StoppedRootFailed = "stopped while running: the root job failed";
 
@@ -140,7 +145,7 @@ public sealed class ChildJobRunner(
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(lease.Token);
             timeout.CancelAfter(deadline);
-            var context = new JobContext(rootJobId, job, redis, postgres, logger, timeout.Token, http?.For(platform));
+            var context = new JobContext(rootJobId, job, _reports, redis, postgres, logger, timeout.Token, http?.For(platform));
             try
             {
                 // On the pool, so even a run that blocks before its first await hands back a task to wait for.

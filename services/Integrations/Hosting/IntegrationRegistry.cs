@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Options;
 
+using Jobs.Plugins;
+
 namespace Jobs.Integrations.Hosting;
 
 /// <summary>The integrations this process hosts: every registered plugin, narrowed by <c>Integrations:Enabled</c>.</summary>

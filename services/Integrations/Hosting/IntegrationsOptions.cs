@@ -1,8 +1,12 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Jobs.Integrations.Hosting;
 
 /// <summary>Configuration section <c>Integrations</c>.</summary>
 public sealed class IntegrationsOptions
 {
+    public const string Section = "Integrations";
+
     /// <summary>Platforms this process hosts (each consumes only its queue); empty = all built-in ones.</summary>
     public List<string> Enabled { get; set; } = [];
 
@@ -27,30 +31,26 @@ public sealed class IntegrationsOptions
     /// Time one run of a child may take: then its cancellation fires, and a run that has not returned <see cref="AbandonGrace"/>
     /// later is abandoned (reported failed, its slot freed). Below the Auditor's child timeout, so the worker names the reason first.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.0000001", "10675199.02:48:05.4775807", ErrorMessage = "Integrations:ChildDeadline must be positive")]
     public TimeSpan ChildDeadline { get; set; } = TimeSpan.FromMinutes(50);
 
     /// <summary><see cref="ChildDeadline"/> per integration name (such as hours for <c>movies</c>, whose downloads are long).</summary>
     public Dictionary<string, TimeSpan> Deadlines { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>How long a cancelled run (deadline, cancelled root, stopping host) may take to return before it is abandoned.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", ErrorMessage = "Integrations:AbandonGrace must not be negative")]
     public TimeSpan AbandonGrace { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Deliveries of one batch that may start without finishing (the process running it died or hung) before the next one fails
     /// its children instead of running them: a poison batch must not crash-loop the queue.
     /// </summary>
+    [Range(1, int.MaxValue, ErrorMessage = "Integrations:MaxBatchStarts must be at least 1")]
     public int MaxBatchStarts { get; set; } = 3;
 
     public TimeSpan DeadlineOf(string integration) => Deadlines.TryGetValue(integration, out var deadline) ? deadline : ChildDeadline;
 
-    /// <summary>What is wrong with these options (checked at start); empty when usable.</summary>
-    public IReadOnlyList<string> Problems()
-    {
-        var problems = new List<string>();
-        if (ChildDeadline <= TimeSpan.Zero) problems.Add("Integrations:ChildDeadline must be positive");
-        problems.AddRange(Deadlines.Where(d => d.Value <= TimeSpan.Zero).Select(d => $"Integrations:Deadlines:{d.Key} must be positive"));
-        if (AbandonGrace < TimeSpan.Zero) problems.Add("Integrations:AbandonGrace must not be negative");
-        if (MaxBatchStarts < 1) problems.Add("Integrations:MaxBatchStarts must be at least 1");
-        return problems;
-    }
+    /// <summary>What the attributes cannot say (checked at start): every deadline per integration must be positive.</summary>
+    public IEnumerable<string> Problems() =>
+        Deadlines.Where(d => d.Value <= TimeSpan.Zero).Select(d => $"Integrations:Deadlines:{d.Key} must be positive");
 }

@@ -21,7 +21,6 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
 {
     public const string CancelledBeforeStart = "cancelled before it started";
 
-
     public async Task Consume(ConsumeContext<RunChildJobs> context)
     {
         var message = context.Message;

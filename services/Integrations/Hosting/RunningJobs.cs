@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 
+using Jobs.Plugins;
+
 namespace Jobs.Integrations.Hosting;
 
 /// <summary>

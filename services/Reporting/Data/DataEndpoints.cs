@@ -1,46 +1,25 @@
+using Jobs.Plugins;
+using Jobs.Plugins.Catalogue;
+using Jobs.Plugins.Movies;
+using Jobs.Plugins.Preaggregates;
+using Jobs.Plugins.Reddit;
 using Jobs.Reporting.Security;
-using Npgsql;
 
 namespace Jobs.Reporting.Data;
 
 /// <summary>
-/// The data queries users run over what the integrations landed, under <c>/data</c> (role binding <c>read</c>).
-/// Each integration's queries live in their own file beside this one and are mapped here.
+/// The data queries users run over what the integrations landed, under <c>/data</c> (role binding <c>read</c>). Each plugin's
+/// queries live in its own folder (<c>plugins/&lt;Name&gt;</c>, its <see cref="IPluginData"/>); Reporting only mounts them here.
 /// </summary>
 public static class DataEndpoints
 {
     public static IEndpointRouteBuilder MapDataEndpoints(this IEndpointRouteBuilder app)
     {
         var data = app.MapGroup("/data").RequireAuthorization(Operations.Read).WithTags("Data");
-        data.MapPreaggregatesQueries();
-        data.MapMoviesQueries();
-        data.MapCatalogueQueries();
-        data.MapRedditQueries();
+        data.MapPluginData<PreaggregatesPlugin>();
+        data.MapPluginData<MoviesPlugin>();
+        data.MapPluginData<CataloguePlugin>();
+        data.MapPluginData<RedditPlugin>();
         return app;
-    }
-}
-
-/// <summary>Reads rows for the data queries; a table its integration has not created yet reads as empty.</summary>
-public static class DataReader
-{
-    private const string UndefinedTable = "42P01";
-
-    public static async Task<IReadOnlyList<T>> ListAsync<T>(
-        NpgsqlDataSource postgres, string sql, Action<NpgsqlParameterCollection> bind, Func<NpgsqlDataReader, T> map,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var command = postgres.CreateCommand(sql);
-            bind(command.Parameters);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var rows = new List<T>();
-            while (await reader.ReadAsync(cancellationToken)) rows.Add(map(reader));
-            return rows;
-        }
-        catch (PostgresException e) when (e.SqlState == UndefinedTable)
-        {
-            return [];
-        }
     }
 }

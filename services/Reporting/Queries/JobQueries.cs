@@ -70,7 +70,7 @@ public sealed class JobQueries(NpgsqlDataSource postgres, AuditTrailReader audit
     /// <summary>For a platform whose runs replace a table (movies: <c>movie_report</c>), which job's data it holds now; null for the others.</summary>
     public async Task<TableData?> TableDataAsync(string platform, Guid job, CancellationToken cancellationToken) => platform switch
     {
-        "movies" => await MoviesQueries.CurrentDataAsync(postgres, job, cancellationToken),
+        "movies" => await TableData.MovieReportAsync(postgres, job, cancellationToken),
         _ => null,
     };
 

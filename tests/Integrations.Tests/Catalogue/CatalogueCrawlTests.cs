@@ -1,5 +1,5 @@
 using Jobs.Contracts;
-using Jobs.Integrations.Catalogue;
+using Jobs.Plugins.Catalogue;
 using Jobs.TestSupport;
 
 namespace Jobs.Integrations.Tests.Catalogue;

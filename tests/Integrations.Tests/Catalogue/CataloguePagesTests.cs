@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Jobs.Integrations.Catalogue;
+using Jobs.Plugins.Catalogue;
 using Microsoft.Extensions.Options;
 
 namespace Jobs.Integrations.Tests.Catalogue;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Jobs.Integrations.Catalogue;
+using Jobs.Plugins.Catalogue;
 using Jobs.Platforms;
 using Jobs.TestSupport;
 using Microsoft.Extensions.Options;

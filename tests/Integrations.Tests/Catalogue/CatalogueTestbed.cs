@@ -2,9 +2,10 @@ using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
-using Jobs.Integrations.Catalogue;
+using Jobs.Plugins.Catalogue;
 using Jobs.Integrations.Hosting;
-using Jobs.Integrations.Hosting.Http;
+using Jobs.Plugins;
+using Jobs.Plugins.Http;
 using Jobs.Integrations.Tests.Http;
 using Jobs.Platforms;
 using Jobs.TestSupport;
@@ -92,7 +93,7 @@ internal sealed class CatalogueTestbed : IAsyncDisposable
             var next = new List<ChildJob>();
             var runs = await Task.WhenAll(generation.Select(async job =>
             {
-                var context = new JobContext(root, job, _host.Redis, _host.Postgres, NullLogger.Instance, CancellationToken.None, Http);
+                var context = new JobContext(root, job, new RunReports(_host.Redis), _host.Redis, _host.Postgres, NullLogger.Instance, CancellationToken.None, Http);
                 try
                 {
                     await Integration.RunAsync(context);
@@ -123,7 +124,7 @@ internal sealed class CatalogueTestbed : IAsyncDisposable
         if (continuation is not null)
         {
             var last = new JobContext(root, new ChildJob(JobIds.Continuation(JobIds.Entry(root)), JobIds.Entry(root), root, 1, continuation.Task,
-                continuation.Settings), _host.Redis, _host.Postgres, NullLogger.Instance, CancellationToken.None, Http);
+                continuation.Settings), new RunReports(_host.Redis), _host.Redis, _host.Postgres, NullLogger.Instance, CancellationToken.None, Http);
             await Integration.RunAsync(last);
             Measured.AddRange(last.Measurements);
         }

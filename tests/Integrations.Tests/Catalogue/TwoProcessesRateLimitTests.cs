@@ -2,7 +2,7 @@ using Jobs.JobTree;
 using System.Globalization;
 using System.Text.Json;
 using Jobs.Contracts;
-using Jobs.Integrations.Catalogue;
+using Jobs.Plugins.Catalogue;
 using Jobs.Integrations.Tests.Http;
 using Jobs.Platforms;
 using Jobs.ServiceDefaults;

@@ -1,8 +1,8 @@
 using Jobs.JobTree;
 using System.Net;
-using Jobs.Integrations.Catalogue;
-using Jobs.Integrations.Hosting.Http;
-using Jobs.Integrations.Movies;
+using Jobs.Plugins.Catalogue;
+using Jobs.Plugins.Http;
+using Jobs.Plugins.Movies;
 using Jobs.Integrations.Tests.Catalogue;
 using Jobs.Integrations.Tests.Reddit;
 using Jobs.TestSupport;
@@ -205,12 +205,12 @@ public sealed class OutboundForgeryTests(HostFixture host) : IClassFixture<HostF
     public async Task A_movies_download_from_loopback_is_refused_naming_the_rule()
     {
         var integration = new MoviesIntegration(new PoliteHttpFactory(host.Redis, Microsoft.Extensions.Options.Options.Create(new PoliteHttpOptions())),
-            new ConfigurationBuilder().Build());
+            Microsoft.Extensions.Options.Options.Create(new MoviesOptions()));
         var root = Guid.NewGuid();
         var source = Victim("/dump.xml.gz");
         var job = new Contracts.ChildJob(JobTree.JobIds.Child(JobTree.JobIds.Entry(root), 0), JobTree.JobIds.Entry(root), root, 1,
             MoviesIntegration.DownloadAbstracts, System.Text.Json.JsonSerializer.SerializeToElement(new { abstracts_url = source.ToString(), movies_url = source.ToString() }));
-        var context = new Hosting.JobContext(root, job, host.Redis, host.Postgres, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+        var context = new Plugins.JobContext(root, job, new Hosting.RunReports(host.Redis), host.Redis, host.Postgres, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
 
         var error = await Assert.ThrowsAsync<OutboundRefusedException>(() => integration.RunAsync(context));
 

@@ -1,7 +1,7 @@
 using System.IO.Compression;
-using Jobs.Integrations.Catalogue;
-using Jobs.Integrations.Hosting.Http;
-using Jobs.Integrations.Movies;
+using Jobs.Plugins.Catalogue;
+using Jobs.Plugins.Http;
+using Jobs.Plugins.Movies;
 using Jobs.Integrations.Tests.Catalogue;
 using Jobs.Integrations.Tests.Http;
 using Jobs.TestSupport;

@@ -2,8 +2,8 @@ using Jobs.Integrations.ReadModel;
 using Jobs.JobTree;
 using System.Diagnostics;
 using System.Text.Json;
-using Jobs.Integrations.Catalogue;
-using Jobs.Integrations.Hosting.Http;
+using Jobs.Plugins.Catalogue;
+using Jobs.Plugins.Http;
 using Jobs.Platforms;
 using Jobs.TestSupport;
 

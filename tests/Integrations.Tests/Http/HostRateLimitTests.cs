@@ -1,4 +1,4 @@
-using Jobs.Integrations.Hosting.Http;
+using Jobs.Plugins.Http;
 using Jobs.ServiceDefaults;
 using Jobs.TestSupport;
 using StackExchange.Redis;

@@ -1,5 +1,5 @@
 using System.Net;
-using Jobs.Integrations.Hosting.Http;
+using Jobs.Plugins.Http;
 using Jobs.ServiceDefaults;
 using Jobs.TestSupport;
 using Microsoft.AspNetCore.Http;

@@ -1,4 +1,4 @@
-using Jobs.Integrations.Hosting.Http;
+using Jobs.Plugins.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

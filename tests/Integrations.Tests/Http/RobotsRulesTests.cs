@@ -1,4 +1,4 @@
-using Jobs.Integrations.Hosting.Http;
+using Jobs.Plugins.Http;
 
 namespace Jobs.Integrations.Tests.Http;
 

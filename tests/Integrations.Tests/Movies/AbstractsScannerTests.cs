@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Text;
-using Jobs.Integrations.Movies;
+using Jobs.Plugins.Movies;
 using Jobs.TestSupport;
 
 namespace Jobs.Integrations.Tests.Movies;

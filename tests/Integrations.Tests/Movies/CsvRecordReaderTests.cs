@@ -1,4 +1,4 @@
-using Jobs.Integrations.Movies;
+using Jobs.Plugins.Movies;
 
 namespace Jobs.Integrations.Tests.Movies;
 

@@ -1,4 +1,4 @@
-using Jobs.Integrations.Movies;
+using Jobs.Plugins.Movies;
 using Npgsql;
 
 namespace Jobs.Integrations.Tests.Movies;

@@ -1,4 +1,4 @@
-using Jobs.Integrations.Movies;
+using Jobs.Plugins.Movies;
 using Jobs.TestSupport;
 
 namespace Jobs.Integrations.Tests.Movies;

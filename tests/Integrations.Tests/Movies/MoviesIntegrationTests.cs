@@ -5,9 +5,10 @@ using System.Text;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrations.Hosting;
-using Jobs.Integrations.Hosting.Http;
+using Jobs.Plugins;
+using Jobs.Plugins.Http;
 using Jobs.Integrations.Tests.Http;
-using Jobs.Integrations.Movies;
+using Jobs.Plugins.Movies;
 using Jobs.Platforms;
 using Jobs.TestSupport;
 using Microsoft.Extensions.Configuration;
@@ -30,8 +31,8 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
 
     // The file mirror listens on loopback: allowed on purpose.
     private MoviesIntegration IntegrationAllowing(params string[] directories) =>
-        new(new PoliteHttpFactory(host.Redis, Microsoft.Extensions.Options.Options.Create(new PoliteHttpOptions().AllowingLoopback())), new ConfigurationBuilder().AddInMemoryCollection(
-            directories.Select((d, i) => KeyValuePair.Create($"Movies:AllowedDirectories:{i}", (string?)d))).Build());
+        new(new PoliteHttpFactory(host.Redis, Microsoft.Extensions.Options.Options.Create(new PoliteHttpOptions().AllowingLoopback())), Microsoft.Extensions.Options.Options.Create(
+            new MoviesOptions { AllowedDirectories = [.. directories] }));
     private readonly List<Guid> _roots = [];
 
     public Task InitializeAsync() => Integration.EnsureStorageAsync(host.Postgres, CancellationToken.None);
@@ -49,7 +50,7 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
         var root = Guid.NewGuid();
         _roots.Add(root);
         var json = JsonSerializer.SerializeToElement(settings, SettingsJson.Options);
-        return new JobContext(root, new ChildJob(JobIds.Child(root, 0), root, root, 1, task, json), host.Redis, postgres ?? host.Postgres,
+        return new JobContext(root, new ChildJob(JobIds.Child(root, 0), root, root, 1, task, json), new RunReports(host.Redis), host.Redis, postgres ?? host.Postgres,
             logger ?? NullLogger.Instance, CancellationToken.None);
     }
 

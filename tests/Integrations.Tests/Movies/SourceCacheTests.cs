@@ -1,5 +1,5 @@
 using System.Net;
-using Jobs.Integrations.Movies;
+using Jobs.Plugins.Movies;
 
 namespace Jobs.Integrations.Tests.Movies;
 

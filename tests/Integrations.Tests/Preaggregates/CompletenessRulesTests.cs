@@ -1,6 +1,6 @@
 using System.Globalization;
 using Jobs.Contracts;
-using Jobs.Integrations.Preaggregates;
+using Jobs.Plugins.Preaggregates;
 
 namespace Jobs.Integrations.Tests.Preaggregates;
 

@@ -2,7 +2,8 @@ using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrations.Hosting;
-using Jobs.Integrations.Preaggregates;
+using Jobs.Plugins;
+using Jobs.Plugins.Preaggregates;
 using Jobs.Platforms;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -50,7 +51,7 @@ public sealed class PreaggregatesHarness(PreaggregatesFixture fixture) : IAsyncD
         return name;
     }
 
-    public PreaggregatesIntegration Integration() =>
+    internal PreaggregatesIntegration Integration() =>
         new(Microsoft.Extensions.Options.Options.Create(Options), [_reader], new RedisPreaggregatesWriter(fixture.Redis), new FixedClock(() => Now));
 
     /// <summary>Runs a whole job with <paramref name="settings"/> (validated against the platform's schema, as on submit).</summary>

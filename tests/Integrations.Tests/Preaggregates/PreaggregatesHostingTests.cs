@@ -1,5 +1,6 @@
 using Jobs.Integrations.Hosting;
-using Jobs.Integrations.Preaggregates;
+using Jobs.Plugins;
+using Jobs.Plugins.Preaggregates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

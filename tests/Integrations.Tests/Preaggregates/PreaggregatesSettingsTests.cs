@@ -1,4 +1,5 @@
 using Jobs.Contracts;
+using Jobs.Plugins.Preaggregates;
 
 namespace Jobs.Integrations.Tests.Preaggregates;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Jobs.Contracts;
+using Jobs.Plugins.Preaggregates;
 
 namespace Jobs.Integrations.Tests.Preaggregates;
 

@@ -4,8 +4,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Jobs.Contracts;
 using Jobs.Integrations.Hosting;
-using Jobs.Integrations.Hosting.Http;
-using Jobs.Integrations.Reddit;
+using Jobs.Plugins;
+using Jobs.Plugins.Http;
+using Jobs.Plugins.Reddit;
 using Jobs.Platforms;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -61,7 +62,7 @@ public sealed class RedditHarness : IAsyncDisposable
 
     public NpgsqlDataSource Postgres => _host.Postgres;
 
-    public RedditCursors Cursors => new(Redis, Options);
+    internal RedditCursors Cursors => new(Redis, Options);
 
     /// <summary>A fresh fake API and polite HTTP client (no robots.txt, a fast retry backoff) over the fixture's stores.</summary>
     /// <param name="allowLoopback">Whether reddit's outbound policy admits loopback, where the fake API listens (hostile-input tests: not).</param>
@@ -83,7 +84,8 @@ public sealed class RedditHarness : IAsyncDisposable
         }).Build();
         var services = new ServiceCollection();
         services.AddSingleton(host.Redis);
-        PoliteHttpFactory.Register(services, configuration);
+        services.AddSingleton<IConfiguration>(configuration);
+        PoliteHttpFactory.Register(services);
         var api = await FakeRedditApi.StartAsync();
         return new RedditHarness(host, api, services.BuildServiceProvider(), prefix);
     }

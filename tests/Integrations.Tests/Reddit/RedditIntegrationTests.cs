@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Jobs.Integrations.Reddit;
+using Jobs.Plugins.Reddit;
 
 namespace Jobs.Integrations.Tests.Reddit;
 

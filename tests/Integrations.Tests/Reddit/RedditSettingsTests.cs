@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Jobs.Integrations.Reddit;
+using Jobs.Plugins.Reddit;
 using Jobs.Platforms;
 using Jobs.TestSupport;
 

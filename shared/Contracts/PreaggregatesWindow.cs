@@ -1,4 +1,0 @@
-namespace Jobs.Contracts;
-
-/// <summary>A time range whose data is complete: from <see cref="From"/> (inclusive) until <see cref="Until"/> (exclusive).</summary>
-public sealed record PreaggregatesWindow(DateTimeOffset From, DateTimeOffset Until);
