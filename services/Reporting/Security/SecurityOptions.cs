@@ -41,11 +41,9 @@ public sealed class SecurityOptions
                 continue;
             }
 
-            for (var i = 0; i < roles.Length; i++)
-            {
-                if (!ApiKeys.Roles.Contains(roles[i], StringComparer.Ordinal))
-                    yield return $"{Section}:Bindings:{operation}:{i}: '{roles[i]}' is not a role (known: {string.Join(", ", ApiKeys.Roles)})";
-            }
+            // Named by the operation's key, not by an index: the binder packs an array, so a position is not the key's.
+            foreach (var role in roles.Where(r => !ApiKeys.Roles.Contains(r, StringComparer.Ordinal)))
+                yield return $"{Section}:Bindings:{operation}: '{role}' is not a role (known: {string.Join(", ", ApiKeys.Roles)})";
         }
     }
 }
