@@ -1,7 +1,7 @@
 using Jobs.Auditor.Audit;
 using Jobs.ServiceDefaults;
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Jobs.Auditor;
 
@@ -10,12 +10,16 @@ public static class AuditorServices
     public static WebApplicationBuilder AddAuditorServices(this WebApplicationBuilder builder)
     {
         builder.AddPostgres().AddRedis();
+        builder.Services.AddAuditorOptions();
         builder.Services.AddSingleton<Jobs.Platforms.PlatformCatalog>();
         builder.Services.AddHostedService<StuckJobSweeper>();
-        builder.Services.AddSingleton(new DataAudits(builder.Configuration.GetSection("Auditor:DataAudits").Get<List<DataAuditRule>>() ?? []));
-        builder.Services.AddDbContext<AuditDbContext>((services, options) => options.UseNpgsql(services.GetRequiredService<Npgsql.NpgsqlDataSource>()));
+        builder.Services.AddSingleton(services => new DataAudits(services.GetRequiredService<IOptions<AuditorOptions>>().Value.DataAudits));
         builder.Services.AddHostedService<AuditMigrator>();
         builder.AddBus(x => x.AddConsumer<JobEventsConsumer, JobEventsConsumerDefinition>());
         return builder;
     }
+
+    /// <summary>The <c>Auditor</c> section, bound and validated at start (an invalid value stops the service with the reason).</summary>
+    public static OptionsBuilder<AuditorOptions> AddAuditorOptions(this IServiceCollection services) =>
+        services.AddOptions<AuditorOptions>().BindConfiguration(AuditorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 }

@@ -36,6 +36,7 @@ public static class IntegratorServices
         x.AddConsumer<StartRootJobConsumer, StartRootJobConsumerDefinition>();
         x.AddConsumer<ChildJobsFinishedConsumer, ChildJobsFinishedConsumerDefinition>();
         x.AddConsumer<ChildJobsTimedOutConsumer>();
+        x.AddConsumer<EndStalledRootJobConsumer, EndStalledRootJobConsumerDefinition>();
         x.AddSagaStateMachine<RootJobStateMachine, RootJobState, RootJobStateDefinition>()
             .RedisRepository("saga:root-job:", expiry: TimeSpan.FromDays(30));
     }

@@ -15,6 +15,7 @@ public static class ReportingServices
         builder.Services.AddReportingOptions();
         builder.Services.AddHttpClient("diagnostics", client => client.Timeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton<SystemDiagnostics>();
+        builder.Services.AddSingleton<Jobs.Auditor.ReadModel.AuditTrailReader>();
         builder.Services.AddSingleton<Queries.JobQueries>();
         builder.Services.AddSingleton<Queries.JobEndWaiter>();
         builder.Services.AddSingleton<PlatformCatalog>();

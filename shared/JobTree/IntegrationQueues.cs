@@ -18,6 +18,11 @@ public static class IntegrationQueues
 
     public static Uri SchedulerCommandsAddress { get; } = new($"queue:{SchedulerCommands}");
 
+    /// <summary>Queue of the Integrator's repairs of stalled roots (<c>EndStalledRootJob</c>, sent by the Auditor's sweeper).</summary>
+    public const string EndStalledRootJobs = "integrator-end-stalled-root-job";
+
+    public static Uri EndStalledRootJobsAddress { get; } = new($"queue:{EndStalledRootJobs}");
+
     /// <summary>The queue of one integration; only that integration consumes it.</summary>
     public static string QueueName(string platform) => $"integration-{platform}";
 

@@ -5,9 +5,9 @@ using Jobs.ServiceDefaults;
 using Jobs.TestSupport;
 using MassTransit;
 using MassTransit.Testing;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using StackExchange.Redis;
 
@@ -41,10 +41,8 @@ public sealed class AuditFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         ConnectionString = await Infrastructure.CreateDatabaseAsync("audit");
-        await using (var db = new AuditDbContext(new DbContextOptionsBuilder<AuditDbContext>().UseNpgsql(ConnectionString).Options))
-            await db.Database.MigrateAsync();
-
         DataSource = NpgsqlDataSource.Create(ConnectionString);
+        await AuditSchema.MigrateAsync(DataSource, NullLogger.Instance, CancellationToken.None);
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton(DataSource);
@@ -55,6 +53,7 @@ public sealed class AuditFixture : IAsyncLifetime
         {
             ["Auditor:ChildTimeout"] = "00:00:01",
         }).Build());
+        services.AddAuditorOptions();
         services.AddSingleton<StuckJobSweeper>();
         services.AddSingleton(new DataAudits([new DataAuditRule { Platform = AuditedPlatform, Dataset = "products", MaxDropShare = 0.2 }]));
         services.AddMassTransitTestHarness(x =>

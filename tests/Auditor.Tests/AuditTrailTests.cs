@@ -163,9 +163,12 @@ public sealed class AuditTrailTests(AuditFixture audit) : IClassFixture<AuditFix
 
         await audit.Sweeper.SweepAsync(CancellationToken.None);
 
-        Assert.True(await audit.Harness.Published.Any<RootJobChildrenFinished>(m => m.Context.Message.RootJobId == root));
-        var repair = audit.Harness.Published.Select<RootJobChildrenFinished>(m => m.Context.Message.RootJobId == root).Single().Context.Message;
-        Assert.Equal(new RootJobChildrenFinished(root, 2, 1, 1, null), repair);
+        // Ending the root is the Integrator's: the sweeper sends it the recorded outcomes and announces nothing itself.
+        Assert.True(await audit.Harness.Sent.Any<EndStalledRootJob>(m => m.Context.Message.RootJobId == root));
+        var repair = audit.Harness.Sent.Select<EndStalledRootJob>(m => m.Context.Message.RootJobId == root).Single().Context;
+        Assert.Equal(new EndStalledRootJob(root, "synthetic", 2, 1, 1, null), repair.Message);
+        Assert.Equal(IntegrationQueues.EndStalledRootJobs, repair.DestinationAddress!.AbsolutePath.Split('/')[^1]);
+        Assert.False(await audit.Harness.Published.Any<RootJobChildrenFinished>(m => m.Context.Message.RootJobId == root));
         Assert.False(await audit.Harness.Published.Any<ChildJobsTimedOut>(m => m.Context.Message.RootJobId == root));
     }
 

@@ -54,14 +54,14 @@ public sealed class ChildTimeoutPolicySpecs(RedisFixture fixture) : IClassFixtur
 
     private async Task<(List<ChildJob> Resent, List<ChildJobOutcome> Failed)> TimeOutAsync(string platform, params TimedOutChild[] children)
     {
-        var (sentBefore, publishedBefore) = (_harness.Sent.Select<RunChildJobs>().Count(), _harness.Published.Select<ChildJobsFinished>().Count());
+        var (sentBefore, publishedBefore) = (_harness.Sent.Select<RunChildJobs>().Count(), _harness.Published.Select<ChildJobsClosed>().Count());
         var consumedBefore = _harness.Consumed.Select<ChildJobsTimedOut>().Count();
         await _harness.Bus.Publish(new ChildJobsTimedOut(_root, platform, "no progress for 1 h", children));
         await Jobs.TestSupport.Eventually.Until(() => Task.FromResult(_harness.Consumed.Select<ChildJobsTimedOut>().Count()), n => n > consumedBefore,
             TimeSpan.FromSeconds(20), "the timed-out children consumed");
         await _harness.InactivityTask;
         return (_harness.Sent.Select<RunChildJobs>().Skip(sentBefore).SelectMany(m => m.Context.Message.Children).ToList(),
-            _harness.Published.Select<ChildJobsFinished>().Skip(publishedBefore).SelectMany(m => m.Context.Message.Outcomes).ToList());
+            _harness.Published.Select<ChildJobsClosed>().Skip(publishedBefore).SelectMany(m => m.Context.Message.Outcomes).ToList());
     }
 
     [Fact]

@@ -134,7 +134,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         await _harness.Bus.Publish(new ChildJobsFinished(root, RequiredPlatform, [Outcome(JobIds.Child(entry, 1), entry, entry, 1)]));
 
         var continuation = JobIds.Continuation(entry);
-        Assert.True(await _harness.Published.Any<ChildJobsFinished>(m =>
+        Assert.True(await _harness.Published.Any<ChildJobsClosed>(m =>
             m.Context.Message.Outcomes.Any(o => o.ChildJobId == continuation && !o.Succeeded && o.Error == FailurePolicy.NotStartedError)));
         Assert.True(await _harness.Consumed.Any<RootJobChildrenFinished>(m => m.Context.Message.RootJobId == root));
         Assert.False(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.Children.Any(c => c.ChildJobId == continuation)));

@@ -10,7 +10,6 @@ using Jobs.ServiceDefaults;
 using Jobs.TestSupport;
 using Microsoft.AspNetCore.Mvc.Testing;
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using StackExchange.Redis;
@@ -57,10 +56,8 @@ public sealed class ReportingFixture : IAsyncLifetime
         VirtualHost = await Infrastructure.CreateVirtualHostAsync("reporting-tests");
         var redisUrl = await Infrastructure.RedisAsync();
         _database = await Infrastructure.CreateDatabaseAsync("reporting");
-        await using (var audit = new auditor::Jobs.Auditor.Audit.AuditDbContext(
-                         new DbContextOptionsBuilder<auditor::Jobs.Auditor.Audit.AuditDbContext>().UseNpgsql(_database).Options))
-            await audit.Database.MigrateAsync();
         Postgres = NpgsqlDataSource.Create(_database);
+        await auditor::Jobs.Auditor.Audit.AuditSchema.MigrateAsync(Postgres, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
         var postgresUrl = _database;
         Redis = await ConnectionMultiplexer.ConnectAsync(Connections.RedisOptions(redisUrl));
         await new PlatformCatalog(Redis).PublishAsync([

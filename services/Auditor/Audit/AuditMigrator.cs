@@ -1,21 +1,17 @@
 using Jobs.ServiceDefaults;
-using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace Jobs.Auditor.Audit;
 
-/// <summary>Applies the audit schema's migrations before the bus starts consuming.</summary>
-public sealed class AuditMigrator(IServiceScopeFactory scopes, ILogger<AuditMigrator> logger) : IHostedService
+/// <summary>Applies the audit schema's migrations (<see cref="AuditSchema"/>) before the bus starts consuming.</summary>
+public sealed class AuditMigrator(NpgsqlDataSource dataSource, ILogger<AuditMigrator> logger) : IHostedService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AuditDbContext>();
-        await StartupRetry.RunAsync(async token =>
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        StartupRetry.RunAsync(async token =>
         {
-            await db.Database.MigrateAsync(token);
-            logger.LogInformation("Audit schema is up to date");
+            var applied = await AuditSchema.MigrateAsync(dataSource, logger, token);
+            logger.LogInformation("Audit schema is up to date (version {Version}, {Applied} applied now)", AuditSchema.Migrations[^1].Version, applied.Count);
         }, "PostgreSQL", logger, cancellationToken);
-    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Jobs.Contracts;
 using Npgsql;
 using Prometheus;
@@ -7,12 +8,15 @@ namespace Jobs.Auditor.Audit;
 /// <summary>One rule of <c>Auditor:DataAudits</c>: a dataset of a platform may drop by at most <see cref="MaxDropShare"/> between two runs.</summary>
 public sealed class DataAuditRule
 {
+    [Required(AllowEmptyStrings = false)]
     public string Platform { get; set; } = "";
 
     /// <summary>The dataset name the integration measures (e.g. <c>products</c>); <c>*</c> for every dataset of the platform.</summary>
+    [Required(AllowEmptyStrings = false)]
     public string Dataset { get; set; } = "*";
 
     /// <summary>0.2 = a figure falling by more than 20% since the previous run fails the audit.</summary>
+    [Range(0.0, 1.0)]
     public double MaxDropShare { get; set; } = 0.5;
 }
 

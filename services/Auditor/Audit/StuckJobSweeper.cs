@@ -1,8 +1,8 @@
 using Jobs.Integrations.ReadModel;
-using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
 using Jobs.Contracts;
 using MassTransit;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using StackExchange.Redis;
 
@@ -16,13 +16,13 @@ namespace Jobs.Auditor.Audit;
 /// finished job said it spawned). One Auditor instance sweeps at a time (a PostgreSQL advisory lock).
 /// </summary>
 public sealed class StuckJobSweeper(
-    NpgsqlDataSource dataSource, IConnectionMultiplexer redis, IBus bus, IConfiguration configuration, ILogger<StuckJobSweeper> logger)
+    NpgsqlDataSource dataSource, IConnectionMultiplexer redis, IBus bus, IOptions<AuditorOptions> options, ILogger<StuckJobSweeper> logger)
     : BackgroundService
 {
     private const long LockKey = 0x4a6f62537765;
 
-    private readonly TimeSpan _timeout = configuration.GetValue("Auditor:ChildTimeout", TimeSpan.FromHours(1));
-    private readonly TimeSpan _interval = configuration.GetValue("Auditor:SweepInterval", TimeSpan.FromSeconds(30));
+    private readonly TimeSpan _timeout = options.Value.ChildTimeout;
+    private readonly TimeSpan _interval = options.Value.SweepInterval;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -82,16 +82,13 @@ public sealed class StuckJobSweeper(
                 {
                     if (missing.Count == 0)
                     {
-                        // Everything it waited for has an outcome, yet it never ended (a lost message): the
-                        // saga is told from the recorded outcomes, and from the failure the ledger recorded if a
-                        // required task (or a child under fail_fast) failed.
-                        var repair = await OutcomesAsync(connection, root, cancellationToken) with
-                        {
-                            Failure = await RootJobReader.FailureAsync(redis.GetDatabase(), root),
-                        };
-                        await bus.Publish(repair, cancellationToken);
+                        // Everything it waited for has an outcome, yet it never ended (a lost message). Ending a root is the
+                        // Integrator's: it is sent the recorded outcomes and ends the root with the failure its ledger holds.
+                        var repair = await OutcomesAsync(connection, root, platform, cancellationToken);
+                        var integrator = await bus.GetSendEndpoint(IntegrationQueues.EndStalledRootJobsAddress);
+                        await integrator.Send(repair, cancellationToken);
                         AuditMetrics.Repaired.WithLabels(platform).Inc();
-                        logger.LogWarning("Root job had nothing in flight but had not finished for {Timeout}; repaired from {Total} recorded outcomes",
+                        logger.LogWarning("Root job had nothing in flight but had not finished for {Timeout}; asked the Integrator to end it from {Total} recorded outcomes",
                             _timeout, repair.Total);
                     }
                     else
@@ -123,7 +120,7 @@ public sealed class StuckJobSweeper(
     private Task<DateTimeOffset?> ReportedProgressAsync(Guid root) => Runs.LastProgressAtAsync(redis.GetDatabase(), root);
 
     /// <summary>The counts and entry error of a root job as its recorded outcomes say.</summary>
-    public static async Task<RootJobChildrenFinished> OutcomesAsync(NpgsqlConnection connection, Guid root, CancellationToken cancellationToken)
+    public static async Task<EndStalledRootJob> OutcomesAsync(NpgsqlConnection connection, Guid root, string platform, CancellationToken cancellationToken)
     {
         await using var query = new NpgsqlCommand("""
             SELECT count(*) FILTER (WHERE generation > 0),
@@ -135,7 +132,7 @@ public sealed class StuckJobSweeper(
         query.Parameters.Add(new() { Value = root });
         await using var reader = await query.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return new RootJobChildrenFinished(root, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetString(3));
+        return new EndStalledRootJob(root, platform, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetString(3));
     }
 
     /// <summary>The children the root still waits for, derived from what the audit trail holds.</summary>

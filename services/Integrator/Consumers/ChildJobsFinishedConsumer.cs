@@ -10,27 +10,37 @@ namespace Jobs.Integrator.Consumers;
 /// Counts a batch of child outcomes in the ledger (one script call), sends continuations whose children
 /// have all finished, and tells the saga when the whole tree is done. A failed child whose failure fails the root (a
 /// task its platform marks required, or any child under <c>fail_fast</c>) is told to the saga at once
-/// (<see cref="RootJobStepFailed"/>); from then on continuations that become due are not run but reported failed.
+/// (<see cref="RootJobStepFailed"/>); from then on continuations that become due are not run but closed as failed.
+/// The outcomes come from the runs (<see cref="ChildJobsFinished"/>, the Integrations' event) or from the Integrator itself
+/// (<see cref="ChildJobsClosed"/>: timed out, or not started); both are counted the same way.
 /// </summary>
 public sealed class ChildJobsFinishedConsumer(JobLedger ledger, PlatformCatalog catalog, ILogger<ChildJobsFinishedConsumer> logger)
-    : IConsumer<ChildJobsFinished>
+    : IConsumer<ChildJobsFinished>, IConsumer<ChildJobsClosed>
 {
-    public async Task Consume(ConsumeContext<ChildJobsFinished> context)
+    public Task Consume(ConsumeContext<ChildJobsFinished> context) =>
+        CountAsync(context, new Outcomes(context.Message.RootJobId, context.Message.Platform, context.Message.Outcomes));
+
+    public Task Consume(ConsumeContext<ChildJobsClosed> context) =>
+        CountAsync(context, new Outcomes(context.Message.RootJobId, context.Message.Platform, context.Message.Outcomes));
+
+    private sealed record Outcomes(Guid RootJobId, string Platform, IReadOnlyList<ChildJobOutcome> Items);
+
+    private async Task CountAsync(ConsumeContext context, Outcomes outcomes)
     {
-        var message = context.Message;
-        var batchId = context.MessageId ?? throw new InvalidOperationException("ChildJobsFinished needs a message id");
+        var message = outcomes;
+        var batchId = context.MessageId ?? throw new InvalidOperationException("a batch of outcomes needs a message id");
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = message.RootJobId });
 
-        var entryFailure = message.Outcomes.FirstOrDefault(o => o.Generation == 0 && !o.Succeeded);
+        var entryFailure = message.Items.FirstOrDefault(o => o.Generation == 0 && !o.Succeeded);
         if (entryFailure is not null)
             await ledger.RecordEntryErrorAsync(message.RootJobId, entryFailure.Error ?? "failed");
 
         // Which tasks are required is the platform's declaration (published by its Integrations hosts), read only when something failed.
-        var platform = message.Outcomes.Any(o => !o.Succeeded) ? await catalog.FindAsync(message.Platform) : null;
-        var result = await ledger.RecordAsync(message.RootJobId, batchId, message.Outcomes,
+        var platform = message.Items.Any(o => !o.Succeeded) ? await catalog.FindAsync(message.Platform) : null;
+        var result = await ledger.RecordAsync(message.RootJobId, batchId, message.Items,
             platform is null ? null : outcome => platform.IsRequired(outcome.Task));
 
-        if (result.FailedBy is { } failedBy && message.Outcomes.FirstOrDefault(o => o.ChildJobId == failedBy) is { } failed)
+        if (result.FailedBy is { } failedBy && message.Items.FirstOrDefault(o => o.ChildJobId == failedBy) is { } failed)
         {
             logger.LogWarning("Child {ChildJobId} ({Task}) failed the root job: {Reason}", failedBy, failed.Task, result.Failure);
             await context.Publish(new RootJobStepFailed(message.RootJobId, failedBy, failed.Task, result.Failure!, result.Total, result.Completed,
@@ -45,7 +55,7 @@ public sealed class ChildJobsFinishedConsumer(JobLedger ledger, PlatformCatalog 
                 // Nothing that follows a failed root runs: the continuations are counted as failed without being started.
                 logger.LogInformation("Not starting {Count} continuation(s) of a failed root job: {Reason}", jobs.Count, result.Failure);
                 var now = DateTimeOffset.UtcNow;
-                await context.Publish(new ChildJobsFinished(message.RootJobId, message.Platform, jobs.Select(job => ChildJobOutcome.NotStarted(job, FailurePolicy.NotStartedError, now, stoppedByRoot: true)).ToList()));
+                await context.Publish(new ChildJobsClosed(message.RootJobId, message.Platform, jobs.Select(job => ChildJobOutcome.NotStarted(job, FailurePolicy.NotStartedError, now, stoppedByRoot: true)).ToList()));
             }
             else
             {

@@ -48,8 +48,8 @@ public sealed class ChildTimeoutOptions
 /// <summary>
 /// Handles children that timed out. Under the <c>retry</c> policy a child whose definition the Integrations recorded
 /// as running is sent again to its platform's queue (same child id: whichever run reports first counts, the other
-/// is a duplicate), up to the policy's retries; every other one is published as a failed outcome, which the ledger
-/// counts like any other (once) and the Auditor records.
+/// is a duplicate), up to the policy's retries; every other one is closed as failed (<see cref="ChildJobsClosed"/>), which the
+/// ledger counts like any outcome (once) and the Auditor records.
 /// </summary>
 public sealed class ChildJobsTimedOutConsumer(IConnectionMultiplexer redis, IOptions<ChildTimeoutOptions> options, ILogger<ChildJobsTimedOutConsumer> logger)
     : IConsumer<ChildJobsTimedOut>
@@ -81,7 +81,7 @@ public sealed class ChildJobsTimedOutConsumer(IConnectionMultiplexer redis, IOpt
         {
             var outcomes = chunk.Select(c => new ChildJobOutcome(c.ChildJobId, c.ParentJobId, c.GroupId, c.Generation, TimedOutTask, false,
                 $"timed out: {message.Reason}", 0, null, 0, now, now)).ToList();
-            await context.Publish(new ChildJobsFinished(message.RootJobId, message.Platform, outcomes));
+            await context.Publish(new ChildJobsClosed(message.RootJobId, message.Platform, outcomes));
         }
     }
 
