@@ -74,6 +74,27 @@ public sealed class JobEventsConsumerTests(AuditFixture audit) : IClassFixture<A
     }
 
     [Fact]
+    public async Task When_the_integrator_closes_children_that_timed_out_Should_record_them_failed_and_keep_a_late_report_from_counting_again()
+    {
+        var root = Guid.NewGuid();
+        await audit.Publish(new RootJobStarted(root, "synthetic", Settings("{}"), null, 0, T0));
+        await Until(() => StatusAsync(root), s => s == JobStatus.Running, "the root row to be Running");
+
+        var closed = new[] { Outcome(root, 0, succeeded: false, error: "timed out: no progress for 00:15:00"), Outcome(root, 1, succeeded: false, error: "timed out: no progress for 00:15:00") };
+        await audit.Publish(new ChildJobsClosed(root, "synthetic", closed));
+        await Until(() => ChildCountAsync(root), n => n == 2, "two child rows");
+        // The run of child 0 reports after all: the closed outcome stays, nothing is counted twice.
+        await audit.Publish(new ChildJobsFinished(root, "synthetic", [Outcome(root, 0), Outcome(root, 2)]));
+        await Until(() => ChildCountAsync(root), n => n == 3, "three child rows");
+
+        var children = await audit.RowsAsync("SELECT status, error FROM child_jobs WHERE root_job_id = $1 ORDER BY started_at", root);
+        Assert.Equal(["Failed", "Failed", "Completed"], children.Select(c => (string)c["status"]!));
+        Assert.StartsWith("timed out:", (string?)children[0]["error"]);
+        var events = await audit.RowsAsync("SELECT event_type FROM job_events WHERE root_job_id = $1 ORDER BY id", root);
+        Assert.Equal(["RootJobStarted", "ChildJobsClosed", "ChildJobsFinished"], events.Select(e => (string)e["event_type"]!));
+    }
+
+    [Fact]
     public async Task When_the_same_batch_is_redelivered_and_another_overlaps_it_Should_count_each_child_once_and_each_message_once()
     {
         var root = Guid.NewGuid();

@@ -15,6 +15,7 @@ namespace Jobs.Auditor.Audit;
 public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatalog catalog, DataAudits dataAudits, ILogger<JobEventsConsumer> logger) :
     IConsumer<RootJobStarted>,
     IConsumer<ChildJobsFinished>,
+    IConsumer<ChildJobsClosed>,
     IConsumer<RootJobCompleted>,
     IConsumer<RootJobFailed>,
     IConsumer<RootJobCancelled>
@@ -50,32 +51,7 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatal
         RecordAsync(context, context.Message.RootJobId, async (connection, m) =>
         {
             var outcomes = m.Outcomes;
-            await using var command = new NpgsqlCommand("""
-                INSERT INTO child_jobs (child_job_id, root_job_id, parent_job_id, generation, task, status, error, attempts, started_at, finished_at,
-                  group_id, spawned, has_continuation)
-                SELECT c.id, $1, c.parent, c.generation, c.task, c.status, c.error, c.attempts, c.started, c.finished, c.grp, c.spawned, c.cont
-                FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[], $9::timestamptz[], $10::timestamptz[],
-                  $11::uuid[], $12::int[], $13::bool[])
-                  AS c(id, parent, generation, task, status, error, attempts, started, finished, grp, spawned, cont)
-                ON CONFLICT (child_job_id) DO NOTHING
-                """, connection);
-            command.Parameters.Add(new() { Value = m.RootJobId });
-            command.Parameters.Add(new() { Value = outcomes.Select(o => o.ChildJobId).ToArray() });
-            command.Parameters.Add(new() { Value = outcomes.Select(o => o.ParentJobId).ToArray() });
-            command.Parameters.Add(new() { Value = outcomes.Select(o => o.Generation).ToArray() });
-            command.Parameters.Add(new() { Value = outcomes.Select(o => o.Task).ToArray() });
-            command.Parameters.Add(new() { Value = outcomes.Select(o => o.Succeeded ? "Completed" : "Failed").ToArray() });
-            command.Parameters.Add(new() { Value = outcomes.Select(o => o.Error).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-            command.Parameters.Add(new() { Value = outcomes.Select(o => o.Attempts).ToArray() });
-            command.Parameters.Add(new() { Value = outcomes.Select(o => o.StartedAt.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-            command.Parameters.Add(new() { Value = outcomes.Select(o => o.FinishedAt.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-            command.Parameters.Add(new() { Value = outcomes.Select(o => o.GroupId).ToArray() });
-            command.Parameters.Add(new() { Value = outcomes.Select(o => o.Spawned).ToArray() });
-            command.Parameters.Add(new() { Value = outcomes.Select(o => o.Continuation is not null).ToArray() });
-            await command.ExecuteNonQueryAsync();
-            await using var progress = new NpgsqlCommand("UPDATE root_jobs SET last_progress_at = now() WHERE root_job_id = $1", connection);
-            progress.Parameters.Add(new() { Value = m.RootJobId });
-            await progress.ExecuteNonQueryAsync();
+            await RecordChildrenAsync(connection, m.RootJobId, outcomes);
             if (!outcomes.Any(o => o.Measurements is { Count: > 0 })) return null;
             var (failures, afterCommit) = await dataAudits.RecordAsync(connection, m);
             // Published before the commit: a failed commit redelivers the batch and may publish again (at least once), never lose one.
@@ -88,6 +64,45 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatal
 
             return afterCommit;
         });
+
+    /// <summary>Children the Integrator closed itself (timed out, or not started under a failed root): recorded like finished ones.</summary>
+    public Task Consume(ConsumeContext<ChildJobsClosed> context) =>
+        RecordAsync(context, context.Message.RootJobId, async (connection, m) =>
+        {
+            await RecordChildrenAsync(connection, m.RootJobId, m.Outcomes);
+            return null;
+        });
+
+    /// <summary>One row per child (a child already recorded keeps its row) and the root's last progress time.</summary>
+    private static async Task RecordChildrenAsync(NpgsqlConnection connection, Guid rootJobId, IReadOnlyList<ChildJobOutcome> outcomes)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO child_jobs (child_job_id, root_job_id, parent_job_id, generation, task, status, error, attempts, started_at, finished_at,
+              group_id, spawned, has_continuation)
+            SELECT c.id, $1, c.parent, c.generation, c.task, c.status, c.error, c.attempts, c.started, c.finished, c.grp, c.spawned, c.cont
+            FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[], $9::timestamptz[], $10::timestamptz[],
+              $11::uuid[], $12::int[], $13::bool[])
+              AS c(id, parent, generation, task, status, error, attempts, started, finished, grp, spawned, cont)
+            ON CONFLICT (child_job_id) DO NOTHING
+            """, connection);
+        command.Parameters.Add(new() { Value = rootJobId });
+        command.Parameters.Add(new() { Value = outcomes.Select(o => o.ChildJobId).ToArray() });
+        command.Parameters.Add(new() { Value = outcomes.Select(o => o.ParentJobId).ToArray() });
+        command.Parameters.Add(new() { Value = outcomes.Select(o => o.Generation).ToArray() });
+        command.Parameters.Add(new() { Value = outcomes.Select(o => o.Task).ToArray() });
+        command.Parameters.Add(new() { Value = outcomes.Select(o => o.Succeeded ? "Completed" : "Failed").ToArray() });
+        command.Parameters.Add(new() { Value = outcomes.Select(o => o.Error).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = outcomes.Select(o => o.Attempts).ToArray() });
+        command.Parameters.Add(new() { Value = outcomes.Select(o => o.StartedAt.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new() { Value = outcomes.Select(o => o.FinishedAt.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new() { Value = outcomes.Select(o => o.GroupId).ToArray() });
+        command.Parameters.Add(new() { Value = outcomes.Select(o => o.Spawned).ToArray() });
+        command.Parameters.Add(new() { Value = outcomes.Select(o => o.Continuation is not null).ToArray() });
+        await command.ExecuteNonQueryAsync();
+        await using var progress = new NpgsqlCommand("UPDATE root_jobs SET last_progress_at = now() WHERE root_job_id = $1", connection);
+        progress.Parameters.Add(new() { Value = rootJobId });
+        await progress.ExecuteNonQueryAsync();
+    }
 
     public Task Consume(ConsumeContext<RootJobCompleted> context)
     {
