@@ -1,6 +1,9 @@
 using Jobs.Platforms;
 using Jobs.Reporting.Security;
 using Jobs.ServiceDefaults;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace Jobs.Reporting;
 
@@ -9,6 +12,7 @@ public static class ReportingServices
     public static WebApplicationBuilder AddReportingServices(this WebApplicationBuilder builder)
     {
         builder.AddRedis().AddPostgres();
+        builder.Services.AddReportingOptions();
         builder.Services.AddHttpClient("diagnostics", client => client.Timeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton<SystemDiagnostics>();
         builder.Services.AddSingleton<Jobs.Auditor.ReadModel.AuditTrailReader>();
@@ -21,11 +25,21 @@ public static class ReportingServices
         builder.Services.AddSingleton<ApiKeys>();
         builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
-        builder.Services.AddAuthorization(options => Operations.AddPolicies(options, builder.Configuration));
-        builder.Services.AddRateLimiter(options => RateLimits.Configure(options, builder.Configuration));
+        builder.Services.AddAuthorization();
+        builder.Services.AddOptions<AuthorizationOptions>().Configure<IOptions<SecurityOptions>>((options, security) => Operations.AddPolicies(options, security.Value));
+        builder.Services.AddRateLimiter(_ => { });
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<SecurityOptions>>((options, security) => RateLimits.Configure(options, security.Value.RateLimit));
         builder.AddRequestLimits();
         builder.Services.AddExceptionHandler<Unavailable>();
-        builder.AddBus(x => SchedulesEndpoints.AddScheduleClients(x, builder.Configuration));
+        builder.AddBus(SchedulesEndpoints.AddScheduleClients);
         return builder;
+    }
+
+    /// <summary><c>Security</c> and <c>Reporting</c>, bound and validated at start (a bad value names its key).</summary>
+    public static IServiceCollection AddReportingOptions(this IServiceCollection services)
+    {
+        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateProblems(o => o.Problems()).ValidateOnStart();
+        services.AddOptions<ReportingOptions>().BindConfiguration(ReportingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        return services;
     }
 }

@@ -3,6 +3,8 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
+using KestrelServerOptions = Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions;
+using Microsoft.Extensions.Options;
 
 namespace Jobs.Reporting;
 
@@ -13,13 +15,13 @@ namespace Jobs.Reporting;
 /// </summary>
 public static class RequestLimits
 {
-    public const string MaxBytesKey = "Reporting:MaxRequestBytes";
-    public const long DefaultMaxBytes = 1 << 20;
+    public const string MaxBytesKey = ReportingOptions.Section + ":" + nameof(ReportingOptions.MaxRequestBytes);
+    public const long DefaultMaxBytes = ReportingOptions.DefaultMaxRequestBytes;
 
     public static WebApplicationBuilder AddRequestLimits(this WebApplicationBuilder builder)
     {
-        var max = builder.Configuration.GetValue(MaxBytesKey, DefaultMaxBytes);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = max);
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ReportingOptions>>((kestrel, reporting) =>
+            kestrel.Limits.MaxRequestBodySize = reporting.Value.MaxRequestBytes);
         builder.Services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o =>
             o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow);
         // Unreadable bodies throw (in every environment) and are answered by the handler below, with the reason.
@@ -31,7 +33,7 @@ public static class RequestLimits
     /// <summary>Refuses a declared body over the limit before anything reads it (chunked bodies meet Kestrel's own limit).</summary>
     public static IApplicationBuilder UseRequestLimits(this WebApplication app)
     {
-        var max = app.Configuration.GetValue(MaxBytesKey, DefaultMaxBytes);
+        var max = app.Services.GetRequiredService<IOptions<ReportingOptions>>().Value.MaxRequestBytes;
         return app.Use(async (context, next) =>
         {
             if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature) feature.MaxRequestBodySize = max;

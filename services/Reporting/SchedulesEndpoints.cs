@@ -4,6 +4,7 @@ using Jobs.Contracts;
 using Jobs.Platforms;
 using Jobs.Reporting.Security;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace Jobs.Reporting;
 
@@ -25,19 +26,28 @@ public sealed record ScheduleRequest(
 /// </summary>
 public static class SchedulesEndpoints
 {
-    public const string TimeoutKey = "Reporting:SchedulerTimeout";
+    public const string TimeoutKey = ReportingOptions.Section + ":" + nameof(ReportingOptions.SchedulerTimeout);
 
-    public static void AddScheduleClients(IBusRegistrationConfigurator bus, IConfiguration configuration)
+    private static readonly Uri Scheduler = new($"queue:{IntegrationQueues.SchedulerCommands}");
+
+    /// <summary>
+    /// A request client per schedule command, to the Scheduler's queue, waiting <see cref="ReportingOptions.SchedulerTimeout"/>.
+    /// Registered with a factory (what <c>AddRequestClient(address, timeout)</c> registers, but with the timeout taken from the
+    /// bound options when the client is made rather than from configuration while the bus is registered).
+    /// </summary>
+    public static void AddScheduleClients(IBusRegistrationConfigurator bus)
     {
-        var timeout = RequestTimeout.After(ms: (int)configuration.GetValue(TimeoutKey, TimeSpan.FromSeconds(10)).TotalMilliseconds);
-        var scheduler = new Uri($"queue:{IntegrationQueues.SchedulerCommands}");
-        bus.AddRequestClient<ListSchedules>(scheduler, timeout);
-        bus.AddRequestClient<UpsertSchedule>(scheduler, timeout);
-        bus.AddRequestClient<PauseSchedule>(scheduler, timeout);
-        bus.AddRequestClient<ResumeSchedule>(scheduler, timeout);
-        bus.AddRequestClient<TriggerSchedule>(scheduler, timeout);
-        bus.AddRequestClient<DeleteSchedule>(scheduler, timeout);
+        AddScheduleClient<ListSchedules>(bus);
+        AddScheduleClient<UpsertSchedule>(bus);
+        AddScheduleClient<PauseSchedule>(bus);
+        AddScheduleClient<ResumeSchedule>(bus);
+        AddScheduleClient<TriggerSchedule>(bus);
+        AddScheduleClient<DeleteSchedule>(bus);
     }
+
+    private static void AddScheduleClient<T>(IServiceCollection services) where T : class =>
+        services.AddScoped(provider => provider.GetRequiredService<IScopedClientFactory>().CreateRequestClient<T>(Scheduler,
+            RequestTimeout.After(ms: (int)provider.GetRequiredService<IOptions<ReportingOptions>>().Value.SchedulerTimeout.TotalMilliseconds)));
 
     public static IEndpointRouteBuilder MapSchedulesEndpoints(this IEndpointRouteBuilder app)
     {

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Jobs.Platforms;
 using Jobs.ServiceDefaults;
 using MassTransit;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using StackExchange.Redis;
 
@@ -26,7 +27,8 @@ public sealed class SystemDiagnostics(
     NpgsqlDataSource postgres,
     PlatformCatalog catalog,
     IHttpClientFactory http,
-    IConfiguration configuration)
+    IOptions<ConnectionOptions> connections,
+    IOptions<SeqOptions> seqOptions)
 {
     public async Task<DiagnosticsReport> RunAsync(CancellationToken cancellationToken)
     {
@@ -47,7 +49,7 @@ public sealed class SystemDiagnostics(
             }),
         };
 
-        if (configuration["Seq:ServerUrl"] is { Length: > 0 } seq)
+        if (seqOptions.Value is { Enabled: true, ServerUrl: { } seq })
         {
             checks.Add(await CheckAsync("seq", async () =>
             {
@@ -57,7 +59,7 @@ public sealed class SystemDiagnostics(
             }));
         }
 
-        var broker = Connections.RabbitMqUri(configuration);
+        var broker = connections.Value.RabbitMqUri;
         using var management = Management(broker);
         var vhost = Uri.EscapeDataString(Uri.UnescapeDataString(broker.AbsolutePath.TrimStart('/')) is { Length: > 0 } v ? v : "/");
         checks.Add(await CheckAsync("rabbitmq-management", async () =>
@@ -88,7 +90,7 @@ public sealed class SystemDiagnostics(
     private HttpClient Management(Uri broker)
     {
         var client = http.CreateClient("diagnostics");
-        client.BaseAddress = new Uri(configuration["RABBITMQ_MANAGEMENT_URL"] is { Length: > 0 } url ? url : $"http://{broker.Host}:15672/");
+        client.BaseAddress = connections.Value.RabbitMqManagementUri;
         var credentials = Uri.UnescapeDataString(broker.UserInfo is { Length: > 0 } u ? u : "guest:guest");
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
         return client;

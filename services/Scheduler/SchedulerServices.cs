@@ -1,6 +1,7 @@
 using Jobs.Scheduler.Schedules;
 using Jobs.ServiceDefaults;
 using MassTransit;
+using Microsoft.Extensions.Options;
 using Quartz;
 
 namespace Jobs.Scheduler;
@@ -10,8 +11,10 @@ public static class SchedulerServices
     public static WebApplicationBuilder AddSchedulerServices(this WebApplicationBuilder builder)
     {
         builder.AddPostgres();
-        var connectionString = Connections.PostgresConnectionString(builder.Configuration[Connections.PostgresKey]);
-        var misfireThreshold = builder.Configuration.GetValue("Scheduler:MisfireThreshold", TimeSpan.FromSeconds(60));
+        builder.Services.AddSchedulerOptions();
+        // Quartz keeps its own connections (its data source is defined while the scheduler is registered), so it is
+        // given the connection string here, read where every address is read (ServiceDefaults' Connections).
+        var connectionString = Connections.Read(builder.Configuration).PostgresConnectionString;
         builder.Services.AddQuartz(quartz =>
         {
             // Schedules and their next fire times live in PostgreSQL; every Scheduler instance joins the cluster,
@@ -21,12 +24,14 @@ public static class SchedulerServices
                 store.UsePostgres(connectionString);
                 store.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(5));
                 store.ProvisionSchema();
-                store.ConfigureStore(options => options.MisfireThreshold = misfireThreshold);
             });
             quartz.AddTriggerListener<MisfireListener>();
         });
+        // The job store's settings are options in Quartz 4 (AdoJobStoreOptions, read when the scheduler is built), so the
+        // misfire threshold comes from the bound, validated Scheduler options rather than from configuration at registration.
+        builder.Services.AddOptions<AdoJobStoreOptions>().Configure<IOptions<SchedulerOptions>>((store, scheduler) =>
+            store.MisfireThreshold = scheduler.Value.MisfireThreshold);
         builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
-        builder.Services.AddOptions<FireOptions>().BindConfiguration("Scheduler:Fire").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ScheduleRuns>();
         builder.Services.AddSingleton<FailedFires>();
         builder.Services.AddHostedService(services => services.GetRequiredService<FailedFires>());
@@ -38,5 +43,14 @@ public static class SchedulerServices
             x.AddConsumer<RootJobEndsConsumer, RootJobEndsConsumerDefinition>();
         });
         return builder;
+    }
+
+    /// <summary><c>Scheduler</c>, <c>Scheduler:Fire</c> and <c>Schedules</c>, bound and validated at start (a bad value names its key).</summary>
+    public static IServiceCollection AddSchedulerOptions(this IServiceCollection services)
+    {
+        services.AddOptions<SchedulerOptions>().BindConfiguration(SchedulerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<FireOptions>().BindConfiguration("Scheduler:Fire").ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ScheduleOptions>().Configure<IConfiguration>(ScheduleOptions.Fill).ValidateProblems(o => o.Problems()).ValidateOnStart();
+        return services;
     }
 }

@@ -1,21 +1,82 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using StackExchange.Redis;
 
 namespace Jobs.ServiceDefaults;
 
 /// <summary>
-/// The three infrastructure addresses, read from configuration keys <c>RABBITMQ_URL</c>, <c>REDIS_URL</c> and
-/// <c>POSTGRES_URL</c> (environment variables of the same names override appsettings.json).
+/// The infrastructure addresses, bound from the root configuration keys <c>RABBITMQ_URL</c>, <c>REDIS_URL</c>,
+/// <c>POSTGRES_URL</c> and <c>RABBITMQ_MANAGEMENT_URL</c> (environment variables of the same names override
+/// appsettings.json). Consumers take <c>IOptions&lt;ConnectionOptions&gt;</c>.
 /// </summary>
+/// <remarks>
+/// This is the one place that reads connection strings. They are bound here rather than by each caller because the
+/// addresses are the hosting library's business: they are needed while the host is being composed (the bus host,
+/// Quartz's data source, the Integrations' outbound rules), before there is a container to ask for options, so
+/// <see cref="Connections.Read"/> binds the same class straight from configuration for those callers.
+/// </remarks>
+public sealed class ConnectionOptions
+{
+    [ConfigurationKeyName(Connections.RabbitMqKey)]
+    public string RabbitMqUrl { get; set; } = "amqp://guest:guest@127.0.0.1:5672/";
+
+    [ConfigurationKeyName(Connections.RedisKey)]
+    public string RedisUrl { get; set; } = "127.0.0.1:6379";
+
+    [ConfigurationKeyName(Connections.PostgresKey)]
+    public string PostgresUrl { get; set; } = "Host=127.0.0.1;Port=5432;Database=jobs;Username=jobs;Password=jobs";
+
+    /// <summary>The broker's management API; unset: port 15672 on the broker's host.</summary>
+    [ConfigurationKeyName(Connections.RabbitMqManagementKey)]
+    public string? RabbitMqManagementUrl { get; set; }
+
+    public Uri RabbitMqUri => new(RabbitMqUrl);
+
+    public Uri RabbitMqManagementUri => new(RabbitMqManagementUrl is { Length: > 0 } url ? url : $"http://{RabbitMqUri.Host}:15672/");
+
+    public ConfigurationOptions RedisOptions => Connections.RedisOptions(RedisUrl);
+
+    public string PostgresConnectionString => Connections.PostgresConnectionString(PostgresUrl);
+
+    /// <summary>What is wrong with the addresses, each problem named by its key.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (!Uri.TryCreate(RabbitMqUrl, UriKind.Absolute, out _)) yield return $"{Connections.RabbitMqKey}: '{RabbitMqUrl}' is not an absolute URI";
+        if (RabbitMqManagementUrl is { Length: > 0 } management && !Uri.TryCreate(management, UriKind.Absolute, out _))
+            yield return $"{Connections.RabbitMqManagementKey}: '{management}' is not an absolute URI";
+        if (string.IsNullOrWhiteSpace(RedisUrl)) yield return $"{Connections.RedisKey}: is required";
+        if (string.IsNullOrWhiteSpace(PostgresUrl)) yield return $"{Connections.PostgresKey}: is required";
+    }
+}
+
+/// <summary>Reads and parses the infrastructure addresses (<see cref="ConnectionOptions"/>).</summary>
 public static class Connections
 {
     public const string RabbitMqKey = "RABBITMQ_URL";
     public const string RedisKey = "REDIS_URL";
     public const string PostgresKey = "POSTGRES_URL";
+    public const string RabbitMqManagementKey = "RABBITMQ_MANAGEMENT_URL";
 
-    public static Uri RabbitMqUri(IConfiguration configuration) =>
-        new(configuration[RabbitMqKey] ?? "amqp://guest:guest@127.0.0.1:5672/");
+    /// <summary>The addresses bound from <paramref name="configuration"/>, for code that runs while the host is composed.</summary>
+    public static ConnectionOptions Read(IConfiguration configuration)
+    {
+        var options = new ConnectionOptions();
+        configuration.Bind(options);
+        return options;
+    }
+
+    /// <summary><see cref="ConnectionOptions"/> bound from the root of configuration and validated at start (once, however often it is called).</summary>
+    public static OptionsBuilder<ConnectionOptions> AddConnectionOptions(this IServiceCollection services)
+    {
+        var builder = services.AddOptions<ConnectionOptions>();
+        if (services.Any(d => d.ServiceType == typeof(IConfigureOptions<ConnectionOptions>))) return builder;
+        return builder.Configure<IConfiguration>((options, configuration) => configuration.Bind(options))
+            .ValidateProblems(o => o.Problems()).ValidateOnStart();
+    }
+
+    public static Uri RabbitMqUri(IConfiguration configuration) => Read(configuration).RabbitMqUri;
 
     /// <summary>The Redis address of <see cref="RedisKey"/> (see <see cref="RedisOptions(string?)"/>).</summary>
     public static ConfigurationOptions RedisOptions(IConfiguration configuration) => RedisOptions(configuration[RedisKey]);
@@ -29,7 +90,7 @@ public static class Connections
     /// <summary>Accepts <c>host:port[,options]</c> (StackExchange.Redis syntax) or <c>redis://[:password@]host:port[/db]</c>.</summary>
     public static ConfigurationOptions RedisOptions(string? value)
     {
-        value ??= "127.0.0.1:6379";
+        value ??= new ConnectionOptions().RedisUrl;
         ConfigurationOptions options;
         if (value.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
         {
@@ -66,7 +127,7 @@ public static class Connections
     /// <summary>Accepts an Npgsql connection string or <c>postgres://user:password@host:port/database</c>.</summary>
     public static string PostgresConnectionString(string? value)
     {
-        value ??= "Host=127.0.0.1;Port=5432;Database=jobs;Username=jobs;Password=jobs";
+        value ??= new ConnectionOptions().PostgresUrl;
         if (!value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) &&
             !value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
             return value;

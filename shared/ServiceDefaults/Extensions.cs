@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Prometheus;
 using Serilog;
@@ -21,12 +22,15 @@ public static class Extensions
     private const string ConsoleTemplate =
         "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {ServiceName} {SourceContext}{JobIds}: {Message:lj}{NewLine}{Exception}";
 
-    /// <summary>Serilog (console, and Seq when <c>Seq:ServerUrl</c> is set) and health checks.</summary>
+    /// <summary>Serilog (console, and Seq when <c>Seq:ServerUrl</c> is set), health checks, the connection and Seq options.</summary>
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName)
     {
         var configuration = builder.Configuration;
+        builder.Services.AddConnectionOptions();
+        builder.Services.AddOptions<SeqOptions>().BindConfiguration(SeqOptions.Section).ValidateProblems(o => o.Problems()).ValidateOnStart();
         builder.Services.AddSerilog((services, logger) =>
         {
+            var seq = services.GetRequiredService<IOptions<SeqOptions>>().Value;
             logger.MinimumLevel.Information()
                 .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
@@ -36,9 +40,7 @@ public static class Extensions
                 .Enrich.WithProperty("ServiceName", serviceName)
                 .Enrich.With<JobIdsEnricher>()
                 .WriteTo.Console(outputTemplate: ConsoleTemplate);
-            var seqUrl = configuration["Seq:ServerUrl"];
-            if (!string.IsNullOrWhiteSpace(seqUrl))
-                logger.WriteTo.Seq(seqUrl, apiKey: configuration["Seq:ApiKey"]);
+            if (seq.Enabled) logger.WriteTo.Seq(seq.ServerUrl!, apiKey: seq.ApiKey);
         });
 
         builder.Services.AddHealthChecks();
@@ -51,7 +53,7 @@ public static class Extensions
         Action<IBusRegistrationConfigurator> register,
         Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
     {
-        var uri = Connections.RabbitMqUri(builder.Configuration);
+        builder.Services.AddConnectionOptions();
         builder.Services.AddMassTransit(x =>
         {
             x.DisableUsageTelemetry();
@@ -59,7 +61,7 @@ public static class Extensions
             register(x);
             x.UsingRabbitMq((context, cfg) =>
             {
-                cfg.ConfigureRabbitMqHost(uri);
+                cfg.ConfigureRabbitMqHost(context.GetRequiredService<IOptions<ConnectionOptions>>().Value.RabbitMqUri);
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
             });
@@ -90,8 +92,9 @@ public static class Extensions
     /// <summary>One shared Redis connection (<c>REDIS_URL</c>), checked by /health/ready.</summary>
     public static WebApplicationBuilder AddRedis(this WebApplicationBuilder builder)
     {
-        var options = Connections.RedisOptions(builder.Configuration[Connections.RedisKey]);
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
+        builder.Services.AddConnectionOptions();
+        builder.Services.AddSingleton<IConnectionMultiplexer>(services =>
+            ConnectionMultiplexer.Connect(services.GetRequiredService<IOptions<ConnectionOptions>>().Value.RedisOptions));
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);
         return builder;
     }
@@ -99,8 +102,9 @@ public static class Extensions
     /// <summary>An <see cref="NpgsqlDataSource"/> for <c>POSTGRES_URL</c>, checked by /health/ready.</summary>
     public static WebApplicationBuilder AddPostgres(this WebApplicationBuilder builder)
     {
-        var connectionString = Connections.PostgresConnectionString(builder.Configuration[Connections.PostgresKey]);
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        builder.Services.AddConnectionOptions();
+        builder.Services.AddSingleton(services =>
+            NpgsqlDataSource.Create(services.GetRequiredService<IOptions<ConnectionOptions>>().Value.PostgresConnectionString));
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [ReadyTag]);
         return builder;
     }

@@ -55,11 +55,12 @@ public static class Operations
         [Manage] = [ApiKeys.Internal],
     };
 
-    public static void AddPolicies(AuthorizationOptions options, IConfiguration configuration)
+    /// <summary>One policy per operation, requiring the roles <paramref name="security"/> binds to it.</summary>
+    public static void AddPolicies(AuthorizationOptions options, SecurityOptions security)
     {
-        foreach (var (operation, defaults) in DefaultBindings)
+        foreach (var operation in DefaultBindings.Keys)
         {
-            var roles = configuration.GetSection($"Security:Bindings:{operation}").Get<string[]>() is { Length: > 0 } configured ? configured : defaults;
+            var roles = security.RolesFor(operation);
             options.AddPolicy(operation, policy => policy.AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName).RequireRole(roles));
         }
     }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Jobs.Reporting.Security;
@@ -11,7 +12,7 @@ public sealed record ApiKeyInfo(string Id, string Name, string Role, DateTimeOff
 /// API keys, stored hashed (SHA-256) in the Redis hash <c>apikeys</c>; the key itself is shown once, when
 /// created. The administrator key of <c>Security:AdminKey</c> (role internal) is never stored.
 /// </summary>
-public sealed class ApiKeys(IConnectionMultiplexer redis, IConfiguration configuration)
+public sealed class ApiKeys(IConnectionMultiplexer redis, IOptions<SecurityOptions> options)
 {
     public const string Key = "apikeys";
     public const string Internal = "internal";
@@ -20,7 +21,7 @@ public sealed class ApiKeys(IConnectionMultiplexer redis, IConfiguration configu
     public static readonly string[] Roles = [Internal, Service, User];
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly string? _adminHash = configuration["Security:AdminKey"] is { Length: > 0 } admin ? Hash(admin) : null;
+    private readonly string? _adminHash = options.Value.AdminKey is { Length: > 0 } admin ? Hash(admin) : null;
 
     public static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 

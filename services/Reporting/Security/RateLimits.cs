@@ -10,10 +10,9 @@ namespace Jobs.Reporting.Security;
 /// </summary>
 public static class RateLimits
 {
-    public static void Configure(RateLimiterOptions options, IConfiguration configuration)
+    public static void Configure(RateLimiterOptions options, RateLimitOptions limit)
     {
-        var perSecond = configuration.GetValue("Security:RateLimit:PermitsPerSecond", 100);
-        var burst = configuration.GetValue("Security:RateLimit:Burst", 200);
+        var (perSecond, burst) = (limit.PermitsPerSecond, limit.Burst);
         options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
         {
             var partition = context.User.FindFirstValue("key_id") is { } keyId

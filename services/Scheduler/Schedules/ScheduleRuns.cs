@@ -1,4 +1,5 @@
 using Jobs.Contracts;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Jobs.Scheduler.Schedules;
@@ -7,13 +8,13 @@ namespace Jobs.Scheduler.Schedules;
 /// The root jobs each schedule started, whether they have ended, and the fires that could not start theirs (table
 /// <c>schedule_runs</c>, shared by every Scheduler instance): what the overlap and catch-up policies look at.
 /// </summary>
-public sealed class ScheduleRuns(NpgsqlDataSource dataSource, IConfiguration configuration)
+public sealed class ScheduleRuns(NpgsqlDataSource dataSource, IOptions<SchedulerOptions> options)
 {
     /// <summary>The outcome of a fire whose root job could not be started within the retry limit.</summary>
     public const string FireFailed = "FireFailed";
 
     /// <summary>A run not reported ended after this long no longer blocks its schedule (its end may have been lost).</summary>
-    public TimeSpan MaxRunAge { get; } = configuration.GetValue("Scheduler:MaxRunAge", TimeSpan.FromHours(6));
+    public TimeSpan MaxRunAge { get; } = options.Value.MaxRunAge;
 
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {

@@ -6,6 +6,9 @@ namespace Jobs.Scheduler.Schedules;
 
 public class InvalidScheduleException(string message) : Exception(message);
 
+/// <summary>One problem of a schedule's definition: the field (a <see cref="ScheduleSpec"/> property) and what is wrong with it.</summary>
+public readonly record struct ScheduleProblem(string Field, string Reason);
+
 public sealed class ScheduleNotFoundException(string name) : InvalidScheduleException($"there is no schedule named '{name}'");
 
 /// <summary>
@@ -117,31 +120,44 @@ public sealed class ScheduleStore(ISchedulerFactory factory, ScheduleRuns runs, 
         return result;
     }
 
-    /// <summary>The Quartz job and trigger of a schedule; every problem of the definition is reported at once.</summary>
-    public static (IJobDetail Job, ITrigger Trigger) Build(ScheduleSpec spec)
+    /// <summary>
+    /// What is wrong with a schedule's definition, every problem at once, each with the field it is about (named as the
+    /// definition's property: <c>Cron</c>, <c>TimeZone</c>, ...). The one rule set for schedules sent by command and declared
+    /// in configuration.
+    /// </summary>
+    public static IEnumerable<ScheduleProblem> Problems(ScheduleSpec spec)
     {
-        var problems = new List<string>();
-        if (string.IsNullOrWhiteSpace(spec.Name)) problems.Add("name: is required");
-        if (string.IsNullOrWhiteSpace(spec.Platform)) problems.Add("platform: is required");
-        if (!CronExpression.TryParse(spec.Cron, out _)) problems.Add($"cron: '{spec.Cron}' is not a Quartz cron expression (seconds first)");
-        TimeZoneInfo? zone = null;
+        if (string.IsNullOrWhiteSpace(spec.Name)) yield return new(nameof(spec.Name), "is required");
+        if (string.IsNullOrWhiteSpace(spec.Platform)) yield return new(nameof(spec.Platform), "is required");
+        if (!CronExpression.TryParse(spec.Cron, out _)) yield return new(nameof(spec.Cron), $"'{spec.Cron}' is not a Quartz cron expression (seconds first)");
+        if (ZoneOf(spec) is null) yield return new(nameof(spec.TimeZone), $"'{spec.TimeZone}' is not a known IANA time zone");
+        if (spec.Misfire is not (ScheduleMisfire.FireOnceNow or ScheduleMisfire.Skip or ScheduleMisfire.CatchUp))
+            yield return new(nameof(spec.Misfire), $"must be {ScheduleMisfire.FireOnceNow}, {ScheduleMisfire.Skip} or {ScheduleMisfire.CatchUp}");
+        if (spec.MaxCatchUp is < 0 or > 1000) yield return new(nameof(spec.MaxCatchUp), "must be between 0 and 1000");
+        if (spec.Overlap is not (ScheduleOverlap.Skip or ScheduleOverlap.Allow))
+            yield return new(nameof(spec.Overlap), $"must be {ScheduleOverlap.Skip} or {ScheduleOverlap.Allow}");
+        if (spec.Settings.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined))
+            yield return new(nameof(spec.Settings), "must be a JSON object");
+    }
+
+    private static TimeZoneInfo? ZoneOf(ScheduleSpec spec)
+    {
         try
         {
-            zone = TimeZoneInfo.FindSystemTimeZoneById(spec.TimeZone);
+            return TimeZoneInfo.FindSystemTimeZoneById(spec.TimeZone);
         }
         catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
         {
-            problems.Add($"timeZone: '{spec.TimeZone}' is not a known IANA time zone");
+            return null;
         }
+    }
 
-        if (spec.Misfire is not (ScheduleMisfire.FireOnceNow or ScheduleMisfire.Skip or ScheduleMisfire.CatchUp))
-            problems.Add($"misfire: must be {ScheduleMisfire.FireOnceNow}, {ScheduleMisfire.Skip} or {ScheduleMisfire.CatchUp}");
-        if (spec.MaxCatchUp is < 0 or > 1000) problems.Add("maxCatchUp: must be between 0 and 1000");
-        if (spec.Overlap is not (ScheduleOverlap.Skip or ScheduleOverlap.Allow))
-            problems.Add($"overlap: must be {ScheduleOverlap.Skip} or {ScheduleOverlap.Allow}");
-        if (spec.Settings.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined))
-            problems.Add("settings: must be a JSON object");
+    /// <summary>The Quartz job and trigger of a schedule; every problem of the definition is reported at once.</summary>
+    public static (IJobDetail Job, ITrigger Trigger) Build(ScheduleSpec spec)
+    {
+        var problems = Problems(spec).Select(p => $"{char.ToLowerInvariant(p.Field[0])}{p.Field[1..]}: {p.Reason}").ToList();
         if (problems.Count > 0) throw new InvalidScheduleException($"schedule '{spec.Name}': {string.Join("; ", problems)}");
+        var zone = ZoneOf(spec)!;
 
         var job = JobBuilder.Create<StartScheduledJob>()
             .WithIdentity(JobKeyOf(spec.Name))
@@ -159,7 +175,7 @@ public sealed class ScheduleStore(ISchedulerFactory factory, ScheduleRuns runs, 
         var trigger = TriggerBuilder.Create()
             .WithIdentity(TriggerKeyOf(spec.Name))
             .ForJob(job.Key)
-            .WithCronSchedule(spec.Cron, cron => cron.InTimeZone(zone!).WithMisfireInstruction(misfire))
+            .WithCronSchedule(spec.Cron, cron => cron.InTimeZone(zone).WithMisfireInstruction(misfire))
             .Build();
         return (job, trigger);
     }

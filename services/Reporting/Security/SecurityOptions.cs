@@ -1,0 +1,61 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Jobs.Reporting.Security;
+
+/// <summary>Section <c>Security</c>: the administrator key, the rate limit per key and the roles bound to each operation.</summary>
+public sealed class SecurityOptions
+{
+    public const string Section = "Security";
+
+    /// <summary>A key with role internal that is never stored (unset: none).</summary>
+    public string? AdminKey { get; set; }
+
+    public RateLimitOptions RateLimit { get; set; } = new();
+
+    /// <summary>
+    /// Roles per operation (<see cref="Operations"/>); an operation not named, or named with no roles, keeps
+    /// <see cref="Operations.DefaultBindings"/>. Empty by default: configured arrays replace the defaults, never merge with them.
+    /// </summary>
+    public Dictionary<string, string[]> Bindings { get; set; } = [];
+
+    /// <summary>The roles allowed to run <paramref name="operation"/>.</summary>
+    public string[] RolesFor(string operation) =>
+        Bindings.FirstOrDefault(b => string.Equals(b.Key, operation, StringComparison.OrdinalIgnoreCase)).Value is { Length: > 0 } configured
+            ? configured
+            : Operations.DefaultBindings[operation];
+
+    /// <summary>What is wrong with the rate limit and the bindings, each problem named by its key.</summary>
+    public IEnumerable<string> Problems()
+    {
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(RateLimit, new ValidationContext(RateLimit), results, validateAllProperties: true);
+        foreach (var result in results)
+            foreach (var member in result.MemberNames)
+                yield return $"{Section}:RateLimit:{member}: {result.ErrorMessage}";
+
+        foreach (var (operation, roles) in Bindings)
+        {
+            if (!Operations.DefaultBindings.Keys.Contains(operation, StringComparer.OrdinalIgnoreCase))
+            {
+                yield return $"{Section}:Bindings:{operation}: '{operation}' is not an operation (known: {string.Join(", ", Operations.DefaultBindings.Keys)})";
+                continue;
+            }
+
+            // Named by the operation's key, not by an index: the binder packs an array, so a position is not the key's.
+            foreach (var role in roles.Where(r => !ApiKeys.Roles.Contains(r, StringComparer.Ordinal)))
+                yield return $"{Section}:Bindings:{operation}: '{role}' is not a role (known: {string.Join(", ", ApiKeys.Roles)})";
+        }
+    }
+}
+
+/// <summary>Section <c>Security:RateLimit</c>: a token bucket per API key.</summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Requests a second, sustained.</summary>
+    [Range(1, int.MaxValue)]
+    public int PermitsPerSecond { get; set; } = 100;
+
+    /// <summary>Requests at once.</summary>
+    [Range(1, int.MaxValue)]
+    public int Burst { get; set; } = 200;
+}
