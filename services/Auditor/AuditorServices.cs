@@ -21,5 +21,5 @@ public static class AuditorServices
 
     /// <summary>The <c>Auditor</c> section, bound and validated at start (an invalid value stops the service with the reason).</summary>
     public static OptionsBuilder<AuditorOptions> AddAuditorOptions(this IServiceCollection services) =>
-        services.AddOptions<AuditorOptions>().BindConfiguration(AuditorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<AuditorOptions>(AuditorOptions.Section);
 }

@@ -26,7 +26,7 @@ public static class IntegratorServices
     /// <summary><c>Integrator:ChildTimeouts</c>, bound and validated at start (a bad policy names its key).</summary>
     public static IServiceCollection AddChildTimeoutOptions(this IServiceCollection services)
     {
-        services.AddOptions<ChildTimeoutOptions>().BindConfiguration(ChildTimeoutOptions.Section).ValidateProblems(o => o.Problems()).ValidateOnStart();
+        services.AddValidatedOptions<ChildTimeoutOptions>(ChildTimeoutOptions.Section).ValidateProblems(o => o.Problems());
         return services;
     }
 

@@ -38,8 +38,8 @@ public static class ReportingServices
     /// <summary><c>Security</c> and <c>Reporting</c>, bound and validated at start (a bad value names its key).</summary>
     public static IServiceCollection AddReportingOptions(this IServiceCollection services)
     {
-        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateProblems(o => o.Problems()).ValidateOnStart();
-        services.AddOptions<ReportingOptions>().BindConfiguration(ReportingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<SecurityOptions>(SecurityOptions.Section).ValidateProblems(o => o.Problems());
+        services.AddValidatedOptions<ReportingOptions>(ReportingOptions.Section);
         return services;
     }
 }

@@ -48,8 +48,8 @@ public static class SchedulerServices
     /// <summary><c>Scheduler</c>, <c>Scheduler:Fire</c> and <c>Schedules</c>, bound and validated at start (a bad value names its key).</summary>
     public static IServiceCollection AddSchedulerOptions(this IServiceCollection services)
     {
-        services.AddOptions<SchedulerOptions>().BindConfiguration(SchedulerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<FireOptions>().BindConfiguration("Scheduler:Fire").ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<SchedulerOptions>(SchedulerOptions.Section);
+        services.AddValidatedOptions<FireOptions>("Scheduler:Fire");
         services.AddOptions<ScheduleOptions>().Configure<IConfiguration>(ScheduleOptions.Fill).ValidateProblems(o => o.Problems()).ValidateOnStart();
         return services;
     }

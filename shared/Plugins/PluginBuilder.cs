@@ -16,7 +16,7 @@ public sealed class PluginBuilder(IServiceCollection services)
         return this;
     }
 
-    /// <summary>The plugin's options from configuration section <paramref name="section"/>, validated at start (<see cref="ValidatedOptions.AddValidatedOptions{TOptions}"/>).</summary>
+    /// <summary>The plugin's options from configuration section <paramref name="section"/>, validated at start (<see cref="OptionsValidation.AddValidatedOptions{TOptions}"/>).</summary>
     public OptionsBuilder<TOptions> AddOptions<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.All)] TOptions>(string section)
         where TOptions : class =>
         Services.AddValidatedOptions<TOptions>(section);

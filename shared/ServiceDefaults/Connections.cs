@@ -32,6 +32,16 @@ public sealed class ConnectionOptions
     [ConfigurationKeyName(Connections.RabbitMqManagementKey)]
     public string? RabbitMqManagementUrl { get; set; }
 
+    /// <summary>The URLs this process listens on (<c>Urls</c>, else <c>ASPNETCORE_URLS</c>), ';'-separated.</summary>
+    [ConfigurationKeyName("Urls")]
+    public string? Urls { get; set; }
+
+    [ConfigurationKeyName("ASPNETCORE_URLS")]
+    public string? AspNetCoreUrls { get; set; }
+
+    /// <summary><see cref="Urls"/>, else <see cref="AspNetCoreUrls"/>; empty when neither is set.</summary>
+    public string ServiceUrls => Urls ?? AspNetCoreUrls ?? "";
+
     public Uri RabbitMqUri => new(RabbitMqUrl);
 
     public Uri RabbitMqManagementUri => new(RabbitMqManagementUrl is { Length: > 0 } url ? url : $"http://{RabbitMqUri.Host}:15672/");
@@ -75,17 +85,6 @@ public static class Connections
         return builder.Configure<IConfiguration>((options, configuration) => configuration.Bind(options))
             .ValidateProblems(o => o.Problems()).ValidateOnStart();
     }
-
-    public static Uri RabbitMqUri(IConfiguration configuration) => Read(configuration).RabbitMqUri;
-
-    /// <summary>The Redis address of <see cref="RedisKey"/> (see <see cref="RedisOptions(string?)"/>).</summary>
-    public static ConfigurationOptions RedisOptions(IConfiguration configuration) => RedisOptions(configuration[RedisKey]);
-
-    /// <summary>The PostgreSQL address of <see cref="PostgresKey"/> (see <see cref="PostgresConnectionString(string?)"/>).</summary>
-    public static string PostgresConnectionString(IConfiguration configuration) => PostgresConnectionString(configuration[PostgresKey]);
-
-    /// <summary>The URLs this process listens on (<c>Urls</c>, else <c>ASPNETCORE_URLS</c>), ';'-separated; empty when neither is set.</summary>
-    public static string ServiceUrls(IConfiguration configuration) => configuration["Urls"] ?? configuration["ASPNETCORE_URLS"] ?? "";
 
     /// <summary>Accepts <c>host:port[,options]</c> (StackExchange.Redis syntax) or <c>redis://[:password@]host:port[/db]</c>.</summary>
     public static ConfigurationOptions RedisOptions(string? value)

@@ -27,7 +27,7 @@ public static class Extensions
     {
         var configuration = builder.Configuration;
         builder.Services.AddConnectionOptions();
-        builder.Services.AddOptions<SeqOptions>().BindConfiguration(SeqOptions.Section).ValidateProblems(o => o.Problems()).ValidateOnStart();
+        builder.Services.AddValidatedOptions<SeqOptions>(SeqOptions.Section).ValidateProblems(o => o.Problems());
         builder.Services.AddSerilog((services, logger) =>
         {
             var seq = services.GetRequiredService<IOptions<SeqOptions>>().Value;

@@ -57,16 +57,6 @@ public sealed partial class AuditorOwnershipTests
         Assert.Empty(writes);
     }
 
-    [Fact]
-    public void The_Auditor_binds_its_options_one_way_validated_at_start()
-    {
-        var sources = SourceFiles.Under(Root, Path.Combine("services", "Auditor")).ToList();
-
-        Assert.Empty(sources.SelectMany(f => AdHocConfiguration().Matches(f.Text).Select(m => $"{f.Relative}: {m.Value}")));
-        var services = sources.Single(f => f.Relative.EndsWith("AuditorServices.cs", StringComparison.Ordinal)).Text;
-        Assert.Matches(@"AddOptions<AuditorOptions>\(\)\s*\.BindConfiguration\([^)]*\)\s*\.ValidateDataAnnotations\(\)\s*\.ValidateOnStart\(\)", services);
-    }
-
     public static TheoryData<string> ServicesButTheAuditor() => new(ServiceSystem.Names.Where(n => n != "Auditor"));
 
     [Theory]
@@ -90,8 +80,6 @@ public sealed partial class AuditorOwnershipTests
     private static partial Regex AuditTable();
 
     /// <summary>Reading configuration by hand: a raw <c>IConfiguration</c>, <c>GetValue</c>/<c>GetSection</c>, <c>Configure&lt;T&gt;(section)</c>, an indexer.</summary>
-    [GeneratedRegex(@"\bIConfiguration\b|\.GetValue(<[^>]+>)?\(""|\.GetSection\(|\bConfigure<\w+>\(|\.Configuration\[")]
-    private static partial Regex AdHocConfiguration();
 
     [GeneratedRegex(@"\bDbContext\b|\bDbSet<")]
     private static partial Regex DbContext();

@@ -10,8 +10,7 @@ namespace Jobs.Architecture.Tests;
 /// <c>GetValue</c>, and no constructor that takes an <c>IConfiguration</c>.
 /// </summary>
 /// <remarks>
-/// Scope: the projects converted so far (services/Auditor was converted on its own branch and is clean since its merge).
-/// services/Integrations and the plugins are being converted separately and join <see cref="Checked"/> when they are clean. Connection strings are read in one place,
+/// Scope: every service, shared library and plugin. Connection strings are read in one place,
 /// <c>shared/ServiceDefaults/Connections.cs</c>, by binding <c>ConnectionOptions</c> (not by raw reads), so they need no
 /// exception here.
 /// </remarks>
@@ -21,7 +20,7 @@ public sealed partial class OptionsPatternTests
 
     /// <summary>The folders whose code must read configuration through bound options only.</summary>
     private static readonly string[] Checked =
-        ["services/Integrator", "services/Reporting", "services/Scheduler", "services/Auditor", "shared/ServiceDefaults"];
+        ["services", "shared", "plugins"];
 
     /// <summary>Raw reads that must stay, each with the reason: (file, rule, why).</summary>
     private static readonly (string File, string Rule, string Why)[] Allowed =
@@ -29,6 +28,8 @@ public sealed partial class OptionsPatternTests
         // A declared schedule's Settings is free-form JSON (its shape is the platform's schema), which the binder cannot
         // bind; the Schedules section is read in ScheduleOptions' configure step and validated at start like any option.
         ("services/Scheduler/Schedules/ScheduleOptions.cs", nameof(IndexerRead), "free-form schedule settings"),
+        // The one helper itself.
+        ("shared/ServiceDefaults/OptionsValidation.cs", nameof(BindingByHand), "AddValidatedOptions binds this way"),
     ];
 
     [GeneratedRegex(@"\b(Configure<[^>]+>|Bind)\(\s*[\w.]*GetSection\(")]
@@ -40,6 +41,10 @@ public sealed partial class OptionsPatternTests
     [GeneratedRegex(@"\bGetValue<|\.GetValue\([^()]*,|(?i:configuration)\s*\.\s*GetValue\(")]
     private static partial Regex GetValue();
 
+    /// <summary>Binding by hand what <c>OptionsValidation.AddValidatedOptions</c> binds and validates in one call.</summary>
+    [GeneratedRegex(@"\bAddOptions<[^>]+>\(\)\s*\.\s*(BindConfiguration|Bind)\(")]
+    private static partial Regex BindingByHand();
+
     [GeneratedRegex(@"\b(?:class|record|struct)\s+(?<name>\w+)")]
     private static partial Regex TypeDeclaration();
 
@@ -48,6 +53,7 @@ public sealed partial class OptionsPatternTests
         [nameof(ConfigureFromSection)] = ConfigureFromSection(),
         [nameof(IndexerRead)] = IndexerRead(),
         [nameof(GetValue)] = GetValue(),
+        [nameof(BindingByHand)] = BindingByHand(),
     };
 
     /// <summary>The code of a file without its comments (documentation may name what the code must not do).</summary>
@@ -84,7 +90,7 @@ public sealed partial class OptionsPatternTests
     }
 
     [Fact]
-    public void Converted_services_read_configuration_only_through_bound_options()
+    public void Services_libraries_and_plugins_read_configuration_only_through_bound_options()
     {
         var found = CheckedFiles()
             .SelectMany(f => RawReads(f.Code).Select(r => (f.File, r.Rule, r.Line)))
@@ -112,13 +118,15 @@ public sealed partial class OptionsPatternTests
     [InlineData("var age = configuration.GetValue<TimeSpan>(\"Scheduler:MaxRunAge\");", "GetValue")]
     [InlineData("public sealed class Sweeper(IBus bus, IConfiguration configuration) : BackgroundService", "IConfigurationConstructorParameter")]
     [InlineData("public class Sweeper\n{\n    public Sweeper(IConfiguration configuration)\n    {\n    }\n}", "IConfigurationConstructorParameter")]
+    [InlineData("services.AddOptions<X>().BindConfiguration(X.Section).ValidateDataAnnotations().ValidateOnStart();", "BindingByHand")]
     public void Each_kind_of_raw_read_is_recognised(string code, string rule)
     {
         Assert.Contains(RawReads(code), r => r.Rule == rule);
     }
 
     [Theory]
-    [InlineData("services.AddOptions<X>().BindConfiguration(X.Section).ValidateDataAnnotations().ValidateOnStart();")]
+    [InlineData("services.AddValidatedOptions<X>(X.Section).ValidateProblems(o => o.Problems());")]
+    [InlineData("services.AddOptions<AuthorizationOptions>().Configure<IOptions<SecurityOptions>>((a, s) => Operations.AddPolicies(a, s.Value));")]
     [InlineData("public sealed class ApiKeys(IConnectionMultiplexer redis, IOptions<SecurityOptions> options)")]
     [InlineData("var value = property.GetValue(defaults);")]
     [InlineData("generations.Add(reader.GetValue(1));")]

@@ -137,21 +137,6 @@ public sealed partial class PluginBoundariesTests
         Assert.Matches(IntegrationRegistration(), File.ReadAllText(builder));
     }
 
-    [Fact]
-    public void Options_of_the_integrations_host_and_the_plugins_are_bound_only_by_the_validated_helper()
-    {
-        // Scope: services/Integrations, the plugin SDK and plugins/ (the other services are not converted yet).
-        // The one way is ValidatedOptions.AddValidatedOptions: AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart().
-        var helper = Path.Combine(Root, "shared", "ServiceDefaults", "ValidatedOptions.cs");
-        var offenders = SourceFiles.Under(Root, Path.Combine("services", "Integrations"), Path.Combine("shared", "Plugins"), "plugins")
-            .Where(f => f.Path != helper)
-            .SelectMany(f => OtherBinding().Matches(f.Text).Select(m => $"{f.Relative}: {m.Value}"))
-            .ToList();
-
-        Assert.Empty(offenders);
-        Assert.Contains(".BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart()", File.ReadAllText(helper), StringComparison.Ordinal);
-    }
-
     /// <summary>The names of the public types of a built plugin; <paramref name="all"/> gets every type's name.</summary>
     private static HashSet<string> PublicTypes(string plugin, out List<string> all)
     {
@@ -196,6 +181,4 @@ public sealed partial class PluginBoundariesTests
     [GeneratedRegex(@"<\s*IIntegration\s*,|typeof\s*\(\s*IIntegration\s*\)")]
     private static partial Regex IntegrationRegistration();
 
-    [GeneratedRegex(@"\bConfigure<|\bGetSection\s*\(|[cC]onfiguration\s*\[|\bGetValue<|\.Get<|\.Bind\s*\(|[sS]ervices\s*\.\s*AddOptions<")]
-    private static partial Regex OtherBinding();
 }

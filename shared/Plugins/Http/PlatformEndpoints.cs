@@ -13,12 +13,13 @@ public static class PlatformEndpoints
     /// <summary>Adds the configured endpoints to <see cref="OutboundRules.RefusedEndpoints"/>, and a wildcard URL's port to the protected ports.</summary>
     public static void AddTo(OutboundRules rules, IConfiguration configuration)
     {
-        var rabbit = Connections.RabbitMqUri(configuration);
+        var connections = Connections.Read(configuration);
+        var rabbit = connections.RabbitMqUri;
         var rabbitPort = rabbit.Port > 0 ? rabbit.Port : rabbit.Scheme == "amqps" ? 5671 : 5672;
         rules.RefusedEndpoints.Add(Endpoint(rabbit.Host, rabbitPort));
         rules.RefusedEndpoints.Add(Endpoint(rabbit.Host, 15672));
 
-        foreach (var endpoint in Connections.RedisOptions(configuration).EndPoints)
+        foreach (var endpoint in connections.RedisOptions.EndPoints)
         {
             switch (endpoint)
             {
@@ -31,7 +32,7 @@ public static class PlatformEndpoints
             }
         }
 
-        var postgres = new NpgsqlConnectionStringBuilder(Connections.PostgresConnectionString(configuration));
+        var postgres = new NpgsqlConnectionStringBuilder(connections.PostgresConnectionString);
         foreach (var host in (postgres.Host ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             // Npgsql accepts "host" or "host:port" in a list; a Unix socket directory is no network endpoint.
@@ -42,7 +43,7 @@ public static class PlatformEndpoints
                 : Endpoint(host, postgres.Port));
         }
 
-        foreach (var url in Connections.ServiceUrls(configuration).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var url in connections.ServiceUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             // "http://+:80" or "http://*:80" is no URI; read its port by hand.
             var wildcard = url.Replace("://+", "://wildcard", StringComparison.Ordinal).Replace("://*", "://wildcard", StringComparison.Ordinal);
