@@ -67,6 +67,31 @@ public sealed class OutageTests(FaultsFixture system, ITestOutputHelper output)
     /// False only for the broker's kill -9: in 1 of 6 runs here a consumer was not back on its queue 90 s later (a known open defect,
     /// issue 13's note; the job itself still counted exactly). The test then prints which queues lack consumers instead of failing.
     /// </param>
+    /// <summary>
+    /// For the known defect: what each service's bus health says now, and every log line that names a queue left without its
+    /// consumer (to tell an endpoint that faulted and stayed faulted from one that never noticed the broker went away).
+    /// </summary>
+    private async Task WriteDefectDiagnosticsAsync(string missing)
+    {
+        var queues = missing.Split(", ").Select(q => q.Split(' ')[0]).ToList();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        foreach (var service in system.Services)
+        {
+            try
+            {
+                using var ready = await http.GetAsync(new Uri(service.BaseAddress, "health/ready"));
+                output.WriteLine($"{service.Name} /health/ready {(int)ready.StatusCode}: {await ready.Content.ReadAsStringAsync()}");
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                output.WriteLine($"{service.Name} /health/ready: {ex.Message}");
+            }
+
+            foreach (var line in service.Output().Split('\n').Where(l => queues.Any(q => l.Contains(q, StringComparison.Ordinal))).TakeLast(40))
+                output.WriteLine($"{service.Name} log: {line.TrimEnd()}");
+        }
+    }
+
     private async Task SurvivesAsync(Func<Task> outage, bool consumersMustReturn = true)
     {
         var consumers = await system.BaselineConsumersAsync();
@@ -113,6 +138,7 @@ public sealed class OutageTests(FaultsFixture system, ITestOutputHelper output)
             var text = $"consumers not back on their queues 90 s after the outage: {missing}";
             if (consumersMustReturn) Assert.Fail(text);
             output.WriteLine($"KNOWN DEFECT (issue 13): {text}");
+            await WriteDefectDiagnosticsAsync(missing);
         }
 
         var next = await system.SubmitAsync(new { children = 10 });
