@@ -13,14 +13,21 @@ public static class IntegratorServices
     public static WebApplicationBuilder AddIntegratorServices(this WebApplicationBuilder builder)
     {
         builder.AddRedis();
-        builder.Services.AddSingleton<JobLedger>();
-        builder.Services.AddChildTimeoutOptions();
-        builder.Services.AddSingleton<PlatformCatalog>();
-        builder.Services.AddSingleton<JobRequestValidator>();
-        builder.Services.AddScoped<StartRootJobActivity>();
-        builder.Services.AddScoped<FinishRootJobActivity>();
+        builder.Services.AddIntegratorComponents();
         builder.AddBus(AddIntegratorConsumers);
         return builder;
+    }
+
+    /// <summary>What the Integrator's consumers and saga depend on (besides Redis and the bus); shared with the test harness.</summary>
+    public static IServiceCollection AddIntegratorComponents(this IServiceCollection services)
+    {
+        services.AddSingleton<JobLedger>();
+        services.AddChildTimeoutOptions();
+        services.AddSingleton<PlatformCatalog>();
+        services.AddSingleton<JobRequestValidator>();
+        services.AddScoped<StartRootJobActivity>();
+        services.AddScoped<FinishRootJobActivity>();
+        return services;
     }
 
     /// <summary><c>Integrator:ChildTimeouts</c>, bound and validated at start (a bad policy names its key).</summary>

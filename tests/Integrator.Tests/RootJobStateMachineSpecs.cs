@@ -8,6 +8,7 @@ using Jobs.Platforms;
 using MassTransit;
 using MassTransit.Saga;
 using MassTransit.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
@@ -28,11 +29,8 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         _provider = new ServiceCollection()
             .AddLogging()
             .AddSingleton(fixture.Redis)
-            .AddSingleton<JobLedger>()
-            .AddSingleton<PlatformCatalog>()
-            .AddSingleton<JobRequestValidator>()
-            .AddScoped<StartRootJobActivity>()
-            .AddScoped<FinishRootJobActivity>()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
+            .AddIntegratorComponents()
             .AddMassTransitTestHarness(IntegratorServices.AddIntegratorConsumers)
             .BuildServiceProvider(true);
         _harness = _provider.GetRequiredService<ITestHarness>();

@@ -17,8 +17,6 @@ namespace Jobs.Integrations.Hosting;
 /// </summary>
 public static class ChildDefinitions
 {
-    /// <summary>Per delivery of a batch: how many times it was started (<see cref="RunKeys.BatchStartsKey"/>).</summary>
-    public static string StartsKey(Guid rootJobId) => RunKeys.BatchStartsKey(rootJobId);
 
     /// <summary>
     /// Records a batch as running, counts this start of <paramref name="delivery"/> (unless <paramref name="countStart"/> is false:
@@ -33,8 +31,8 @@ public static class ChildDefinitions
         var root = RootJobReader.GateAsync(transaction, batch.RootJobId);
         _ = transaction.HashSetAsync(key, batch.Children.Select(c => new HashEntry(c.ChildJobId.ToString("N"), JsonSerializer.Serialize(c))).ToArray());
         _ = transaction.KeyExpireAsync(key, Runs.DetailsLifetime);
-        var starts = transaction.HashIncrementAsync(StartsKey(batch.RootJobId), delivery, countStart ? 1 : 0);
-        _ = transaction.KeyExpireAsync(StartsKey(batch.RootJobId), Runs.DetailsLifetime);
+        var starts = transaction.HashIncrementAsync(RunKeys.BatchStartsKey(batch.RootJobId), delivery, countStart ? 1 : 0);
+        _ = transaction.KeyExpireAsync(RunKeys.BatchStartsKey(batch.RootJobId), Runs.DetailsLifetime);
         await transaction.ExecuteAsync();
         return (await root, await starts);
     }
@@ -56,7 +54,7 @@ public static class ChildDefinitions
 
         var transaction = redis.CreateTransaction();
         _ = transaction.HashDeleteAsync(RunKeys.RunningKey(batch.RootJobId), batch.Children.Select(c => (RedisValue)c.ChildJobId.ToString("N")).ToArray());
-        _ = transaction.HashDeleteAsync(StartsKey(batch.RootJobId), delivery);
+        _ = transaction.HashDeleteAsync(RunKeys.BatchStartsKey(batch.RootJobId), delivery);
         if (failed.Count > 0)
         {
             var key = RunKeys.FailedKey(batch.RootJobId);

@@ -25,25 +25,24 @@ public sealed class ChildJobsFinishedConsumer(JobLedger ledger, PlatformCatalog 
 
     private sealed record Outcomes(Guid RootJobId, string Platform, IReadOnlyList<ChildJobOutcome> Items);
 
-    private async Task CountAsync(ConsumeContext context, Outcomes outcomes)
+    private async Task CountAsync(ConsumeContext context, Outcomes batch)
     {
-        var message = outcomes;
         var batchId = context.MessageId ?? throw new InvalidOperationException("a batch of outcomes needs a message id");
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = message.RootJobId });
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = batch.RootJobId });
 
-        var entryFailure = message.Items.FirstOrDefault(o => o.Generation == 0 && !o.Succeeded);
+        var entryFailure = batch.Items.FirstOrDefault(o => o.Generation == 0 && !o.Succeeded);
         if (entryFailure is not null)
-            await ledger.RecordEntryErrorAsync(message.RootJobId, entryFailure.Error ?? "failed");
+            await ledger.RecordEntryErrorAsync(batch.RootJobId, entryFailure.Error ?? "failed");
 
         // Which tasks are required is the platform's declaration (published by its Integrations hosts), read only when something failed.
-        var platform = message.Items.Any(o => !o.Succeeded) ? await catalog.FindAsync(message.Platform) : null;
-        var result = await ledger.RecordAsync(message.RootJobId, batchId, message.Items,
+        var platform = batch.Items.Any(o => !o.Succeeded) ? await catalog.FindAsync(batch.Platform) : null;
+        var result = await ledger.RecordAsync(batch.RootJobId, batchId, batch.Items,
             platform is null ? null : outcome => platform.IsRequired(outcome.Task));
 
-        if (result.FailedBy is { } failedBy && message.Items.FirstOrDefault(o => o.ChildJobId == failedBy) is { } failed)
+        if (result.FailedBy is { } failedBy && batch.Items.FirstOrDefault(o => o.ChildJobId == failedBy) is { } failed)
         {
             logger.LogWarning("Child {ChildJobId} ({Task}) failed the root job: {Reason}", failedBy, failed.Task, result.Failure);
-            await context.Publish(new RootJobStepFailed(message.RootJobId, failedBy, failed.Task, result.Failure!, result.Total, result.Completed,
+            await context.Publish(new RootJobStepFailed(batch.RootJobId, failedBy, failed.Task, result.Failure!, result.Total, result.Completed,
                 result.Failed));
         }
 
@@ -55,23 +54,23 @@ public sealed class ChildJobsFinishedConsumer(JobLedger ledger, PlatformCatalog 
                 // Nothing that follows a failed root runs: the continuations are counted as failed without being started.
                 logger.LogInformation("Not starting {Count} continuation(s) of a failed root job: {Reason}", jobs.Count, result.Failure);
                 var now = DateTimeOffset.UtcNow;
-                await context.Publish(new ChildJobsClosed(message.RootJobId, message.Platform, jobs.Select(job => ChildJobOutcome.NotStarted(job, FailurePolicy.NotStartedError, now, stoppedByRoot: true)).ToList()));
+                await context.Publish(new ChildJobsClosed(batch.RootJobId, batch.Platform, jobs.Select(job => ChildJobOutcome.NotStarted(job, FailurePolicy.NotStartedError, now, stoppedByRoot: true)).ToList()));
             }
             else
             {
-                var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(message.Platform));
+                var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(batch.Platform));
                 foreach (var job in jobs)
                 {
                     logger.LogInformation("Children of {SpawnerJobId} finished; starting continuation {Task}", job.ParentJobId, job.Task);
-                    await endpoint.Send(new RunChildJobs(message.RootJobId, message.Platform, [job]));
+                    await endpoint.Send(new RunChildJobs(batch.RootJobId, batch.Platform, [job]));
                 }
             }
         }
 
         if (result.RootFinished)
         {
-            await context.Publish(new RootJobChildrenFinished(message.RootJobId, result.Total, result.Completed, result.Failed,
-                await ledger.EntryErrorAsync(message.RootJobId), result.Failure));
+            await context.Publish(new RootJobChildrenFinished(batch.RootJobId, result.Total, result.Completed, result.Failed,
+                await ledger.EntryErrorAsync(batch.RootJobId), result.Failure));
         }
     }
 }

@@ -60,12 +60,12 @@ public sealed class PoisonBatchTests(HostFixture host) : IClassFixture<HostFixtu
         }
         finally
         {
-            await redis.KeyDeleteAsync([RunKeys.FailedKey(root), RunKeys.RunningKey(root), ChildDefinitions.StartsKey(root), RunKeys.ProgressKey(root)]);
+            await redis.KeyDeleteAsync([RunKeys.FailedKey(root), RunKeys.RunningKey(root), RunKeys.BatchStartsKey(root), RunKeys.ProgressKey(root)]);
         }
 
         async Task<long> Starts()
         {
-            var values = await redis.HashValuesAsync(ChildDefinitions.StartsKey(root));
+            var values = await redis.HashValuesAsync(RunKeys.BatchStartsKey(root));
             return values.Length == 0 ? 0 : (long)values[0];
         }
     }
