@@ -5,7 +5,8 @@
 # install); use infra/start.sh for that.
 set -euo pipefail
 
-PACKAGES=(rabbitmq-server redis-server postgresql curl jq ca-certificates make)
+# chromium: the console's browser tests (Playwright drives the system Chromium; fonts for readable screenshots).
+PACKAGES=(rabbitmq-server redis-server postgresql curl jq ca-certificates make chromium fonts-dejavu-core)
 
 log() { printf '[install] %s\n' "$*"; }
 die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }

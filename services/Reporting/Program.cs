@@ -1,4 +1,5 @@
 using Jobs.Reporting;
+using Jobs.Reporting.Web;
 using Jobs.Reporting.Data;
 using Jobs.Reporting.Security;
 using Jobs.ServiceDefaults;
@@ -12,6 +13,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRequestLimits();
 app.UseAuthentication();
+app.UseConsole();
 app.UseRateLimiter();
 app.UseAuthorization();
 app.MapDefaultEndpoints();
@@ -19,6 +21,7 @@ app.MapJobsEndpoints();
 app.MapKeysEndpoints();
 app.MapSchedulesEndpoints();
 app.MapDataEndpoints();
+app.MapConsole();
 app.MapOpenApi();                 // /openapi/v1.json
 app.MapScalarApiReference();      // browsable UI at /scalar
 app.Run();

@@ -2,6 +2,9 @@ using Jobs.Platforms;
 using Jobs.Reporting.Security;
 using Jobs.ServiceDefaults;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -9,6 +12,9 @@ namespace Jobs.Reporting;
 
 public static class ReportingServices
 {
+    /// <summary>The Redis key of the data protection key ring that protects the console's session cookies (Reporting's own).</summary>
+    public const string DataProtectionKeys = "reporting:data-protection-keys";
+
     public static WebApplicationBuilder AddReportingServices(this WebApplicationBuilder builder)
     {
         builder.AddRedis().AddPostgres();
@@ -23,8 +29,16 @@ public static class ReportingServices
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton<ApiKeys>();
-        builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        var authentication = builder.Services.AddAuthentication(ApiKeyAuthentication.CallerScheme)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null)
+            // A call with an X-Api-Key header is the key's; any other is the console session's (its cookie), if any.
+            .AddPolicyScheme(ApiKeyAuthentication.CallerScheme, "API key or console session", options => options.ForwardDefaultSelector = context =>
+                context.Request.Headers.ContainsKey(ApiKeyAuthentication.Header) ? ApiKeyAuthentication.SchemeName : Web.ConsoleSession.SchemeName);
+        Web.ConsoleSession.AddCookie(authentication);
+        // Session cookies stay readable across restarts and by every Reporting instance: the key ring lives in Redis.
+        builder.Services.AddDataProtection().SetApplicationName("jobs-reporting");
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<IServiceProvider>((options, services) => options.XmlRepository =
+            new RedisXmlRepository(() => services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase(), DataProtectionKeys));
         builder.Services.AddAuthorization();
         builder.Services.AddOptions<AuthorizationOptions>().Configure<IOptions<SecurityOptions>>((options, security) => Operations.AddPolicies(options, security.Value));
         builder.Services.AddRateLimiter(_ => { });

@@ -13,6 +13,9 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
     public const string SchemeName = "ApiKey";
     public const string Header = "X-Api-Key";
 
+    /// <summary>The default scheme: forwards to this one when the call sends <see cref="Header"/>, else to the console's session.</summary>
+    public const string CallerScheme = "Caller";
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(Header, out var values) || values.ToString() is not { Length: > 0 } key)
@@ -30,12 +33,7 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
         Problem(StatusCodes.Status403Forbidden, "Not allowed for this key's role",
             $"The role '{Context.User.FindFirstValue(ClaimTypes.Role)}' is not bound to this operation.");
 
-    private Task Problem(int status, string title, string detail)
-    {
-        Response.StatusCode = status;
-        return Response.WriteAsJsonAsync(new { type = $"https://httpstatuses.io/{status}", title, status, detail }, options: null,
-            contentType: "application/problem+json");
-    }
+    private Task Problem(int status, string title, string detail) => Problems.WriteAsync(Context, status, title, detail);
 }
 
 /// <summary>
@@ -55,13 +53,13 @@ public static class Operations
         [Manage] = [ApiKeys.Internal],
     };
 
-    /// <summary>One policy per operation, requiring the roles <paramref name="security"/> binds to it.</summary>
+    /// <summary>One policy per operation, requiring the roles <paramref name="security"/> binds to it, for a key or a console session alike.</summary>
     public static void AddPolicies(AuthorizationOptions options, SecurityOptions security)
     {
         foreach (var operation in DefaultBindings.Keys)
         {
             var roles = security.RolesFor(operation);
-            options.AddPolicy(operation, policy => policy.AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName).RequireRole(roles));
+            options.AddPolicy(operation, policy => policy.AddAuthenticationSchemes(ApiKeyAuthentication.CallerScheme).RequireRole(roles));
         }
     }
 }

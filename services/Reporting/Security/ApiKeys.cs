@@ -25,9 +25,11 @@ public sealed class ApiKeys(IConnectionMultiplexer redis, IOptions<SecurityOptio
 
     public static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
-    public async Task<ApiKeyInfo?> FindAsync(string key)
+    public Task<ApiKeyInfo?> FindAsync(string key) => FindByHashAsync(Hash(key));
+
+    /// <summary>The key whose hash is <paramref name="hash"/>, while it exists (a console session holds the hash, never the key).</summary>
+    public async Task<ApiKeyInfo?> FindByHashAsync(string hash)
     {
-        var hash = Hash(key);
         if (_adminHash is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(hash), Encoding.ASCII.GetBytes(_adminHash)))
             return new ApiKeyInfo("admin", "administrator (Security:AdminKey)", Internal, DateTimeOffset.MinValue);
         var value = await redis.GetDatabase().HashGetAsync(Key, hash);
