@@ -14,6 +14,13 @@ public static class ConsoleEndpoints
     public static WebApplication UseConsole(this WebApplication app)
     {
         app.UseMiddleware<ConsoleSecurity>();
+        // Relative script paths need the trailing slash (the endpoint routing would take "/console/" too, so not an endpoint).
+        app.Use((context, next) =>
+        {
+            if (!context.Request.Path.Equals(Path, StringComparison.OrdinalIgnoreCase)) return next(context);
+            context.Response.Redirect(Path + "/");
+            return Task.CompletedTask;
+        });
         var files = new PhysicalFileProvider(System.IO.Path.Combine(AppContext.BaseDirectory, "wwwroot", "console"));
         app.UseDefaultFiles(new DefaultFilesOptions { RequestPath = Path, FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions
@@ -29,7 +36,6 @@ public static class ConsoleEndpoints
     public static IEndpointRouteBuilder MapConsole(this IEndpointRouteBuilder app)
     {
         app.MapGet("/", () => Results.Redirect(Path + "/")).ExcludeFromDescription();
-        app.MapGet(Path, () => Results.Redirect(Path + "/")).ExcludeFromDescription();
         app.MapSessionEndpoints();
         return app;
     }
