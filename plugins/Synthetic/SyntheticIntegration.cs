@@ -59,7 +59,7 @@ public sealed class SyntheticIntegration : Integration<SyntheticSettings>
         if (ShouldFail(context.JobId, settings.FailRatio))
         {
             Failures.WithLabels(context.Task).Inc();
-            throw new SyntheticFailureException($"synthetic failure of {context.Task} {context.JobId} (fail_ratio {settings.FailRatio})");
+            throw new SyntheticFailureException($"synthetic failure of {context.Task} {context.JobId} (fail_ratio {settings.FailRatio}){(settings.Note is { Length: > 0 } note ? ": " + note : "")}");
         }
     }
 

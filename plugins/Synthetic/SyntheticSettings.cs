@@ -24,6 +24,9 @@ public sealed class SyntheticSettings
     [Description("Run a 'summary' continuation once every child and grandchild has finished")]
     public bool Continuation { get; set; }
 
+    [Description("Free text kept with the job and added to the error of each failing child (a label for demos and tests)")]
+    public string? Note { get; set; }
+
     [Description("A token the synthetic source pretends to call its API with; only its SHA-256 fingerprint is ever shown (the entry's 'processed' dataset)")]
     [Jobs.Platforms.Secret]
     public string? ApiToken { get; set; }
