@@ -27,6 +27,7 @@ done
 echo "[demo] result: $(jq -c . <<<"$job")"
 cat <<TXT
 
+  Console              $api/console/  (sign in with the administrator key below; this job: $api/console/#/jobs/$id)
   Reporting API        $api  (GET /jobs/$id, GET /platforms; OpenAPI UI at $api/scalar)
   Administrator key    $key  (header X-Api-Key; also in .run/admin.key)
   RabbitMQ management  http://127.0.0.1:15672  (guest / guest)
