@@ -4,8 +4,12 @@ namespace Jobs.Auditor.ReadModel;
 public sealed record AuditPage<T>(IReadOnlyList<T> Items, long Total);
 
 /// <summary>Which audited root jobs to list: every filter is optional; newest first; <see cref="Page"/> counts from 1.</summary>
+/// <param name="Text">
+/// Matches a root's id (the whole id, or a prefix of at least 4 hex digits written with or without the dashes), or, case-insensitively,
+/// text in the root's settings (as audited: secrets masked), its error or any of its children's errors (see <see cref="JobSearch"/>).
+/// </param>
 public sealed record AuditedRootJobFilter(string? Platform, string? Status, string? Schedule, DateTimeOffset? StartedFrom, DateTimeOffset? StartedBefore,
-    int Page, int PageSize);
+    int Page, int PageSize, string? Text = null);
 
 /// <summary>A root job as the audit trail holds it: its last known status and counts, and its duration once it ended.</summary>
 public sealed record AuditedRootJob(Guid RootJobId, string Platform, string Status, string? Schedule, long Total, long Completed, long Failed,

@@ -8,11 +8,15 @@ namespace Jobs.Auditor.ReadModel;
 /// The queries other services run over the Auditor's audit trail (its tables and columns are named only here and in the
 /// Auditor). Reads only: the Auditor writes the trail and migrates its schema.
 /// </summary>
-public sealed class AuditTrailReader(NpgsqlDataSource dataSource)
+public sealed partial class AuditTrailReader(NpgsqlDataSource dataSource)
 {
     private const string RootJobsWhere = """
         WHERE ($1::text IS NULL OR platform = $1) AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR schedule = $3)
           AND ($4::timestamptz IS NULL OR started_at >= $4) AND ($5::timestamptz IS NULL OR started_at < $5)
+          AND ($6::text IS NULL AND $7::text IS NULL
+               OR replace(root_job_id::text, '-', '') LIKE $7
+               OR settings::text ILIKE $6 OR error ILIKE $6
+               OR EXISTS (SELECT 1 FROM child_jobs c WHERE c.root_job_id = root_jobs.root_job_id AND c.error IS NOT NULL AND c.error ILIKE $6))
         """;
 
     /// <summary>Audited root jobs matching the filter, newest start first (then by id), one page of them.</summary>
@@ -25,24 +29,29 @@ public sealed class AuditTrailReader(NpgsqlDataSource dataSource)
             p.Add(new() { Value = (object?)filter.Schedule ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             p.Add(new() { Value = (object?)filter.StartedFrom ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
             p.Add(new() { Value = (object?)filter.StartedBefore ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            var search = JobSearch.Of(filter.Text);
+            p.Add(new() { Value = (object?)search?.TextPattern ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            p.Add(new() { Value = (object?)search?.IdPattern ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         }
 
         var total = (await ListAsync($"SELECT count(*) FROM root_jobs {RootJobsWhere}", Bind, r => r.GetInt64(0), cancellationToken)).FirstOrDefault();
         var items = await ListAsync($"""
             SELECT root_job_id, platform, status, schedule, total, completed, failed, started_at, finished_at, duration_ms, error
-            FROM root_jobs {RootJobsWhere} ORDER BY started_at DESC, root_job_id LIMIT $6 OFFSET $7
+            FROM root_jobs {RootJobsWhere} ORDER BY started_at DESC, root_job_id LIMIT $8 OFFSET $9
             """, p =>
             {
                 Bind(p);
                 p.Add(new() { Value = filter.PageSize });
                 p.Add(new() { Value = (filter.Page - 1L) * filter.PageSize });
             },
-            r => new AuditedRootJob(r.GetGuid(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetInt64(4), r.GetInt64(5),
-                r.GetInt64(6), r.GetFieldValue<DateTimeOffset>(7), r.IsDBNull(8) ? null : r.GetFieldValue<DateTimeOffset>(8),
-                r.IsDBNull(9) ? null : r.GetInt64(9), r.IsDBNull(10) ? null : r.GetString(10)),
-            cancellationToken);
+            ReadRootJob, cancellationToken);
         return new AuditPage<AuditedRootJob>(items, total);
     }
+
+    private static AuditedRootJob ReadRootJob(NpgsqlDataReader r) =>
+        new(r.GetGuid(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetInt64(4), r.GetInt64(5),
+            r.GetInt64(6), r.GetFieldValue<DateTimeOffset>(7), r.IsDBNull(8) ? null : r.GetFieldValue<DateTimeOffset>(8),
+            r.IsDBNull(9) ? null : r.GetInt64(9), r.IsDBNull(10) ? null : r.GetString(10));
 
     /// <summary>The generations of a root's audited children (the entry run, generation 0, left out), in order.</summary>
     public Task<IReadOnlyList<AuditedGeneration>> GenerationsAsync(Guid rootJobId, CancellationToken cancellationToken) =>

@@ -46,6 +46,14 @@ public static class Runs
         return values.Select(v => v.IsNullOrEmpty ? null : JsonSerializer.Deserialize<ChildJob>(v.ToString())).ToArray();
     }
 
+    /// <summary>The definitions of every child of the root being run now (one read of the running record), in no particular order.</summary>
+    public static async Task<IReadOnlyList<ChildJob>> RunningChildrenAsync(IDatabaseAsync redis, Guid rootJobId) =>
+        (await redis.HashValuesAsync(RunKeys.RunningKey(rootJobId)))
+            .Where(v => !v.IsNullOrEmpty)
+            .Select(v => JsonSerializer.Deserialize<ChildJob>(v.ToString()))
+            .OfType<ChildJob>()
+            .ToList();
+
     private static DateTimeOffset? Time(RedisValue value) =>
         DateTimeOffset.TryParse(value.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var time) ? time : null;
 }

@@ -30,6 +30,8 @@ public static class IntegrationsServices
         builder.Services.AddSingleton<ChildJobRunner>();
         builder.Services.AddSingleton<RunningJobs>();
         builder.Services.AddHostedService<PlatformRegistration>();
+        builder.Services.AddValidatedOptions<HeartbeatOptions>(HeartbeatOptions.Section);
+        builder.Services.AddHostedService<WorkerHeartbeats>();
         builder.AddBus(
             x =>
             {

@@ -33,7 +33,9 @@ public sealed record JobResponse(
     IReadOnlyList<GenerationTiming>? Generations = null,
     Paged<ChildFailure>? Failures = null,
     IReadOnlyList<JobDataset>? Datasets = null,
-    TableData? Data = null);
+    TableData? Data = null,
+    JsonElement? Settings = null,
+    IReadOnlyList<Guid>? Retries = null);
 
 public sealed record JobStatusResponse(Guid Id, string Status, ChildCounts Children);
 
@@ -44,11 +46,14 @@ public static class JobsEndpoints
         app.MapPost("/jobs", SubmitAsync).WithName("SubmitJob").RequireAuthorization(Operations.Run);
         app.MapGet("/jobs", ListAsync).WithName("ListJobs").RequireAuthorization(Operations.Read)
             .WithDescription($"Jobs from the audit trail, newest first. status: one of {string.Join(", ", JobStatus.All)} " +
-                             "(CompletedWithFailures: every child finished and the failure policy accepted the failed ones).");
+                             "(CompletedWithFailures: every child finished and the failure policy accepted the failed ones). q: a job id (whole, " +
+                             $"or a prefix of at least {Jobs.Auditor.ReadModel.JobSearch.MinIdPrefix} hex digits, with or without dashes), or text " +
+                             "found (case-insensitive) in the job's settings (secrets masked), its error or any of its children's errors.");
         app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob").RequireAuthorization(Operations.Read)
             .WithDescription("Status (Completed only when every child succeeded; CompletedWithFailures when the failure policy accepted failed " +
                              "children; Failed with the failed task's error), counts, progress, generations and failures; for a platform whose runs " +
-                             "replace a table (movies), data.loadedBy / data.loadedAt / data.holdsThisJob: whose data the table holds now.");
+                             "replace a table (movies), data.loadedBy / data.loadedAt / data.holdsThisJob: whose data the table holds now; settings: as audited " +
+                             "(secrets masked; null before the audit has them); retries: the jobs started to re-run its failed children, oldest first.");
         app.MapGet("/jobs/{id:guid}/status", StatusAsync).WithName("GetJobStatus").RequireAuthorization(Operations.Read);
         app.MapPost("/jobs/{id:guid}/retry-failed", RetryFailedAsync).WithName("RetryFailedChildren").RequireAuthorization(Operations.Run);
         app.MapDelete("/jobs/{id:guid}", CancelAsync).WithName("CancelJob").RequireAuthorization(Operations.Run);
@@ -99,24 +104,19 @@ public static class JobsEndpoints
     /// (<c>from</c> inclusive, <c>to</c> exclusive), paged.
     /// </summary>
     private static async Task<IResult> ListAsync(JobQueries queries, CancellationToken cancellationToken, string? platform = null, string? status = null,
-        string? schedule = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int page = 1, int pageSize = 50)
+        string? schedule = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int page = 1, int pageSize = 50, string? q = null)
     {
         var errors = PagingErrors(page, pageSize, "page", "pageSize");
         if (status is not null && !KnownStatuses.Contains(status)) errors["status"] = [$"unknown status '{status}'; one of {string.Join(", ", KnownStatuses)}"];
         if (from is not null && to is not null && from >= to) errors["to"] = ["must be later than from"];
         if (errors.Count > 0) return Results.ValidationProblem(errors, title: "The job query is invalid");
-        return Results.Ok(await queries.ListAsync(new JobFilter(platform, status, schedule, from, to, page, pageSize), cancellationToken));
+        return Results.Ok(await queries.ListAsync(new JobFilter(platform, status, schedule, from, to, page, pageSize, q), cancellationToken));
     }
 
     private static readonly IReadOnlyList<string> KnownStatuses = JobStatus.All;
 
-    private static Dictionary<string, string[]> PagingErrors(int page, int pageSize, string pageName, string sizeName)
-    {
-        var errors = new Dictionary<string, string[]>();
-        if (page < 1) errors[pageName] = ["must be 1 or more"];
-        if (pageSize is < 1 or > JobQueries.MaxPageSize) errors[sizeName] = [$"must be between 1 and {JobQueries.MaxPageSize}"];
-        return errors;
-    }
+    private static Dictionary<string, string[]> PagingErrors(int page, int pageSize, string pageName, string sizeName) =>
+        Paging.Errors(page, pageSize, JobQueries.MaxPageSize, pageName, sizeName);
 
     /// <summary>The longest <c>wait</c> of <c>GET /jobs/{id}/status</c>, in seconds.</summary>
     public const double MaxWaitSeconds = 60;
@@ -163,7 +163,9 @@ public static class JobsEndpoints
         var datasets = full ? queries.DatasetsAsync(id) : Task.FromResult<IReadOnlyList<JobDataset>>(null!);
         var platform = job.Platform;
         var data = queries.TableDataAsync(platform, id, cancellationToken);
-        await Task.WhenAll(progress, generations, failures, datasets, data);
+        var settings = queries.AuditedSettingsAsync(id, cancellationToken);
+        var retries = queries.RetriesAsync(id, cancellationToken);
+        await Task.WhenAll(progress, generations, failures, datasets, data, settings, retries);
         return Results.Ok(new JobResponse(
             id,
             platform,
@@ -178,7 +180,9 @@ public static class JobsEndpoints
             await generations,
             await failures,
             full ? await datasets : null,
-            await data));
+            await data,
+            await settings,
+            await retries));
     }
 
     /// <summary>
@@ -229,6 +233,7 @@ public static class JobsEndpoints
 
     private static ChildCounts Counts(RootJobView job) => new(job.Total, job.Completed, job.Failed);
 
-    private static IResult NotFound(Guid id) =>
+    /// <summary>404 problem details for a job id nobody knows.</summary>
+    internal static IResult NotFound(Guid id) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"No job with id {id}");
 }

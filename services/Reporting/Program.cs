@@ -1,6 +1,9 @@
 using Jobs.Reporting;
 using Jobs.Reporting.Web;
 using Jobs.Reporting.Data;
+using Jobs.Reporting.DataAudits;
+using Jobs.Reporting.JobDetails;
+using Jobs.Reporting.Overview;
 using Jobs.Reporting.Security;
 using Jobs.ServiceDefaults;
 using Scalar.AspNetCore;
@@ -21,6 +24,11 @@ app.MapJobsEndpoints();
 app.MapKeysEndpoints();
 app.MapSchedulesEndpoints();
 app.MapDataEndpoints();
+app.MapJobTreeEndpoints();
+app.MapJobEventsEndpoints();
+app.MapJobStreamEndpoints();
+app.MapDataAuditsEndpoints();
+app.MapOverviewEndpoints();
 app.MapConsole();
 app.MapOpenApi();                 // /openapi/v1.json
 app.MapScalarApiReference();      // browsable UI at /scalar

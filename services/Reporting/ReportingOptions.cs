@@ -15,4 +15,8 @@ public sealed class ReportingOptions
     /// <summary>How long a schedule call waits for the Scheduler's answer before it is answered 503.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00", ErrorMessage = Section + ":" + nameof(SchedulerTimeout) + ": must be between {1} and {2}")]
     public TimeSpan SchedulerTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often <c>GET /overview/stream</c> sends a new overview (one computation for every open stream).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = Section + ":" + nameof(OverviewRefresh) + ": must be between {1} and {2}")]
+    public TimeSpan OverviewRefresh { get; set; } = TimeSpan.FromSeconds(2);
 }

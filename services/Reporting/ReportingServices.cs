@@ -24,6 +24,11 @@ public static class ReportingServices
         builder.Services.AddSingleton<Jobs.Auditor.ReadModel.AuditTrailReader>();
         builder.Services.AddSingleton<Queries.JobQueries>();
         builder.Services.AddSingleton<Queries.JobEndWaiter>();
+        builder.Services.AddSingleton<RabbitMqManagement>();
+        builder.Services.AddSingleton<JobDetails.JobTreeQueries>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<Overview.OverviewSnapshots>();
+        builder.Services.AddSingleton<Overview.OverviewStream>();
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<JobRequestValidator>();
         builder.Services.AddProblemDetails();

@@ -1,7 +1,5 @@
 using Jobs.JobTree;
 using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using Jobs.Platforms;
 using Jobs.ServiceDefaults;
@@ -27,7 +25,7 @@ public sealed class SystemDiagnostics(
     NpgsqlDataSource postgres,
     PlatformCatalog catalog,
     IHttpClientFactory http,
-    IOptions<ConnectionOptions> connections,
+    RabbitMqManagement managementApi,
     IOptions<SeqOptions> seqOptions)
 {
     public async Task<DiagnosticsReport> RunAsync(CancellationToken cancellationToken)
@@ -59,9 +57,8 @@ public sealed class SystemDiagnostics(
             }));
         }
 
-        var broker = connections.Value.RabbitMqUri;
-        using var management = Management(broker);
-        var vhost = Uri.EscapeDataString(Uri.UnescapeDataString(broker.AbsolutePath.TrimStart('/')) is { Length: > 0 } v ? v : "/");
+        using var management = managementApi.Client();
+        var vhost = managementApi.VirtualHost;
         checks.Add(await CheckAsync("rabbitmq-management", async () =>
         {
             using var response = await management.GetAsync("api/overview", cancellationToken);
@@ -85,15 +82,6 @@ public sealed class SystemDiagnostics(
         }
 
         return new DiagnosticsReport(checks.All(c => c.Ok) ? "ok" : "degraded", checks);
-    }
-
-    private HttpClient Management(Uri broker)
-    {
-        var client = http.CreateClient("diagnostics");
-        client.BaseAddress = connections.Value.RabbitMqManagementUri;
-        var credentials = Uri.UnescapeDataString(broker.UserInfo is { Length: > 0 } u ? u : "guest:guest");
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
-        return client;
     }
 
     private static async Task<DependencyCheck> CheckAsync(string name, Func<Task<string?>> probe)

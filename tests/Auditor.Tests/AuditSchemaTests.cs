@@ -79,19 +79,24 @@ public sealed class AuditSchemaTests : IAsyncLifetime
         return rows;
     }
 
+    /// <summary>The SQL migrations that came after the EF Core ones (0004 on): a database the EF migrations created gets them from the files.</summary>
+    private static int[] AfterEf => AuditSchema.Migrations.Select(m => m.Version).Where(v => v > EfMigrations.Length).ToArray();
+
     [Fact]
-    public async Task A_fresh_database_gets_exactly_the_schema_the_EF_Core_migrations_created()
+    public async Task A_fresh_database_gets_exactly_the_schema_the_EF_Core_migrations_created_plus_the_later_SQL_migrations()
     {
         var fresh = await NewDatabaseAsync();
         var efCreated = await NewDatabaseAsync(EfMigrations);
 
         var applied = await MigrateAsync(fresh);
 
-        Assert.Equal([1, 2, 3], applied.Select(m => m.Version));
+        Assert.Equal(Enumerable.Range(1, AuditSchema.Migrations.Count), applied.Select(m => m.Version));
         var described = await DescribeAsync(fresh);
         Assert.Contains("index CREATE UNIQUE INDEX \"IX_job_events_message_id\"", described, StringComparison.Ordinal);
+        Assert.Contains("index CREATE INDEX \"IX_child_jobs_root_job_id_parent_job_id_started_at\"", described, StringComparison.Ordinal);
+        Assert.Equal(AfterEf, (await MigrateAsync(efCreated)).Select(m => m.Version));
         Assert.Equal(await DescribeAsync(efCreated), described);
-        Assert.Equal([(1, null), (2, null), (3, null)], await HistoryAsync(fresh));
+        Assert.Equal(AuditSchema.Migrations.Select(m => (m.Version, (string?)null)), await HistoryAsync(fresh));
     }
 
     [Fact]
@@ -106,9 +111,13 @@ public sealed class AuditSchemaTests : IAsyncLifetime
 
         var applied = await MigrateAsync(source);
 
-        Assert.Empty(applied);
-        Assert.Equal([(1, EfMigrations[0]), (2, EfMigrations[1]), (3, EfMigrations[2])], await HistoryAsync(source));
-        Assert.Equal(before, await DescribeAsync(source));
+        Assert.Equal(AfterEf, applied.Select(m => m.Version));
+        Assert.Equal([(1, EfMigrations[0]), (2, EfMigrations[1]), (3, EfMigrations[2]), .. AfterEf.Select(v => (v, (string?)null))],
+            await HistoryAsync(source));
+        var after = await DescribeAsync(source);
+        // Only what the later migrations add (indexes): every line the EF schema had is still there, unchanged.
+        Assert.Empty(before.Split('\n').Except(after.Split('\n')));
+        Assert.All(after.Split('\n').Except(before.Split('\n')), line => Assert.StartsWith("index ", line, StringComparison.Ordinal));
         Assert.Equal(1L, await ScalarAsync<long>(source, $"SELECT count(*) FROM root_jobs WHERE root_job_id = '{root}' AND completed = 1"));
         Assert.Empty(await MigrateAsync(source));
     }
@@ -125,9 +134,11 @@ public sealed class AuditSchemaTests : IAsyncLifetime
 
         var applied = await MigrateAsync(source);
 
-        Assert.Equal([2, 3], applied.Select(m => m.Version));
-        Assert.Equal([(1, EfMigrations[0]), (2, null), (3, null)], await HistoryAsync(source));
-        Assert.Equal(await DescribeAsync(await NewDatabaseAsync(EfMigrations)), await DescribeAsync(source));
+        Assert.Equal(Enumerable.Range(2, AuditSchema.Migrations.Count - 1), applied.Select(m => m.Version));
+        Assert.Equal([(1, EfMigrations[0]), .. AuditSchema.Migrations.Skip(1).Select(m => (m.Version, (string?)null))], await HistoryAsync(source));
+        var efCreated = await NewDatabaseAsync(EfMigrations);
+        await MigrateAsync(efCreated);
+        Assert.Equal(await DescribeAsync(efCreated), await DescribeAsync(source));
         Assert.Equal(2000L, await ScalarAsync<long>(source, $"SELECT duration_ms FROM child_jobs WHERE child_job_id = '{child}' AND spawned = 0"));
     }
 
@@ -139,8 +150,8 @@ public sealed class AuditSchemaTests : IAsyncLifetime
 
         var applied = await Task.WhenAll(MigrateAsync(source), MigrateAsync(second));
 
-        Assert.Equal([1, 2, 3], applied.SelectMany(a => a).Select(m => m.Version).Order());
-        Assert.Equal(3, (await HistoryAsync(source)).Count);
+        Assert.Equal(Enumerable.Range(1, AuditSchema.Migrations.Count), applied.SelectMany(a => a).Select(m => m.Version).Order());
+        Assert.Equal(AuditSchema.Migrations.Count, (await HistoryAsync(source)).Count);
     }
 
     [Fact]

@@ -18,9 +18,19 @@ public sealed class RunningJobs
     // the cancellation (the rest of a batch) is cancelled too, even when no other child of the root was running at that moment.
     private readonly ConcurrentDictionary<Guid, (DateTime At, bool Failed)> _cancelled = new();
 
+    private long _inFlight;
+    private long _finished;
+
+    /// <summary>Children of any root running in this process now (leases held).</summary>
+    public long InFlight => Interlocked.Read(ref _inFlight);
+
+    /// <summary>Children this process has finished running since it started (leases given back).</summary>
+    public long Finished => Interlocked.Read(ref _finished);
+
     /// <summary>Marks a child of <paramref name="rootJobId"/> as running; dispose the lease when it ends.</summary>
     public Lease Enter(Guid rootJobId, CancellationToken hostStopping)
     {
+        Interlocked.Increment(ref _inFlight);
         var entry = _roots.AddOrUpdate(rootJobId, _ => new Entry(), (_, e) =>
         {
             Interlocked.Increment(ref e.Users);
@@ -52,6 +62,8 @@ public sealed class RunningJobs
 
     private void Leave(Guid rootJobId, Entry entry)
     {
+        Interlocked.Decrement(ref _inFlight);
+        Interlocked.Increment(ref _finished);
         if (Interlocked.Decrement(ref entry.Users) == 0 && _roots.TryRemove(KeyValuePair.Create(rootJobId, entry)))
             entry.Cancellation.Dispose();
     }
@@ -86,8 +98,11 @@ public sealed class RunningJobs
         /// <summary>Whether the root was stopped because it failed (a required task, or any child under <c>fail_fast</c>).</summary>
         public bool RootFailed => entry.Failed;
 
+        private int disposed;
+
         public void Dispose()
         {
+            if (Interlocked.Exchange(ref disposed, 1) == 1) return;
             linked.Dispose();
             owner.Leave(rootJobId, entry);
         }

@@ -25,7 +25,9 @@ public sealed record ChildFailure(Guid ChildJobId, Guid ParentJobId, int Generat
 public sealed record JobDataset(Guid JobId, string Name, JsonElement Data);
 
 /// <summary>The filters of <c>GET /jobs</c>.</summary>
-public sealed record JobFilter(string? Platform, string? Status, string? Schedule, DateTimeOffset? From, DateTimeOffset? To, int Page, int PageSize);
+/// <param name="Text">The search text <c>q</c> (see <see cref="AuditedRootJobFilter.Text"/>).</param>
+public sealed record JobFilter(string? Platform, string? Status, string? Schedule, DateTimeOffset? From, DateTimeOffset? To, int Page, int PageSize,
+    string? Text = null);
 
 /// <summary>
 /// Reads what the API shows about jobs beyond the live read model: the Auditor's audit trail (through the Auditor's read
@@ -38,7 +40,7 @@ public sealed class JobQueries(NpgsqlDataSource postgres, AuditTrailReader audit
     public async Task<Paged<JobSummary>> ListAsync(JobFilter filter, CancellationToken cancellationToken)
     {
         var page = await audit.RootJobsAsync(
-            new AuditedRootJobFilter(filter.Platform, filter.Status, filter.Schedule, filter.From, filter.To, filter.Page, filter.PageSize), cancellationToken);
+            new AuditedRootJobFilter(filter.Platform, filter.Status, filter.Schedule, filter.From, filter.To, filter.Page, filter.PageSize, filter.Text), cancellationToken);
         var items = page.Items.Select(r => new JobSummary(r.RootJobId, r.Platform, r.Status, r.Schedule, new ChildCounts(r.Total, r.Completed, r.Failed),
             r.StartedAt, r.FinishedAt, r.DurationMs, r.Error)).ToList();
         return new Paged<JobSummary>(items, filter.Page, filter.PageSize, page.Total);
@@ -77,6 +79,12 @@ public sealed class JobQueries(NpgsqlDataSource postgres, AuditTrailReader audit
     /// <summary>The settings the audit recorded for a job (secrets masked), or <c>{}</c>.</summary>
     public async Task<JsonElement> SettingsAsync(Guid id, CancellationToken cancellationToken) =>
         await audit.SettingsAsync(id, cancellationToken) ?? JsonDocument.Parse("{}").RootElement.Clone();
+
+    /// <summary>The settings the audit recorded for a job (secrets masked), or null when it holds none (yet).</summary>
+    public Task<JsonElement?> AuditedSettingsAsync(Guid id, CancellationToken cancellationToken) => audit.SettingsAsync(id, cancellationToken);
+
+    /// <summary>The jobs started to re-run the failed children of this one (their <c>retryOf</c>), oldest first.</summary>
+    public Task<IReadOnlyList<Guid>> RetriesAsync(Guid id, CancellationToken cancellationToken) => audit.RetriesAsync(id, cancellationToken);
 
     public async Task<IReadOnlyList<JobDataset>> DatasetsAsync(Guid id)
     {

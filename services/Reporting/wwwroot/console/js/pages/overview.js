@@ -92,7 +92,7 @@ function renderQueues(el, s) {
     h('td', { class: 'num' }, fmt.number(q.consumers)),
     h('td', { class: 'num' }, `${(q.publishRate ?? 0).toFixed(1)} / ${(q.ackRate ?? 0).toFixed(1)}`),
     h('td', {}, (q.workers ?? []).length
-      ? (q.workers).map(w => h('div', { class: 'mono' }, `${w.host} · ${w.inFlight} in flight`))
+      ? (q.workers).map(w => h('div', { class: 'mono' }, `${w.host} · ${(w.platforms ?? []).join(', ')} · ${w.inFlight} in flight`))
       : h('span', { class: 'muted' }, 'none'))));
   fill(el,
     s.queuesError ? h('p', { class: 'form-error' }, `RabbitMQ management API: ${s.queuesError}`) : null,
