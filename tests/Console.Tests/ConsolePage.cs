@@ -17,7 +17,7 @@ public sealed class ConsolePage : IAsyncDisposable
         Page = page;
         page.Console += (_, message) =>
         {
-            if (message.Type == "error") lock (_errors) _errors.Add(message.Text);
+            if (message.Type == "error") lock (_errors) _errors.Add($"{message.Text} ({message.Location})");
         };
         page.PageError += (_, error) =>
         {
@@ -50,6 +50,8 @@ public sealed class ConsolePage : IAsyncDisposable
         await page.FillAsync("#api-key", key);
         await page.ClickAsync("#signin-form button[type=submit]");
         await page.WaitForSelectorAsync("#who:not([hidden])");
+        // Before signing in, the page's GET /session was answered 401: that is how it knows to show the form.
+        lock (console._errors) console._errors.Clear();
         return console;
     }
 

@@ -92,13 +92,17 @@ public sealed class SecurityTests(ConsoleFixture fixture)
         await using var console = await ConsolePage.SignInAsync(fixture, fixture.AdminKey, $"#/jobs/{id}");
         var page = console.Page;
 
-        await Assertions.Expect(page.Locator("#job-settings-json")).ToContainTextAsync(hostile);
+        // The settings are shown as JSON (its quotes escaped), the errors as they are.
+        var asJson = System.Text.Json.JsonSerializer.Serialize(hostile, new System.Text.Json.JsonSerializerOptions
+            { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        await Assertions.Expect(page.Locator("#job-settings-json")).ToContainTextAsync(asJson);
         await Assertions.Expect(page.Locator("#job-failures table")).ToContainTextAsync(hostile);
         await page.HoverAsync("#job-failures table td.wrap");
         await page.GotoAsync($"/console/#/jobs?q={Uri.EscapeDataString("onmouseover")}");
         await page.WaitForSelectorAsync("#jobs-list table");
+        await Assertions.Expect(page.Locator($"#jobs-list tr[data-job='{id}'] td.wrap")).ToContainTextAsync("<script>");
         await page.GotoAsync($"/console/#/jobs/{id}");
-        await Assertions.Expect(page.Locator("#job-settings-json")).ToContainTextAsync(hostile);
+        await Assertions.Expect(page.Locator("#job-settings-json")).ToContainTextAsync(asJson);
         Assert.Equal(0, await page.Locator("#view script, #view img[src=x]").CountAsync());
         Assert.Null(await page.EvaluateAsync<int?>("() => window.__xss ?? null"));
         await console.ScreenshotAsync("xss-as-text");
