@@ -6,14 +6,23 @@ import { settingsForm, formField, showFieldErrors, clearFieldErrors, problemErro
 
 /** The allowed values of ScheduleMisfire / ScheduleOverlap (shared/Contracts), with what each does. */
 export const misfires = [
-  ['skip', 'skip: leave missed fire times, wait for the next one'],
-  ['fire_once_now', 'fire_once_now: one run as soon as possible, then on schedule'],
-  ['catch_up', 'catch_up: run every missed fire time (at most max catch-up, the latest ones)'],
+  ['skip', 'missed fire times are skipped: the next run is the next fire time'],
+  ['fire_once_now', 'one run as soon as possible for what was missed, then on schedule'],
+  ['catch_up', 'every missed fire time runs, oldest first, each as its own job (at most max catch-up, the latest ones)'],
 ];
 export const overlaps = [
-  ['skip', 'skip: no new run while the previous run still runs'],
-  ['allow', 'allow: runs may overlap'],
+  ['skip', 'no new run while the previous run of this schedule still runs'],
+  ['allow', 'runs may overlap'],
 ];
+
+/** A select of policy values whose hint tells what the chosen one does. */
+function policySelect(name, choices, value, hint) {
+  const select = h('select', { name }, choices.map(([v]) => h('option', { value: v, selected: v === value }, v)));
+  const show = () => { hint.textContent = choices.find(([v]) => v === select.value)?.[1] ?? ''; };
+  select.addEventListener('change', show);
+  show();
+  return select;
+}
 
 export const enc = encodeURIComponent;
 
@@ -64,6 +73,11 @@ export function scheduleActions(s, ctx, after, { small = true } = {}) {
   return h('div', { class: 'actions' }, isPaused(s) ? resume : pause, trigger, del);
 }
 
+function withHint(field, hint) {
+  field.append(hint);
+  return field;
+}
+
 let zones = null;
 function timeZones() {
   if (!zones) {
@@ -87,8 +101,10 @@ export function scheduleEditor({ platforms, existing = null, copy = null, saved,
   const listId = 'time-zones';
   const timeZone = h('input', { type: 'text', name: 'timeZone', value: spec.timeZone, list: listId, spellcheck: 'false', autocomplete: 'off' });
   const zoneList = h('datalist', { id: listId }, timeZones().map(z => h('option', { value: z })));
-  const misfire = h('select', { name: 'misfire' }, misfires.map(([v, text]) => h('option', { value: v, selected: v === spec.misfire }, text)));
-  const overlap = h('select', { name: 'overlap' }, overlaps.map(([v, text]) => h('option', { value: v, selected: v === spec.overlap }, text)));
+  const misfireHint = h('span', { class: 'hint policy-hint' });
+  const overlapHint = h('span', { class: 'hint policy-hint' });
+  const misfire = policySelect('misfire', misfires, spec.misfire, misfireHint);
+  const overlap = policySelect('overlap', overlaps, spec.overlap, overlapHint);
   const enabled = h('input', { type: 'checkbox', name: 'enabled', checked: spec.enabled !== false, id: 'f-enabled' });
   const maxCatchUp = h('input', { type: 'number', name: 'maxCatchUp', min: 0, max: 1000, step: 1, value: spec.maxCatchUp ?? null, placeholder: '10' });
   const catchUpField = formField('maxCatchUp', 'Max catch-up', maxCatchUp, 'Under catch_up: at most this many missed fire times are run, the latest ones (0 to 1000; empty: 10)');
@@ -103,8 +119,8 @@ export function scheduleEditor({ platforms, existing = null, copy = null, saved,
       formField('cron', 'Cron', cron, 'Quartz, seconds first: "0 0 * * * ?" every hour, "0 */15 * * * ?" every 15 minutes, "0 30 2 ? * MON-FRI" 02:30 on weekdays', { required: true }),
       formField('timeZone', 'Time zone', timeZone, 'IANA name: the cron and relative dates are read in it'), zoneList),
     h('div', { class: 'form-row' },
-      formField('misfire', 'Misfire', misfire, 'Fire times missed while no Scheduler ran, its store was down or the schedule was paused'),
-      formField('overlap', 'Overlap', overlap, 'While the previous run of this schedule is still running'),
+      withHint(formField('misfire', 'Misfire', misfire, 'Fire times missed while no Scheduler ran, its store was down or the schedule was paused:'), misfireHint),
+      withHint(formField('overlap', 'Overlap', overlap, 'While the previous run of this schedule is still running:'), overlapHint),
       catchUpField),
     h('div', { class: 'field check', dataset: { field: 'enabled' } },
       h('label', { class: 'check-label', for: 'f-enabled' }, enabled, h('span', { class: 'field-label' }, 'Enabled')),

@@ -137,7 +137,10 @@ export function settingsForm(schema, { values = null, secretsMasked = false } = 
       : formField(key, title, control, hint, { required: s.required });
     f.querySelector('.field-label')?.append(' ', h('code', { class: 'setting-name' }, s.name));
     fields.append(f);
-    controls.push({ name: s.name, key, read });
+    // A value equal to the schema's default that the given values did not hold is left out: the server fills defaults in,
+    // and a schedule keeps following the platform's default rather than a copy of it.
+    const isDefault = v => given === undefined && s.default !== null && s.default !== undefined && JSON.stringify(v) === JSON.stringify(s.default);
+    controls.push({ name: s.name, key, read, isDefault });
   }
 
   return {
@@ -149,7 +152,7 @@ export function settingsForm(schema, { values = null, secretsMasked = false } = 
       for (const c of controls) {
         try {
           const v = c.read();
-          if (v !== undefined) settings[c.name] = v;
+          if (v !== undefined && !c.isDefault(v)) settings[c.name] = v;
         } catch (e) {
           if (e instanceof FieldErrors) Object.assign(errors, e.errors);
           else throw e;
@@ -160,7 +163,7 @@ export function settingsForm(schema, { values = null, secretsMasked = false } = 
     },
     /** Places a 400 problem's errors beside their fields, in root (default: this form); the rest go in box (default: this form's own). */
     showErrors(errors, options = {}) {
-      showFieldErrors(options.root ?? element, errors, options.box ?? box);
+      showFieldErrors(options.root ?? element, errors, options.box ?? box, options.title);
     },
     /** The setting names, to show which the schema knows. */
     names: controls.map(c => c.name),
@@ -180,7 +183,7 @@ export function clearFieldErrors(root, box) {
  * names it (settings.vendor_definition.fields.x.pattern goes to settings.vendor_definition); entries that name no field go in box.
  * Previous errors are cleared first. Returns the first invalid field, for focus.
  */
-export function showFieldErrors(root, errors, box) {
+export function showFieldErrors(root, errors, box, title) {
   clearFieldErrors(root, box);
   const fields = [...root.querySelectorAll('.field[data-field]')];
   let first = null;
@@ -201,8 +204,9 @@ export function showFieldErrors(root, errors, box) {
     f.insertBefore(h('div', { class: 'field-error', role: 'alert' }, `${where}${list.join('; ')}`), anchor ? anchor.nextSibling : null);
     first ??= f;
   }
-  if (leftover.length && box) {
-    box.append(h('ul', {}, leftover.map(([key, list]) => h('li', {}, key ? h('b', {}, key) : null, key ? ': ' : '', list.join('; ')))));
+  if (box && (leftover.length || (title && first))) {
+    if (title) box.append(h('b', {}, title), first ? ': see the marked fields.' : '');
+    if (leftover.length) box.append(h('ul', {}, leftover.map(([key, list]) => h('li', {}, key ? h('b', {}, key) : null, key ? ': ' : '', list.join('; ')))));
     box.hidden = false;
   }
   first?.querySelector('input, select, textarea')?.focus();

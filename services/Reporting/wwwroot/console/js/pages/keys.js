@@ -70,7 +70,7 @@ export async function render(view, params, ctx) {
       nameInput.value = '';
       await load();
     } catch (x) {
-      if (x instanceof ApiError && x.status === 400) showFieldErrors(form, problemErrors(x), box);
+      if (x instanceof ApiError && x.status === 400) showFieldErrors(form, problemErrors(x), box, x.problem.title);
       else ctx.fail(x);
     } finally {
       create.disabled = false;
@@ -101,7 +101,7 @@ function showOnce(slot, created) {
   keyText.addEventListener('focus', () => keyText.select());
   slot.dataset.id = created.id;
   fill(slot, h('section', { class: 'card key-once', role: 'alert' },
-    h('h2', {}, `Key created: ${created.name} (${created.role})`),
+    h('h2', { class: 'plain' }, `Key created: ${created.name} (${created.role})`),
     h('p', { class: 'warn-text' }, h('b', {}, 'Copy it now: it will not be shown again.'), ' Only its hash is stored; a lost key can only be revoked and replaced.'),
     h('div', { class: 'key-row' }, keyText, copy, status),
     h('div', { class: 'actions' }, h('button', { type: 'button', on: { click: () => { fill(slot); delete slot.dataset.id; } } }, 'I have copied it: hide the key'))));

@@ -12,7 +12,7 @@ export async function render(view, params, ctx) {
   const detailsCard = h('section', { class: 'card', id: 'schedule-details' });
   const editCard = h('section', { class: 'card', id: 'schedule-edit', hidden: true });
   const runsCard = h('section', { class: 'card', id: 'schedule-runs' });
-  view.append(head, h('div', { class: 'cards' }, detailsCard), editCard, runsCard);
+  view.append(head, detailsCard, editCard, runsCard);
   let platforms = null;
   let current = null;
   let runsPage = Number(params.page) > 0 ? Number(params.page) : 1;
@@ -40,8 +40,8 @@ export async function render(view, params, ctx) {
         ctx.can('manage') ? h('a', { class: 'button', href: `#/schedules?new=1&from=${enc(spec.name)}` }, 'Copy') : null,
         ctx.can('run') ? h('a', { class: 'button', href: `#/start${query({ platform: spec.platform })}` }, 'Start a one-off job') : null)));
 
-    const misfireText = misfires.find(([v]) => v === spec.misfire)?.[1] ?? spec.misfire;
-    const overlapText = overlaps.find(([v]) => v === spec.overlap)?.[1] ?? spec.overlap;
+    const misfireText = [h('b', {}, spec.misfire), ': ', misfires.find(([v]) => v === spec.misfire)?.[1] ?? ''];
+    const overlapText = [h('b', {}, spec.overlap), ': ', overlaps.find(([v]) => v === spec.overlap)?.[1] ?? ''];
     const failed = s.failedFires ?? [];
     fill(detailsCard,
       h('h2', {}, 'Definition'),
@@ -51,7 +51,7 @@ export async function render(view, params, ctx) {
         h('dt', {}, 'State'), h('dd', {}, stateBadge(s.state), spec.enabled ? '' : ' (stored paused)'),
         h('dt', {}, 'Next fire'), h('dd', {}, s.state === 'Paused' ? 'paused: no fire until resumed' : when(s.nextFireAt)),
         h('dt', {}, 'Previous fire'), h('dd', {}, when(s.previousFireAt)),
-        h('dt', {}, 'Misfire'), h('dd', {}, misfireText, spec.misfire === 'catch_up' ? ` (max catch-up ${spec.maxCatchUp ?? 10})` : ''),
+        h('dt', {}, 'Misfire'), h('dd', {}, misfireText, spec.misfire === 'catch_up' ? ` (max catch-up: ${spec.maxCatchUp ?? 10})` : ''),
         h('dt', {}, 'Overlap'), h('dd', {}, overlapText),
         h('dt', {}, 'Settings'), h('dd', {}, h('pre', { class: 'json' }, JSON.stringify(spec.settings ?? {}, null, 2)),
           h('span', { class: 'hint muted' }, 'Secrets show as ***; relative dates are resolved at each fire.'))),

@@ -18,17 +18,16 @@ export async function render(view, params, ctx) {
       return h('tr', { dataset: { schedule: spec.name } },
         h('td', {}, h('a', { href: `#/schedules/${enc(spec.name)}`, class: 'schedule-link' }, spec.name)),
         h('td', {}, spec.platform),
-        h('td', {}, h('code', {}, spec.cron), h('div', { class: 'muted small' }, spec.timeZone)),
+        h('td', { class: 'cron' }, h('code', {}, spec.cron), h('div', { class: 'muted small' }, spec.timeZone)),
         h('td', { class: 'next-fire' }, isPausedText(s) ? h('span', { class: 'muted' }, 'paused') : when(s.nextFireAt)),
         h('td', {}, when(s.previousFireAt)),
         h('td', { class: 'state' }, stateBadge(s.state)),
         h('td', {}, h('div', {}, 'overlap ', h('b', {}, spec.overlap)), h('div', {}, 'misfire ', h('b', {}, spec.misfire),
           spec.misfire === 'catch_up' ? ` (max ${spec.maxCatchUp ?? 10})` : '')),
         h('td', { class: 'num' }, failed ? h('a', { href: `#/schedules/${enc(spec.name)}`, class: 'bad-text', title: 'fires that could not start their job' }, String(failed)) : '0'),
-        h('td', {}, h('a', { href: `#/schedules/${enc(spec.name)}` }, 'details & runs ›')),
-        ctx.can('manage') ? h('td', {}, scheduleActions(s, ctx, kind => load().catch(ctx.fail))) : null);
+        ctx.can('manage') ? h('td', { class: 'row-actions' }, scheduleActions(s, ctx, () => load().catch(ctx.fail))) : null);
     });
-    const headers = ['Name', 'Platform', 'Cron', 'Next fire', 'Previous fire', 'State', 'Policies', 'Failed fires', ''];
+    const headers = ['Name', 'Platform', 'Cron', 'Next fire', 'Previous fire', 'State', 'Policies', 'Failed fires'];
     if (ctx.can('manage')) headers.push('Actions');
     fill(listCard,
       h('div', { class: 'spread' }, h('h1', {}, 'Schedules'),

@@ -84,7 +84,7 @@ export async function render(view, params, ctx) {
       ctx.toast(`Job ${fmt.shortId(id)} started`, 'ok');
       ctx.navigate(`#/jobs/${id}`);
     } catch (x) {
-      if (x instanceof ApiError && x.status === 400) showFieldErrors(form, problemErrors(x), box);
+      if (x instanceof ApiError && x.status === 400) showFieldErrors(form, problemErrors(x), box, x.problem.title);
       else ctx.fail(x);
     } finally {
       submit.disabled = false;
