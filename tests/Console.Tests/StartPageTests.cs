@@ -61,6 +61,45 @@ public sealed class StartPageTests(ConsoleFixture fixture)
     }
 
     [Fact]
+    public async Task Invalid_JSON_in_an_object_setting_is_marked_beside_it_and_nothing_is_sent()
+    {
+        await using var console = await ConsolePage.SignInAsync(fixture, fixture.AdminKey, "#/start?platform=catalogue");
+        var page = console.Page;
+        var form = page.Locator("#start-form");
+        var definition = form.Locator("[data-field='settings.vendor_definition'] textarea");
+        await definition.WaitForAsync();
+        Assert.Equal(1, await form.Locator("[data-field='settings.vendors'] textarea").CountAsync()); // string[]: one per line
+        Assert.Equal("SELECT", await form.Locator("[data-field='settings.mode'] select").EvaluateAsync<string>("e => e.tagName"));
+        var posts = 0;
+        page.Request += (_, request) => { if (request.Method == "POST" && request.Url.EndsWith("/jobs", StringComparison.Ordinal)) posts++; };
+        await definition.FillAsync("{ \"name\": \"shop\", ");
+        await form.Locator("button[type=submit]").ClickAsync();
+        await form.Locator("[data-field='settings.vendor_definition'] .field-error:has-text('is not valid JSON')").WaitForAsync();
+        Assert.Equal(0, posts);
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        await console.ScreenshotAsync("start-form-json");
+        ConsoleAssert.NoErrors(console);
+    }
+
+    [Fact]
+    public async Task Starting_from_a_job_preselects_its_platform_and_leaves_its_secrets_to_be_entered_again()
+    {
+        var id = await fixture.SubmitAsync(new { children = 1, api_token = "never-shown" });
+        var job = await fixture.Api.GetStringAsync($"jobs/{id}");
+        await using var console = await ConsolePage.SignInAsync(fixture, fixture.AdminKey, $"#/start?from={id}");
+        var form = console.Page.Locator("#start-form");
+        await form.Locator(".notice:has-text('Settings copied from job')").WaitForAsync();
+        Assert.Equal("synthetic", await form.Locator("select[name=platform]").InputValueAsync());
+        Assert.Equal("", await form.Locator("[data-field='settings.api_token'] input").InputValueAsync());
+        Assert.DoesNotContain("never-shown", await console.Page.ContentAsync());
+        // GET /jobs/{id} carries the audited settings once the API returns them; the form then holds the job's values.
+        if (System.Text.Json.JsonDocument.Parse(job).RootElement.TryGetProperty("settings", out _))
+            Assert.Equal("1", await form.Locator("[data-field='settings.children'] input").InputValueAsync());
+        await fixture.WaitForEndAsync(id, TimeSpan.FromSeconds(60));
+        ConsoleAssert.NoErrors(console);
+    }
+
+    [Fact]
     public async Task A_role_that_may_not_run_jobs_is_told_so()
     {
         await using var console = await ConsolePage.SignInAsync(fixture, fixture.UserKey, "#/start");

@@ -2,7 +2,7 @@
 // and the editor (create or replace: PUT /schedules/{name}).
 import { api, ApiError } from './api.js';
 import { h, fill, fmt } from './dom.js';
-import { settingsForm, formField, showFieldErrors, clearFieldErrors, problemErrors, FieldErrors } from './settings-form.js';
+import { settingsForm, formField, showFieldErrors, clearFieldErrors, problemErrors } from './settings-form.js';
 
 /** The allowed values of ScheduleMisfire / ScheduleOverlap (shared/Contracts), with what each does. */
 export const misfires = [
@@ -148,13 +148,8 @@ export function scheduleEditor({ platforms, existing = null, copy = null, saved,
     e.preventDefault();
     clearFieldErrors(form, box);
     const name = existing ? spec.name : nameInput.value.trim();
-    let values;
-    try {
-      values = settings$.read();
-    } catch (x) {
-      if (x instanceof FieldErrors) { showFieldErrors(form, x.errors, box); return; }
-      throw x;
-    }
+    const values = settings$.readOrShow(form, box);
+    if (!values) return;
     if (!name) { showFieldErrors(form, { name: ['is required'] }, box); return; }
     const body = {
       cron: cron.value.trim(), platform: platform.value, settings: values, timeZone: timeZone.value.trim() || 'UTC',
@@ -167,7 +162,8 @@ export function scheduleEditor({ platforms, existing = null, copy = null, saved,
       await saved(result ?? { name, ...body });
     } catch (x) {
       // A 400 goes beside its fields; anything else (403, 503: the Scheduler did not answer) in the form's error box.
-      showFieldErrors(form, x instanceof ApiError && x.status === 400 ? problemErrors(x) : { '': [problemErrors(x)[''] ?? String(x.message)].flat() }, box);
+      if (x instanceof ApiError && x.status === 400) showFieldErrors(form, problemErrors(x), box, x.problem.title);
+      else showFieldErrors(form, { '': Object.values(problemErrors(x)).flat() }, box);
     } finally {
       save.disabled = false;
     }

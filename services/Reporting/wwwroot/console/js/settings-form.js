@@ -161,6 +161,16 @@ export function settingsForm(schema, { values = null, secretsMasked = false } = 
       if (Object.keys(errors).length) throw new FieldErrors(errors);
       return settings;
     },
+    /** read(), or null once what cannot be read is marked beside its fields (in root, the rest in box). */
+    readOrShow(root, box) {
+      try {
+        return this.read();
+      } catch (e) {
+        if (!(e instanceof FieldErrors)) throw e;
+        showFieldErrors(root, e.errors, box);
+        return null;
+      }
+    },
     /** Places a 400 problem's errors beside their fields, in root (default: this form); the rest go in box (default: this form's own). */
     showErrors(errors, options = {}) {
       showFieldErrors(options.root ?? element, errors, options.box ?? box, options.title);

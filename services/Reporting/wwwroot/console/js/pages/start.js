@@ -3,7 +3,7 @@
 // left empty and must be entered again).
 import { api, ApiError } from '../api.js';
 import { h, fill, card, fmt } from '../dom.js';
-import { settingsForm, formField, showFieldErrors, clearFieldErrors, problemErrors, FieldErrors } from '../settings-form.js';
+import { settingsForm, formField, showFieldErrors, clearFieldErrors, problemErrors } from '../settings-form.js';
 
 export async function render(view, params, ctx) {
   if (!ctx.can('run')) {
@@ -69,13 +69,8 @@ export async function render(view, params, ctx) {
   form.addEventListener('submit', async e => {
     e.preventDefault();
     clearFieldErrors(form, box);
-    let settings;
-    try {
-      settings = form$.read();
-    } catch (x) {
-      if (x instanceof FieldErrors) { showFieldErrors(form, x.errors, box); return; }
-      throw x;
-    }
+    const settings = form$.readOrShow(form, box);
+    if (!settings) return;
     const percent = minSuccess.value.trim() === '' ? undefined : Number(minSuccess.value);
     submit.disabled = true;
     submit.textContent = 'Starting…';
