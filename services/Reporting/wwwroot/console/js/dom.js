@@ -62,7 +62,8 @@ export const fmt = {
     if (m < 60) return `${m} min ${Math.round(s % 60)} s`;
     return `${Math.floor(m / 60)} h ${m % 60} min`;
   },
-  shortId(id) { return id ? String(id).slice(0, 8) : '-'; },
+  // The last digits: the first ones of ids made by one process are the same (NewId puts its clock and sequence at the end).
+  shortId(id) { return id ? `…${String(id).slice(-8)}` : '-'; },
 };
 
 /** A status badge: the class is derived from a fixed list, never from the text itself. */
@@ -101,4 +102,9 @@ export function pager(page, pageSize, total, go) {
     h('button', { type: 'button', disabled: page <= 1, on: { click: () => go(page - 1) } }, '‹ Previous'),
     h('span', {}, `Page ${page} of ${pages} (${fmt.number(total)})`),
     h('button', { type: 'button', disabled: page >= pages, on: { click: () => go(page + 1) } }, 'Next ›'));
+}
+
+/** A link to a job's page, showing its short id (the whole id on hover). */
+export function jobLink(id, attributes = {}) {
+  return h('a', { href: `#/jobs/${id}`, class: 'mono', title: id, ...attributes }, fmt.shortId(id));
 }

@@ -2,7 +2,7 @@
 // with the failed audits marked, and the latest DataAuditFailed failures with their jobs. Filters live in the address
 // (#/audits?platform=&dataset=&from=&to=), so a view can be linked.
 import { api, ApiError, query } from '../api.js';
-import { h, fill, fmt, table } from '../dom.js';
+import { h, fill, fmt, table, jobLink } from '../dom.js';
 
 export async function render(view, params, ctx) {
   const filters = { platform: params.platform ?? '', dataset: params.dataset ?? '', from: params.from ?? '', to: params.to ?? '' };
@@ -62,7 +62,7 @@ export async function render(view, params, ctx) {
         h('td', { class: 'num' }, fmt.number(f.value)),
         h('td', { class: 'num' }, fmt.number(f.previousValue)),
         h('td', { class: 'num' }, change(f.value, f.previousValue)),
-        h('td', {}, f.rootJobId ? h('a', { href: `#/jobs/${f.rootJobId}`, class: 'mono' }, fmt.shortId(f.rootJobId)) : '-'))),
+        h('td', {}, f.rootJobId ? jobLink(f.rootJobId) : '-'))),
       { class: 'grid failures', empty: 'No audit failed.' })));
 }
 

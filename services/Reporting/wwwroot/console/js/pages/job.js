@@ -191,10 +191,10 @@ function nodeItem(rootId, node, preloaded, open = false) {
     h('span', { class: 'task' }, node.kind === 'root' ? 'root' : node.task),
     node.kind && node.kind !== 'child' && node.kind !== 'root' ? h('span', { class: 'muted' }, node.kind) : null,
     h('span', { class: 'mono muted' }, fmt.shortId(node.id)),
-    node.counts ? h('span', { class: 'counts' }, countsText(node.counts)) : null,
+    node.counts && (expandable || node.kind === 'root') ? h('span', { class: 'counts' }, countsText(node.counts)) : null,
     node.attempts > 1 ? h('span', { class: 'muted' }, `${node.attempts} attempts`) : null,
     node.durationMs !== null && node.durationMs !== undefined ? h('span', { class: 'muted' }, fmt.duration(node.durationMs)) : null,
-    node.error ? h('span', { class: 'wrap node-error' }, node.error) : null), children);
+    node.error ? h('span', { class: 'node-error', title: node.error }, node.error) : null), children);
   if (open && expandable) expand();
   return item;
 }

@@ -1,7 +1,7 @@
 // Jobs from the audit trail (GET /jobs: survives restarts), newest first: filters and search kept in the address (so a
 // filtered list can be bookmarked and the back button works), paging, and bulk actions on the selected jobs.
 import { api, query, ApiError } from '../api.js';
-import { h, fill, fmt, badge, table, pager } from '../dom.js';
+import { h, fill, fmt, badge, table, pager, jobLink } from '../dom.js';
 
 const statuses = ['Pending', 'Running', 'Completed', 'CompletedWithFailures', 'Failed', 'Cancelled'];
 const pageSize = 25;
@@ -75,7 +75,7 @@ export async function render(view, params, ctx) {
       if (e.target.checked) selected.add(j.id); else selected.delete(j.id);
       refreshBulk();
     } } })) : null,
-    h('td', {}, h('a', { href: `#/jobs/${j.id}`, class: 'mono' }, fmt.shortId(j.id))),
+    h('td', {}, jobLink(j.id)),
     h('td', {}, j.platform),
     h('td', {}, badge(j.status)),
     h('td', {}, j.schedule ? h('a', { href: `#/schedules/${encodeURIComponent(j.schedule)}` }, j.schedule) : ''),

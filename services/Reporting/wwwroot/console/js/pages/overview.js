@@ -1,7 +1,7 @@
 // The landing page: what runs now, the last 24 hours, the bus and the dependencies, updated by the server's event stream
 // (GET /overview/stream): no polling, and the server computes nothing once no page listens.
 import { stream } from '../api.js';
-import { h, fill, fmt, badge, progressBar, table, card } from '../dom.js';
+import { h, fill, fmt, badge, progressBar, table, card, jobLink } from '../dom.js';
 import { stackedBars } from '../chart.js';
 
 export async function render(view, _params, ctx) {
@@ -19,7 +19,8 @@ export async function render(view, _params, ctx) {
     card(null, stats, h('h3', {}, 'Dependencies'), deps),
     card('Running now', running),
     card('Last 24 hours', platforms),
-    h('div', { class: 'cards' }, card('Integration queues', queues), card('Next scheduled fires', fires)));
+    card('Integration queues', queues),
+    card('Next scheduled fires', fires));
 
   return stream('/overview/stream', 'overview', snapshot => {
     fill(stamp, `as of ${fmt.time(snapshot.at)}`);
@@ -59,7 +60,7 @@ function renderRunning(el, jobs) {
   fill(el, table(['Job', 'Platform', 'Schedule', 'Status', 'Progress', 'Children', 'Started'], jobs.map(j => {
     const done = j.children.completed + j.children.failed;
     return h('tr', { dataset: { job: j.id } },
-      h('td', {}, h('a', { href: `#/jobs/${j.id}`, class: 'mono' }, fmt.shortId(j.id))),
+      h('td', {}, jobLink(j.id)),
       h('td', {}, j.platform),
       h('td', {}, j.schedule ?? ''),
       h('td', {}, badge(j.status)),
@@ -78,9 +79,9 @@ function renderPlatforms(el, platforms) {
       h('td', { class: 'num' }, fmt.number(p.completedWithFailures)),
       h('td', { class: 'num' }, fmt.number(p.failed)),
       h('td', { class: 'num' }, fmt.number(p.cancelled)),
-      h('td', {}, stackedBars((p.hourly ?? []).map(b => ({
+      h('td', {}, stackedBars((p.hourly ?? []).map((b, i) => ({
         title: fmt.time(b.hour).slice(0, 16),
-        short: new Date(b.hour).toISOString().slice(11, 16),
+        short: i === 0 ? '24 h ago' : 'now',
         segments: [{ value: b.completed, class: 'bar-ok', name: 'completed' }, { value: b.failed, class: 'bar-bad', name: 'failed' }],
       })), { label: `${p.platform}: jobs per hour` })))), { empty: 'No job in the last 24 hours.' }));
 }
@@ -92,7 +93,8 @@ function renderQueues(el, s) {
     h('td', { class: 'num' }, fmt.number(q.consumers)),
     h('td', { class: 'num' }, `${(q.publishRate ?? 0).toFixed(1)} / ${(q.ackRate ?? 0).toFixed(1)}`),
     h('td', {}, (q.workers ?? []).length
-      ? (q.workers).map(w => h('div', { class: 'mono' }, `${w.host} · ${(w.platforms ?? []).join(', ')} · ${w.inFlight} in flight`))
+      ? (q.workers).map(w => h('div', { class: 'worker', title: `hosts ${(w.platforms ?? []).join(', ')}` },
+        h('span', { class: 'mono' }, w.id ?? w.host), ` · ${fmt.number(w.inFlight)} in flight · `, h('span', { class: 'muted' }, (w.platforms ?? []).join(', '))))
       : h('span', { class: 'muted' }, 'none'))));
   fill(el,
     s.queuesError ? h('p', { class: 'form-error' }, `RabbitMQ management API: ${s.queuesError}`) : null,

@@ -1,7 +1,7 @@
 // One schedule: its definition and state, the fires that could not start their job, the actions, the editor (PUT), and its
 // runs (its root jobs, newest first, paged).
 import { api, query } from '../api.js';
-import { h, fill, fmt, badge, table, pager } from '../dom.js';
+import { h, fill, fmt, badge, table, pager, jobLink } from '../dom.js';
 import { stateBadge, scheduleActions, scheduleEditor, listSchedules, enc, when, misfires, overlaps } from '../schedule-parts.js';
 
 const pageSize = 20;
@@ -84,7 +84,7 @@ export async function render(view, params, ctx) {
   const loadRuns = async () => {
     const runs = await api.get(`/jobs${query({ schedule: name, page: runsPage, pageSize })}`);
     const rows = runs.items.map(j => h('tr', {},
-      h('td', {}, h('a', { href: `#/jobs/${j.id}`, class: 'mono' }, fmt.shortId(j.id))),
+      h('td', {}, jobLink(j.id)),
       h('td', {}, badge(j.status)),
       h('td', { class: 'num' }, fmt.number(j.children?.total)),
       h('td', { class: 'num' }, fmt.number(j.children?.completed)),
