@@ -18,11 +18,7 @@ public sealed class ConsoleApiTests(SystemFixture system)
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
-    private static (long Done, long Failed, long Running, long Waiting) Counts(JsonElement node)
-    {
-        var c = node.GetProperty("counts");
-        return (c.GetProperty("done").GetInt64(), c.GetProperty("failed").GetInt64(), c.GetProperty("running").GetInt64(), c.GetProperty("waiting").GetInt64());
-    }
+    private static (long Done, long Failed, long Running, long Waiting) Counts(JsonElement node) => JobTreeJson.Counts(node);
 
     [Fact]
     public async Task The_tree_of_a_finished_job_with_grandchildren_and_a_continuation_adds_up_to_its_counts_and_pages_within_a_level()

@@ -28,12 +28,7 @@ public sealed class DataAuditQueryTests(ReportingFixture reporting) : IClassFixt
         return root;
     }
 
-    private static async Task<JsonElement> OkJsonAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
+    private static Task<JsonElement> OkJsonAsync(HttpResponseMessage response) => ApiJson.OkAsync(response);
 
     [Fact]
     public async Task The_data_audits_show_each_series_oldest_first_with_the_value_compared_and_the_failed_audits_newest_first()

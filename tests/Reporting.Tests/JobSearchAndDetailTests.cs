@@ -15,12 +15,7 @@ public sealed class JobSearchAndDetailTests(ReportingFixture reporting) : IClass
 
     private AuditRows Rows => new(reporting.Postgres);
 
-    private static async Task<JsonElement> OkJsonAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
+    private static Task<JsonElement> OkJsonAsync(HttpResponseMessage response) => ApiJson.OkAsync(response);
 
     /// <summary>Three roots of a platform of their own: the one to find (with settings, an error and a failed child) and two others.</summary>
     private async Task<(string Platform, Guid Target)> SearchableAsync()

@@ -7,6 +7,7 @@ using Jobs.Contracts;
 using Jobs.Integrations.ReadModel;
 using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
+using Jobs.TestSupport;
 using StackExchange.Redis;
 
 namespace Jobs.Reporting.Tests;
@@ -15,24 +16,25 @@ namespace Jobs.Reporting.Tests;
 /// GET /jobs/{id}/tree over the three owners' records, written as they write them: finished jobs in the audit trail, a running child in
 /// the Integrations' running record, the root's counts in the Integrator's read model.
 /// </summary>
-public sealed class JobTreeTests(ReportingFixture reporting) : IClassFixture<ReportingFixture>
+public sealed class JobTreeTests(ReportingFixture reporting) : IClassFixture<ReportingFixture>, IAsyncLifetime
 {
+    private readonly List<Guid> _roots = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>The running records the trees wrote (the fixture deletes the read-model keys, not these).</summary>
+    public async Task DisposeAsync()
+    {
+        foreach (var root in _roots) await reporting.Redis.GetDatabase().KeyDeleteAsync(RunKeys.RunningKey(root));
+    }
+
     private static readonly DateTimeOffset T0 = new(2026, 11, 4, 8, 0, 0, TimeSpan.Zero);
 
     private AuditRows Rows => new(reporting.Postgres);
 
-    private static async Task<JsonElement> OkJsonAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
+    private static Task<JsonElement> OkJsonAsync(HttpResponseMessage response) => ApiJson.OkAsync(response);
 
-    private static (long Done, long Failed, long Running, long Waiting) Counts(JsonElement node)
-    {
-        var c = node.GetProperty("counts");
-        return (c.GetProperty("done").GetInt64(), c.GetProperty("failed").GetInt64(), c.GetProperty("running").GetInt64(), c.GetProperty("waiting").GetInt64());
-    }
+    private static (long Done, long Failed, long Running, long Waiting) Counts(JsonElement node) => JobTreeJson.Counts(node);
 
     private static Guid[] Ids(JsonElement level) =>
         level.GetProperty("children").GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()).ToArray();
@@ -45,6 +47,7 @@ public sealed class JobTreeTests(ReportingFixture reporting) : IClassFixture<Rep
     {
         var root = Guid.NewGuid();
         reporting.Track(root);
+        _roots.Add(root);
         var entry = JobIds.Entry(root);
         Guid[] children = [JobIds.Child(entry, 0), JobIds.Child(entry, 1), JobIds.Child(entry, 2)];
         Guid[] grandchildren = [JobIds.Child(children[0], 0), JobIds.Child(children[0], 1)];
@@ -68,108 +71,80 @@ public sealed class JobTreeTests(ReportingFixture reporting) : IClassFixture<Rep
     public async Task The_root_level_lists_the_entrys_children_running_first_with_subtree_counts_that_add_up_to_the_roots()
     {
         var (root, _, children, _, _) = await TreeAsync();
-        try
-        {
-            var level = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{root}/tree"));
+        var level = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{root}/tree"));
 
-            var node = level.GetProperty("node");
-            Assert.Equal((root, "root", "Running", IntegrationTasks.Entry, 3), (node.GetProperty("id").GetGuid(), node.GetProperty("kind").GetString(),
-                node.GetProperty("status").GetString(), node.GetProperty("task").GetString(), node.GetProperty("spawned").GetInt32()));
-            Assert.Equal(JsonValueKind.Null, node.GetProperty("parentId").ValueKind);
-            Assert.True(node.GetProperty("hasChildren").GetBoolean());
-            // Two completed (child 0, grandchild 0), two failed (child 1, grandchild 1), child 2 running, the continuation waiting: the root's 6.
-            Assert.Equal((2L, 2L, 1L, 1L), Counts(node));
-            Assert.Equal(1, level.GetProperty("waiting").GetInt64());
+        var node = level.GetProperty("node");
+        Assert.Equal((root, "root", "Running", IntegrationTasks.Entry, 3), (node.GetProperty("id").GetGuid(), node.GetProperty("kind").GetString(),
+            node.GetProperty("status").GetString(), node.GetProperty("task").GetString(), node.GetProperty("spawned").GetInt32()));
+        Assert.Equal(JsonValueKind.Null, node.GetProperty("parentId").ValueKind);
+        Assert.True(node.GetProperty("hasChildren").GetBoolean());
+        // Two completed (child 0, grandchild 0), two failed (child 1, grandchild 1), child 2 running, the continuation waiting: the root's 6.
+        Assert.Equal((2L, 2L, 1L, 1L), Counts(node));
+        Assert.Equal(1, level.GetProperty("waiting").GetInt64());
 
-            Assert.Equal([children[2], children[0], children[1]], Ids(level));
-            Assert.Equal(3, level.GetProperty("children").GetProperty("total").GetInt64());
-            var items = level.GetProperty("children").GetProperty("items").EnumerateArray().ToArray();
-            Assert.Equal(("Running", "child", false), (items[0].GetProperty("status").GetString(), items[0].GetProperty("kind").GetString(),
-                items[0].GetProperty("hasChildren").GetBoolean()));
-            Assert.Equal(("Completed", 2, true, (1L, 1L, 0L, 0L)), (items[1].GetProperty("status").GetString(), items[1].GetProperty("spawned").GetInt32(),
-                items[1].GetProperty("hasChildren").GetBoolean(), Counts(items[1])));
-            Assert.Equal(("Failed", "boom", 20L, false), (items[2].GetProperty("status").GetString(), items[2].GetProperty("error").GetString(),
-                items[2].GetProperty("durationMs").GetInt64(), items[2].GetProperty("hasChildren").GetBoolean()));
-            var summed = items.Select(Counts).Aggregate((0L, 0L, 0L, 0L), (a, c) => (a.Item1 + c.Done, a.Item2 + c.Failed, a.Item3 + c.Running, a.Item4 + c.Waiting));
-            var own = items.Select(i => i.GetProperty("status").GetString()).ToList();
-            // The root's counts are its children's own states, their subtrees' and what waits at the root level.
-            Assert.Equal(Counts(node), (summed.Item1 + own.Count(s => s == "Completed"), summed.Item2 + own.Count(s => s == "Failed"),
-                summed.Item3 + own.Count(s => s == "Running"), summed.Item4 + level.GetProperty("waiting").GetInt64()));
-        }
-        finally
-        {
-            await reporting.Redis.GetDatabase().KeyDeleteAsync(RunKeys.RunningKey(root));
-        }
+        Assert.Equal([children[2], children[0], children[1]], Ids(level));
+        Assert.Equal(3, level.GetProperty("children").GetProperty("total").GetInt64());
+        var items = level.GetProperty("children").GetProperty("items").EnumerateArray().ToArray();
+        Assert.Equal(("Running", "child", false), (items[0].GetProperty("status").GetString(), items[0].GetProperty("kind").GetString(),
+            items[0].GetProperty("hasChildren").GetBoolean()));
+        Assert.Equal(("Completed", 2, true, (1L, 1L, 0L, 0L)), (items[1].GetProperty("status").GetString(), items[1].GetProperty("spawned").GetInt32(),
+            items[1].GetProperty("hasChildren").GetBoolean(), Counts(items[1])));
+        Assert.Equal(("Failed", "boom", 20L, false), (items[2].GetProperty("status").GetString(), items[2].GetProperty("error").GetString(),
+            items[2].GetProperty("durationMs").GetInt64(), items[2].GetProperty("hasChildren").GetBoolean()));
+        var summed = items.Select(Counts).Aggregate((0L, 0L, 0L, 0L), (a, c) => (a.Item1 + c.Done, a.Item2 + c.Failed, a.Item3 + c.Running, a.Item4 + c.Waiting));
+        var own = items.Select(i => i.GetProperty("status").GetString()).ToList();
+        // The root's counts are its children's own states, their subtrees' and what waits at the root level.
+        Assert.Equal(Counts(node), (summed.Item1 + own.Count(s => s == "Completed"), summed.Item2 + own.Count(s => s == "Failed"),
+            summed.Item3 + own.Count(s => s == "Running"), summed.Item4 + level.GetProperty("waiting").GetInt64()));
     }
 
     [Fact]
     public async Task A_level_is_paged_running_children_first_then_finished_ones_in_start_order()
     {
         var (root, _, children, _, _) = await TreeAsync();
-        try
+        var pages = new List<Guid>();
+        for (var page = 1; page <= 3; page++)
         {
-            var pages = new List<Guid>();
-            for (var page = 1; page <= 3; page++)
-            {
-                var level = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{root}/tree?page={page}&pageSize=1"));
-                Assert.Equal((page, 1, 3L), (level.GetProperty("children").GetProperty("page").GetInt32(),
-                    level.GetProperty("children").GetProperty("pageSize").GetInt32(), level.GetProperty("children").GetProperty("total").GetInt64()));
-                pages.AddRange(Ids(level));
-            }
+            var level = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{root}/tree?page={page}&pageSize=1"));
+            Assert.Equal((page, 1, 3L), (level.GetProperty("children").GetProperty("page").GetInt32(),
+                level.GetProperty("children").GetProperty("pageSize").GetInt32(), level.GetProperty("children").GetProperty("total").GetInt64()));
+            pages.AddRange(Ids(level));
+        }
 
-            Assert.Equal([children[2], children[0], children[1]], pages);
-            Assert.Empty(Ids(await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{root}/tree?page=4&pageSize=1"))));
-        }
-        finally
-        {
-            await reporting.Redis.GetDatabase().KeyDeleteAsync(RunKeys.RunningKey(root));
-        }
+        Assert.Equal([children[2], children[0], children[1]], pages);
+        Assert.Empty(Ids(await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{root}/tree?page=4&pageSize=1"))));
     }
 
     [Fact]
     public async Task A_child_node_shows_its_own_row_its_subtree_counts_and_its_children()
     {
         var (root, entry, children, grandchildren, _) = await TreeAsync();
-        try
-        {
-            var level = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{root}/tree?node={children[0]}"));
+        var level = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{root}/tree?node={children[0]}"));
 
-            var node = level.GetProperty("node");
-            Assert.Equal((children[0], entry, "child", 1, (1L, 1L, 0L, 0L)), (node.GetProperty("id").GetGuid(), node.GetProperty("parentId").GetGuid(),
-                node.GetProperty("kind").GetString(), node.GetProperty("generation").GetInt32(), Counts(node)));
-            Assert.Equal(grandchildren, Ids(level));
-            Assert.Equal(0, level.GetProperty("waiting").GetInt64());
+        var node = level.GetProperty("node");
+        Assert.Equal((children[0], entry, "child", 1, (1L, 1L, 0L, 0L)), (node.GetProperty("id").GetGuid(), node.GetProperty("parentId").GetGuid(),
+            node.GetProperty("kind").GetString(), node.GetProperty("generation").GetInt32(), Counts(node)));
+        Assert.Equal(grandchildren, Ids(level));
+        Assert.Equal(0, level.GetProperty("waiting").GetInt64());
 
-            var asEntry = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{root}/tree?node={entry}"));
-            Assert.Equal(("entry", root, (2L, 2L, 1L, 1L)), (asEntry.GetProperty("node").GetProperty("kind").GetString(),
-                asEntry.GetProperty("node").GetProperty("parentId").GetGuid(), Counts(asEntry.GetProperty("node"))));
-            Assert.Equal([children[2], children[0], children[1]], Ids(asEntry));
-        }
-        finally
-        {
-            await reporting.Redis.GetDatabase().KeyDeleteAsync(RunKeys.RunningKey(root));
-        }
+        var asEntry = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{root}/tree?node={entry}"));
+        Assert.Equal(("entry", root, (2L, 2L, 1L, 1L)), (asEntry.GetProperty("node").GetProperty("kind").GetString(),
+            asEntry.GetProperty("node").GetProperty("parentId").GetGuid(), Counts(asEntry.GetProperty("node"))));
+        Assert.Equal([children[2], children[0], children[1]], Ids(asEntry));
     }
 
     [Fact]
     public async Task A_finished_continuation_is_a_child_of_the_job_that_spawned_it()
     {
         var (root, entry, _, _, continuation) = await TreeAsync();
-        try
-        {
-            await Rows.ChildrenAsync(root, entry, 1, [continuation], _ => "Completed", T0.AddSeconds(5), task: "summary");
+        await Rows.ChildrenAsync(root, entry, 1, [continuation], _ => "Completed", T0.AddSeconds(5), task: "summary");
 
-            var level = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{root}/tree"));
+        var level = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{root}/tree"));
 
-            var last = level.GetProperty("children").GetProperty("items").EnumerateArray().Last();
-            Assert.Equal((continuation, "continuation", "summary"), (last.GetProperty("id").GetGuid(), last.GetProperty("kind").GetString(),
-                last.GetProperty("task").GetString()));
-            Assert.Equal(0, level.GetProperty("waiting").GetInt64());
-        }
-        finally
-        {
-            await reporting.Redis.GetDatabase().KeyDeleteAsync(RunKeys.RunningKey(root));
-        }
+        var last = level.GetProperty("children").GetProperty("items").EnumerateArray().Last();
+        Assert.Equal((continuation, "continuation", "summary"), (last.GetProperty("id").GetGuid(), last.GetProperty("kind").GetString(),
+            last.GetProperty("task").GetString()));
+        Assert.Equal(0, level.GetProperty("waiting").GetInt64());
     }
 
     [Fact]
@@ -185,7 +160,6 @@ public sealed class JobTreeTests(ReportingFixture reporting) : IClassFixture<Rep
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         var errors = (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         Assert.Equal(["node", "page", "pageSize"], errors.EnumerateObject().Select(p => p.Name).Order());
-        await reporting.Redis.GetDatabase().KeyDeleteAsync(RunKeys.RunningKey(root));
     }
 }
 

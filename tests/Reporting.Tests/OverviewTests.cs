@@ -16,12 +16,7 @@ public sealed class OverviewTests(ReportingFixture reporting) : IClassFixture<Re
 {
     private static readonly TimeSpan EventTimeout = TimeSpan.FromSeconds(20);
 
-    private static async Task<JsonElement> OkJsonAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
+    private static Task<JsonElement> OkJsonAsync(HttpResponseMessage response) => ApiJson.OkAsync(response);
 
     [Fact]
     public async Task The_overview_shows_running_jobs_with_live_counts_the_last_24_hours_the_queues_with_their_workers_and_the_dependencies()
