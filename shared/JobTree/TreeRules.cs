@@ -39,6 +39,12 @@ public static class TreeRules
     public static ExpectedJob Continuation(Guid jobId, Guid groupId, int generation) =>
         new(JobIds.Continuation(jobId), jobId, ContinuationGroup(groupId), generation + 1);
 
+    /// <summary>Whether <paramref name="jobId"/> is the entry job of the root <paramref name="rootJobId"/>.</summary>
+    public static bool IsEntry(Guid rootJobId, Guid jobId) => jobId == JobIds.Entry(rootJobId);
+
+    /// <summary>Whether <paramref name="jobId"/> is the continuation of the job <paramref name="parentJobId"/> (not one of its spawned children).</summary>
+    public static bool IsContinuation(Guid jobId, Guid parentJobId) => jobId == JobIds.Continuation(parentJobId);
+
     /// <summary>What a job that completed having spawned <paramref name="spawned"/> children (and maybe a continuation) makes the root wait for.</summary>
     public static IEnumerable<ExpectedJob> Spawned(Guid jobId, Guid groupId, int generation, int spawned, bool hasContinuation)
     {

@@ -31,6 +31,7 @@ public sealed class StateOwnershipTests
         { "\":failed\"", ["services/Integrations.ReadModel"] },
         { "\":running\"", ["services/Integrations.ReadModel"] },
         { "\":batch-starts\"", ["services/Integrations.ReadModel"] },
+        { "\"integrations:workers\"", ["services/Integrations.ReadModel"] },
         { "\"reporting:accepted:", ["services/Reporting"] },
         { "\"idempotency:", ["services/Reporting"] },
     };

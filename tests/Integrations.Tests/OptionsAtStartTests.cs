@@ -19,6 +19,7 @@ public sealed class OptionsAtStartTests
     [InlineData("Integrations:Deadlines:movies", "-00:00:01", "Integrations:Deadlines:movies")]
     [InlineData("Integrations:AbandonGrace", "-00:00:01", "Integrations:AbandonGrace")]
     [InlineData("Integrations:MaxBatchStarts", "0", "Integrations:MaxBatchStarts")]
+    [InlineData("Integrations:Heartbeat:Interval", "00:00:00", "Integrations:Heartbeat:Interval")]
     [InlineData("Integrations:Http:Hosts:shop.example:Outbound:AllowedHosts:0", "shop.example", "Integrations:Http:Hosts:shop.example:Outbound")]
     [InlineData("Integrations:Http:Outbound:AllowedNetworks:0", "not-a-network", "not-a-network")]
     [InlineData("Catalogue:WriteBatchSize", "0", "Catalogue:WriteBatchSize")]
@@ -52,6 +53,7 @@ public sealed class OptionsAtStartTests
         var catalogue = app.Services.GetRequiredService<IOptions<CatalogueOptions>>().Value;
         var reddit = app.Services.GetRequiredService<IOptions<RedditOptions>>().Value;
         var movies = app.Services.GetRequiredService<IOptions<MoviesOptions>>().Value;
+        Assert.Equal(TimeSpan.FromSeconds(5), app.Services.GetRequiredService<IOptions<HeartbeatOptions>>().Value.Interval);
         Assert.Equal((TimeSpan.FromHours(12), TimeSpan.FromMinutes(50), 3), (integrations.DeadlineOf("movies"), integrations.DeadlineOf("catalogue"), integrations.MaxBatchStarts));
         Assert.Equal(("JobsPlatformBot/1.0", false), (http.UserAgent, http.Resolve("reddit", "oauth.reddit.com").ObeyRobots));
         Assert.Equal(("catalogue:", 200), (catalogue.RedisPrefix, catalogue.WriteBatchSize));

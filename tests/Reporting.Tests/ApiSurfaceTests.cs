@@ -46,6 +46,25 @@ public sealed class ApiSurfaceTests(ReportingFixture reporting) : IClassFixture<
         Assert.Equal("text/html", ui.Content.Headers.ContentType?.MediaType);
     }
 
+    [Theory]
+    [InlineData("/jobs/{id}/tree", "GetJobTree")]
+    [InlineData("/jobs/{id}/events", "ListJobEvents")]
+    [InlineData("/jobs/{id}/stream", "StreamJob")]
+    [InlineData("/data-audits", "GetDataAudits")]
+    [InlineData("/overview", "GetOverview")]
+    [InlineData("/overview/stream", "StreamOverview")]
+    public async Task The_openapi_document_describes_each_console_endpoint_by_name_and_a_caller_without_a_key_is_refused(string path, string name)
+    {
+        var document = await reporting.Client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        Assert.True(document.GetProperty("paths").TryGetProperty(path, out var item), path);
+        var get = item.GetProperty("get");
+        Assert.Equal(name, get.GetProperty("operationId").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(get.GetProperty("description").GetString()));
+        var concrete = path.Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await reporting.ClientWith(null).GetAsync(concrete)).StatusCode);
+    }
+
     [Fact]
     public async Task Diagnostics_report_each_dependency_with_latency_and_a_queue_without_consumer_as_an_error()
     {

@@ -43,6 +43,14 @@ public sealed class ReportingFixture : IAsyncLifetime
 
     public string AdminKey { get; } = Guid.NewGuid().ToString("N");
 
+    private const string OverviewRefreshKey = ReportingOptions.Section + ":" + nameof(ReportingOptions.OverviewRefresh);
+
+    /// <summary>How often the overview stream sends under test (short, so a test sees several events quickly).</summary>
+    public static readonly TimeSpan OverviewRefresh = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Reporting's services (singletons such as the overview's producer), for what only the process itself can tell.</summary>
+    public IServiceProvider Services => _factory!.Services;
+
     /// <summary>A client with no key, or with the given one.</summary>
     public HttpClient ClientWith(string? key)
     {
@@ -72,6 +80,7 @@ public sealed class ReportingFixture : IAsyncLifetime
             // No Scheduler runs in these tests: schedule calls that reach the bus answer 503 quickly.
             builder.UseSetting(SchedulesEndpoints.TimeoutKey, "00:00:01");
             builder.UseSetting(Connections.PostgresKey, postgresUrl);
+            builder.UseSetting(OverviewRefreshKey, OverviewRefresh.ToString("c", System.Globalization.CultureInfo.InvariantCulture));
         });
         Client = _factory.CreateClient();
         Client.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);

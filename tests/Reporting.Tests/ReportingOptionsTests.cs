@@ -40,6 +40,7 @@ public sealed class ReportingOptionsTests
         Assert.Equal([ApiKeys.Internal], PolicyRoles(security, Operations.Manage));
         Assert.Equal(1L << 20, reporting.MaxRequestBytes);
         Assert.Equal(TimeSpan.FromSeconds(10), reporting.SchedulerTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), reporting.OverviewRefresh);
     }
 
     [Fact]
@@ -74,6 +75,7 @@ public sealed class ReportingOptionsTests
             ["Security:Bindings:run:1"] = "admin",
             ["Reporting:MaxRequestBytes"] = "0",
             ["Reporting:SchedulerTimeout"] = "00:00:00",
+            ["Reporting:OverviewRefresh"] = "00:00:00",
         });
 
         var security = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<SecurityOptions>>().Value);
@@ -84,6 +86,7 @@ public sealed class ReportingOptionsTests
         Assert.Contains(security.Failures, f => f.StartsWith("Security:Bindings:run:", StringComparison.Ordinal) && f.Contains("'admin' is not a role"));
         Assert.Contains(reporting.Failures, f => f.Contains("Reporting:MaxRequestBytes:", StringComparison.Ordinal));
         Assert.Contains(reporting.Failures, f => f.Contains("Reporting:SchedulerTimeout:", StringComparison.Ordinal));
+        Assert.Contains(reporting.Failures, f => f.Contains("Reporting:OverviewRefresh:", StringComparison.Ordinal));
     }
 
     [Fact]

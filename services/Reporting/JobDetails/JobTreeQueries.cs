@@ -53,7 +53,7 @@ public sealed class JobTreeQueries(AuditTrailReader audit, IConnectionMultiplexe
     public async Task<JobTreeResponse?> GetAsync(Guid rootJobId, RootJobView root, Guid? nodeId, int page, int pageSize,
         CancellationToken cancellationToken)
     {
-        var entryId = JobIds.Entry(rootJobId);
+        var entryId = TreeRules.Entry(rootJobId).ChildJobId;
         var entryTask = audit.TreeJobAsync(rootJobId, entryId, cancellationToken);
         var runningTask = RunningAsync(rootJobId, cancellationToken);
         var node = nodeId is { } asked && asked != rootJobId && asked != entryId ? audit.TreeJobAsync(rootJobId, asked, cancellationToken) : null;
@@ -124,7 +124,7 @@ public sealed class JobTreeQueries(AuditTrailReader audit, IConnectionMultiplexe
     }
 
     private static string KindOf(Guid rootJobId, Guid id, Guid parentId) =>
-        id == JobIds.Entry(rootJobId) ? NodeKindEntry : id == JobIds.Continuation(parentId) ? NodeKindContinuation : NodeKindChild;
+        TreeRules.IsEntry(rootJobId, id) ? NodeKindEntry : TreeRules.IsContinuation(id, parentId) ? NodeKindContinuation : NodeKindChild;
 
     private static TreeNode RootNode(Guid rootJobId, RootJobView root, AuditedTreeJob? entry, ChildJob? runningEntry, TreeCounts counts) =>
         new(rootJobId, null, entry?.Task ?? runningEntry?.Task ?? IntegrationTasks.Entry, 0, root.Status, NodeKindRoot, entry?.Attempts,
