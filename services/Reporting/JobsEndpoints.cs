@@ -47,7 +47,8 @@ public static class JobsEndpoints
         app.MapGet("/jobs", ListAsync).WithName("ListJobs").RequireAuthorization(Operations.Read)
             .WithDescription($"Jobs from the audit trail, newest first. status: one of {string.Join(", ", JobStatus.All)} " +
                              "(CompletedWithFailures: every child finished and the failure policy accepted the failed ones). q: a job id (whole, " +
-                             $"or a prefix of at least {Jobs.Auditor.ReadModel.JobSearch.MinIdPrefix} hex digits, with or without dashes), or text " +
+                             $"or any run of at least {Jobs.Auditor.ReadModel.JobSearch.MinIdDigits} of its hex digits, with or without dashes, such as the " +
+                             "console's short id '…5099854a'), or text " +
                              "found (case-insensitive) in the job's settings (secrets masked), its error or any of its children's errors.");
         app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob").RequireAuthorization(Operations.Read)
             .WithDescription("Status (Completed only when every child succeeded; CompletedWithFailures when the failure policy accepted failed " +

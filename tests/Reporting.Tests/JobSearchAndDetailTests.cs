@@ -52,6 +52,14 @@ public sealed class JobSearchAndDetailTests(ReportingFixture reporting) : IClass
     }
 
     [Fact]
+    public async Task Searching_by_the_last_digits_of_the_id_as_the_console_shows_them_finds_the_job()
+    {
+        var (platform, target) = await SearchableAsync();
+        Assert.Equal([target], await SearchAsync(platform, "…" + target.ToString("N")[^8..]));
+        Assert.Equal([target], await SearchAsync(platform, target.ToString("D")[^12..]));
+    }
+
+    [Fact]
     public async Task Searching_by_a_prefix_of_the_id_in_D_form_with_its_dashes_finds_the_job()
     {
         var (platform, target) = await SearchableAsync();
