@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace Jobs.Console.Tests;
@@ -33,57 +32,30 @@ public sealed class AuditsPageTests(ConsoleFixture fixture)
     }
 
     /// <summary>
-    /// The page against the agreed shape of GET /data-audits, answered by the browser itself (the endpoint arrives from another
-    /// branch): one chart per series with its failed audits marked, the failures listed newest first with links to their jobs.
+    /// Runs whose measurements the Auditor's own data audits recorded in the fixture's audit database (its rule: a drop of more than
+    /// 20% fails): one chart per series with its failed audits marked, the failures listed with links to their jobs.
     /// </summary>
     [Fact]
     public async Task Each_series_is_charted_with_its_failed_audits_marked_and_the_failures_link_to_their_jobs()
     {
-        var jobs = Enumerable.Range(0, 6).Select(_ => Guid.NewGuid()).ToArray();
         var start = new DateTimeOffset(2026, 11, 25, 3, 0, 0, TimeSpan.Zero);
-        object Point(int i, double value, double? previous, bool failed) =>
-            new { rootJobId = jobs[i], measuredAt = start.AddDays(i), value, previousValue = previous, auditFailed = failed };
-        var body = JsonSerializer.Serialize(new
-        {
-            series = new object[]
-            {
-                new
-                {
-                    platform = "reddit", dataset = "submissions", subject = "r/dotnet",
-                    points = new[] { Point(0, 120, null, false), Point(1, 131, 120, false), Point(2, 12, 131, true), Point(3, 127, 12, false) },
-                },
-                new
-                {
-                    platform = "movies", dataset = "movies", subject = "rows",
-                    points = new[] { Point(4, 45_000, null, false), Point(5, 46_100, 45_000, false) },
-                },
-            },
-            failures = new[]
-            {
-                new { rootJobId = jobs[2], platform = "reddit", dataset = "submissions", subject = "r/dotnet", value = 12.0, previousValue = 131.0, measuredAt = start.AddDays(2) },
-            },
-        });
-        await using var console = await ConsolePage.SignInAsync(fixture, fixture.AdminKey, "#/schedules");
+        var subject = $"r/console{Guid.NewGuid():N}"[..20];
+        var runs = new List<Guid>();
+        foreach (var (day, value) in new[] { (0, 120.0), (1, 131.0), (2, 12.0), (3, 127.0) })
+            runs.Add(await fixture.RecordMeasurementAsync("reddit", start.AddDays(day), ("submissions", subject, value)));
+
+        await using var console = await ConsolePage.SignInAsync(fixture, fixture.AdminKey,
+            $"#/audits?platform=reddit&dataset=submissions");
         var page = console.Page;
-        await page.Locator("#schedules table").WaitForAsync();
-        string? asked = null;
-        await page.RouteAsync(new Regex(@"/data-audits(\?|$)"), route =>
-        {
-            asked = route.Request.Url;
-            return route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "application/json", Body = body });
-        });
-        await page.EvaluateAsync("() => { location.hash = '#/audits?platform=reddit&dataset=submissions'; }");
-        await page.Locator(".audit-chart svg.chart").First.WaitForAsync();
-        Assert.Contains("platform=reddit", asked);
-        Assert.Contains("dataset=submissions", asked);
-        Assert.Equal(2, await page.Locator(".audit-chart").CountAsync());
-        Assert.Equal(1, await page.Locator(".audit-chart svg.chart .point-bad").CountAsync());
-        Assert.Equal(5, await page.Locator(".audit-chart svg.chart .point").CountAsync());
-        Assert.Equal(2, await page.Locator(".audit-chart svg.chart path.line").CountAsync());
-        var failure = page.Locator("#audit-failures tbody tr");
+        var chart = page.Locator(".audit-chart", new() { HasTextString = subject });
+        await chart.Locator("svg.chart").WaitForAsync();
+        Assert.Equal(1, await chart.Locator("svg.chart .point-bad").CountAsync());
+        Assert.Equal(3, await chart.Locator("svg.chart .point").CountAsync());
+        Assert.Equal(1, await chart.Locator("svg.chart path.line").CountAsync());
+        var failure = page.Locator("#audit-failures tbody tr", new() { HasTextString = subject });
         Assert.Equal(1, await failure.CountAsync());
         Assert.Contains("-90.8 %", await failure.InnerTextAsync());
-        Assert.Equal($"#/jobs/{jobs[2]}", await failure.Locator("a").GetAttributeAsync("href"));
+        Assert.Equal($"#/jobs/{runs[2]}", await failure.Locator("a").GetAttributeAsync("href"));
         Assert.Equal("reddit", await page.Locator("#audit-filters select[name=platform]").InputValueAsync());
         await console.ScreenshotAsync("audits-charts");
         ConsoleAssert.NoErrors(console);

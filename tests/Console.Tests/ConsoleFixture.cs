@@ -1,5 +1,8 @@
+extern alias auditor;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Jobs.Contracts;
+using Jobs.JobTree;
 using Jobs.TestSupport;
 using Microsoft.Playwright;
 
@@ -62,6 +65,24 @@ public sealed class ConsoleFixture : IAsyncLifetime
     }
 
     public string Diagnostics() => _system.Diagnostics();
+
+    /// <summary>
+    /// Records one run of <paramref name="platform"/> (a root whose entry measured <paramref name="figures"/> at <paramref name="at"/>) as
+    /// the Auditor does when the outcome arrives, with its own data audits (a drop of more than 20% fails), in this system's audit database.
+    /// </summary>
+    public async Task<Guid> RecordMeasurementAsync(string platform, DateTimeOffset at, params (string Dataset, string Subject, double Value)[] figures)
+    {
+        var root = Guid.NewGuid();
+        var outcome = new ChildJobOutcome(JobIds.Entry(root), root, root, 0, "entry", true, null, 0, null, 1, at.AddMinutes(-1), at,
+            figures.Select(f => new DataMeasurement(f.Dataset, f.Subject, f.Value)).ToList());
+        var audits = new auditor::Jobs.Auditor.Audit.DataAudits([new auditor::Jobs.Auditor.Audit.DataAuditRule { Platform = platform, Dataset = "*", MaxDropShare = 0.2 }]);
+        await using var postgres = Npgsql.NpgsqlDataSource.Create(_system.AuditDatabase);
+        await using var connection = await postgres.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await audits.RecordAsync(connection, new ChildJobsFinished(root, platform, [outcome]));
+        await transaction.CommitAsync();
+        return root;
+    }
 
     public async Task<string> CreateKeyAsync(string name, string role)
     {
