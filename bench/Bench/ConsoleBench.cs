@@ -87,8 +87,8 @@ internal static class ConsoleBench
         Console.WriteLine($"| Reporting CPU over {streamSeconds} s, {runningJobs} jobs running | % of one core | overview events received |");
         Console.WriteLine("|---|---:|---:|");
         Console.WriteLine($"| no page open | {idle:F2} | - |");
-        Console.WriteLine($"| one overview open | {one:F2} (target < 2) | {oneEvents} |");
-        Console.WriteLine($"| five overviews open | {five:F2} | {fiveEvents} |");
+        Console.WriteLine($"| one overview open | {one:F2} ({one - idle:+0.00;-0.00} over none; target < 2) | {oneEvents} |");
+        Console.WriteLine($"| five overviews open | {five:F2} ({five - idle:+0.00;-0.00} over none) | {fiveEvents} |");
         Console.WriteLine($"| after they closed | {after:F2} | - |");
 
         foreach (var id in running) await api.DeleteAsync($"jobs/{id}");

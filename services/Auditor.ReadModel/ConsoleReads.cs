@@ -27,21 +27,39 @@ public sealed partial class AuditTrailReader
             """, p => p.Add(new() { Value = rootJobId.ToString("D") }), r => r.GetGuid(0), cancellationToken);
 
     /// <summary>A root's audited events in the order they arrived, one page of them (<paramref name="page"/> counts from 1).</summary>
-    public async Task<AuditPage<AuditedJobEvent>> EventsAsync(Guid rootJobId, int page, int pageSize, CancellationToken cancellationToken)
+    /// <summary>
+    /// A root's events in the order they arrived, one page of them; the payload of each only when it is at most
+    /// <paramref name="inlineBytes"/> (a batch of a thousand outcomes is not a list item: <see cref="EventPayloadAsync"/> reads it).
+    /// </summary>
+    public async Task<AuditPage<AuditedJobEvent>> EventsAsync(Guid rootJobId, int page, int pageSize, CancellationToken cancellationToken,
+        int inlineBytes = 2048)
     {
         var total = (await ListAsync("SELECT count(*) FROM job_events WHERE root_job_id = $1", p => p.Add(new() { Value = rootJobId }),
             r => r.GetInt64(0), cancellationToken)).FirstOrDefault();
         var items = await ListAsync("""
-            SELECT event_type, received_at, payload::text FROM job_events WHERE root_job_id = $1 ORDER BY received_at, id LIMIT $2 OFFSET $3
+            SELECT id, event_type, received_at, octet_length(payload::text),
+                   CASE WHEN jsonb_typeof(payload->'outcomes') = 'array' THEN jsonb_array_length(payload->'outcomes') END,
+                   CASE WHEN octet_length(payload::text) <= $4 THEN payload::text END
+            FROM job_events WHERE root_job_id = $1 ORDER BY received_at, id LIMIT $2 OFFSET $3
             """, p =>
             {
                 p.Add(new() { Value = rootJobId });
                 p.Add(new() { Value = pageSize });
                 p.Add(new() { Value = (page - 1L) * pageSize });
+                p.Add(new() { Value = inlineBytes });
             },
-            r => new AuditedJobEvent(r.GetString(0), r.GetFieldValue<DateTimeOffset>(1), ParseClone(r.GetString(2))), cancellationToken);
+            r => new AuditedJobEvent(r.GetInt64(0), r.GetString(1), r.GetFieldValue<DateTimeOffset>(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetInt32(4),
+                r.IsDBNull(5) ? null : ParseClone(r.GetString(5))), cancellationToken);
         return new AuditPage<AuditedJobEvent>(items, total);
     }
+
+    /// <summary>The message of one of a root's events as audited, or null when the root has no event with that id.</summary>
+    public async Task<JsonElement?> EventPayloadAsync(Guid rootJobId, long eventId, CancellationToken cancellationToken) =>
+        (await ListAsync("SELECT payload::text FROM job_events WHERE id = $2 AND root_job_id = $1", p =>
+        {
+            p.Add(new() { Value = rootJobId });
+            p.Add(new() { Value = eventId });
+        }, r => (JsonElement?)ParseClone(r.GetString(0)), cancellationToken)).FirstOrDefault();
 
     /// <summary>A finished job of the root's tree, or null when none with that id has finished (it may be running or waiting).</summary>
     public async Task<AuditedTreeJob?> TreeJobAsync(Guid rootJobId, Guid jobId, CancellationToken cancellationToken) =>

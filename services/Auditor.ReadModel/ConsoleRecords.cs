@@ -2,8 +2,11 @@ using System.Text.Json;
 
 namespace Jobs.Auditor.ReadModel;
 
-/// <summary>One audited job event of a root, as it arrived: its type (the contract's name), when, and the message as stored.</summary>
-public sealed record AuditedJobEvent(string Type, DateTimeOffset ReceivedAt, JsonElement Payload);
+/// <summary>
+/// One audited job event of a root, as it arrived: its row id, type (the contract's name), when, the size of the message as stored,
+/// how many outcomes it carries (batches of children), and the message itself when it is small (else null: read it by id).
+/// </summary>
+public sealed record AuditedJobEvent(long Id, string Type, DateTimeOffset ReceivedAt, int Bytes, int? Outcomes, JsonElement? Payload);
 
 /// <summary>A finished job of a root's tree (a child, a continuation or the entry run) as its outcome was audited.</summary>
 /// <param name="Spawned">The children it spawned (ids <c>JobIds.Child</c>(JobId, 0..Spawned-1)), its continuation not included.</param>

@@ -49,6 +49,7 @@ public sealed class ApiSurfaceTests(ReportingFixture reporting) : IClassFixture<
     [Theory]
     [InlineData("/jobs/{id}/tree", "GetJobTree")]
     [InlineData("/jobs/{id}/events", "ListJobEvents")]
+    [InlineData("/jobs/{id}/events/{eventId}", "GetJobEvent")]
     [InlineData("/jobs/{id}/stream", "StreamJob")]
     [InlineData("/data-audits", "GetDataAudits")]
     [InlineData("/overview", "GetOverview")]
@@ -61,7 +62,7 @@ public sealed class ApiSurfaceTests(ReportingFixture reporting) : IClassFixture<
         var get = item.GetProperty("get");
         Assert.Equal(name, get.GetProperty("operationId").GetString());
         Assert.False(string.IsNullOrWhiteSpace(get.GetProperty("description").GetString()));
-        var concrete = path.Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
+        var concrete = path.Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal).Replace("{eventId}", "1", StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Unauthorized, (await reporting.ClientWith(null).GetAsync(concrete)).StatusCode);
     }
 

@@ -145,7 +145,28 @@ public sealed class JobSearchAndDetailTests(ReportingFixture reporting) : IClass
         Assert.Equal([nameof(RootJobStarted), nameof(ChildJobsFinished), nameof(RootJobCompleted)], items.Select(e => e.GetProperty("type").GetString()));
         Assert.Equal([T0, T0.AddSeconds(30), T0.AddMinutes(1)], items.Select(e => e.GetProperty("receivedAt").GetDateTimeOffset()));
         Assert.Equal("p", items[0].GetProperty("payload").GetProperty("platform").GetString());
+        Assert.Equal(0, items[1].GetProperty("outcomes").GetInt32());
+        Assert.Equal(JsonValueKind.Null, items[0].GetProperty("outcomes").ValueKind);
         Assert.Equal((2, 2), (second.GetProperty("page").GetInt32(), second.GetProperty("pageSize").GetInt32()));
+    }
+
+    [Fact]
+    public async Task A_large_event_is_listed_by_its_size_and_read_whole_by_its_id()
+    {
+        var id = Guid.NewGuid();
+        await Rows.RootAsync(id, reporting.Platform, JobStatus.Completed, T0, T0.AddMinutes(1));
+        var outcomes = string.Join(",", Enumerable.Range(0, 200).Select(_ => $$"""{"childJobId":"{{Guid.NewGuid()}}","succeeded":true}"""));
+        await Rows.EventAsync(id, nameof(ChildJobsFinished), $$"""{"rootJobId":"{{id}}","outcomes":[{{outcomes}}]}""", T0);
+
+        var listed = (await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{id}/events"))).GetProperty("items")[0];
+        Assert.Equal(JsonValueKind.Null, listed.GetProperty("payload").ValueKind);
+        Assert.Equal(200, listed.GetProperty("outcomes").GetInt32());
+        Assert.True(listed.GetProperty("bytes").GetInt32() > 2048);
+
+        var eventId = listed.GetProperty("id").GetInt64();
+        var whole = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{id}/events/{eventId}"));
+        Assert.Equal(200, whole.GetProperty("payload").GetProperty("outcomes").GetArrayLength());
+        Assert.Equal(HttpStatusCode.NotFound, (await reporting.Client.GetAsync($"/jobs/{Guid.NewGuid()}/events/{eventId}")).StatusCode);
     }
 
     [Fact]

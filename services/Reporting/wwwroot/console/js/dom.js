@@ -63,6 +63,10 @@ export const fmt = {
     return `${Math.floor(m / 60)} h ${m % 60} min`;
   },
   // The last digits: the first ones of ids made by one process are the same (NewId puts its clock and sequence at the end).
+  bytes(n) {
+    if (n === null || n === undefined) return '-';
+    return n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`;
+  },
   shortId(id) { return id ? `…${String(id).slice(-8)}` : '-'; },
 };
 

@@ -244,9 +244,28 @@ async function renderEvents(el, id, page) {
   } catch (e) {
     return fill(el, h('p', { class: 'form-error' }, e.message));
   }
-  fill(el, table(['Received', 'Event', 'Payload'], data.items.map(e => h('tr', {},
+  fill(el, table(['Received', 'Event', 'Children reported', 'Message'], data.items.map(e => h('tr', {},
     h('td', {}, fmt.time(e.receivedAt)),
     h('td', {}, e.type),
-    h('td', {}, h('details', {}, h('summary', {}, 'show'), h('pre', { class: 'json' }, JSON.stringify(e.payload, null, 2)))))), { empty: 'No audit event yet.' }),
+    h('td', { class: 'num' }, e.outcomes ?? ''),
+    h('td', {}, eventPayload(id, e)))), { empty: 'No audit event yet.' }),
   pager(page, data.pageSize, data.total, p => renderEvents(el, id, p)));
+}
+
+// A large message (a batch of outcomes) is fetched only when it is opened.
+function eventPayload(id, e) {
+  const pre = h('pre', { class: 'json' }, e.payload ? JSON.stringify(e.payload, null, 2) : '');
+  const details = h('details', {}, h('summary', {}, `show (${fmt.bytes(e.bytes)})`), pre);
+  if (!e.payload) {
+    details.addEventListener('toggle', async () => {
+      if (!details.open || pre.textContent) return;
+      pre.textContent = 'Loading…';
+      try {
+        pre.textContent = JSON.stringify((await api.get(`/jobs/${id}/events/${e.id}`)).payload, null, 2);
+      } catch (x) {
+        pre.textContent = x.message;
+      }
+    });
+  }
+  return details;
 }
