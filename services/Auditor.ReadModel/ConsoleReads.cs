@@ -28,8 +28,8 @@ public sealed partial class AuditTrailReader
 
     /// <summary>A root's audited events in the order they arrived, one page of them (<paramref name="page"/> counts from 1).</summary>
     /// <summary>
-    /// A root's events in the order they arrived, one page of them; the payload of each only when it is at most
-    /// <paramref name="inlineBytes"/> (a batch of a thousand outcomes is not a list item: <see cref="EventPayloadAsync"/> reads it).
+    /// A root's events in the order they arrived, one page of them; the payload of each only when it takes at most
+    /// <paramref name="inlineBytes"/> as stored (<c>pg_column_size</c>: no message is turned into text to be measured; a batch of a thousand outcomes is not a list item: <see cref="EventPayloadAsync"/> reads it).
     /// </summary>
     public async Task<AuditPage<AuditedJobEvent>> EventsAsync(Guid rootJobId, int page, int pageSize, CancellationToken cancellationToken,
         int inlineBytes = 2048)
@@ -37,9 +37,9 @@ public sealed partial class AuditTrailReader
         var total = (await ListAsync("SELECT count(*) FROM job_events WHERE root_job_id = $1", p => p.Add(new() { Value = rootJobId }),
             r => r.GetInt64(0), cancellationToken)).FirstOrDefault();
         var items = await ListAsync("""
-            SELECT id, event_type, received_at, octet_length(payload::text),
+            SELECT id, event_type, received_at, pg_column_size(payload),
                    CASE WHEN jsonb_typeof(payload->'outcomes') = 'array' THEN jsonb_array_length(payload->'outcomes') END,
-                   CASE WHEN octet_length(payload::text) <= $4 THEN payload::text END
+                   CASE WHEN pg_column_size(payload) <= $4 THEN payload::text END
             FROM job_events WHERE root_job_id = $1 ORDER BY received_at, id LIMIT $2 OFFSET $3
             """, p =>
             {

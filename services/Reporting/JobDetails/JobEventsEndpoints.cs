@@ -24,7 +24,7 @@ public static class JobEventsEndpoints
     {
         app.MapGet("/jobs/{id:guid}/events", GetAsync).WithName("ListJobEvents").RequireAuthorization(Operations.Read)
             .WithDescription("The job's audited events (the Auditor's trail), oldest first, paged: type (the event's contract name), " +
-                             $"receivedAt, bytes (the message's size), outcomes (children a batch reports) and payload (the message as audited: " +
+                             $"receivedAt, bytes (the message's size as stored, compressed), outcomes (children a batch reports) and payload (the message as audited: " +
                              $"settings with secrets masked) when it is at most {InlineBytes} bytes, else null. pageSize at most {MaxPageSize}.");
         app.MapGet("/jobs/{id:guid}/events/{eventId:long}", GetOneAsync).WithName("GetJobEvent").RequireAuthorization(Operations.Read)
             .WithDescription("One audited event of the job with its whole message (payload), however large.");
