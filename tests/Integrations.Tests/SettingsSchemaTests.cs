@@ -56,7 +56,7 @@ public sealed class SettingsSchemaTests
     {
         var schema = SettingsSchema.For<SyntheticSettings>();
 
-        Assert.Equal(["children", "grandchildren", "work_ms", "fail_ratio", "continuation", "api_token"], schema.Select(s => s.Name));
+        Assert.Equal(["children", "grandchildren", "work_ms", "fail_ratio", "continuation", "note", "api_token"], schema.Select(s => s.Name));
         Assert.All(schema, s => Assert.False(s.Required));
         Assert.Equal(["api_token"], schema.Where(s => s.Secret).Select(s => s.Name));
         Assert.All(schema, s => Assert.Null(s.AllowedValues));
