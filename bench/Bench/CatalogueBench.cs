@@ -96,16 +96,12 @@ internal static class CatalogueBench
         async Task<long> StoredAsync() =>
             (await api.GetFromJsonAsync<JsonElement>("data/catalogue/vendors")).EnumerateArray().Sum(v => v.GetProperty("skus").GetInt64());
 
-        // User + system CPU of each service and of the bench (the shop), from /proc (clock ticks of 10 ms).
+        // User + system CPU of each service and of the bench (the shop).
         Dictionary<string, double> CpuSeconds()
         {
-            var pids = system.Services.Where(s => s.ProcessId is not null).ToDictionary(s => s.Name, s => s.ProcessId!.Value);
-            pids["bench + shop"] = Environment.ProcessId;
-            return pids.ToDictionary(p => p.Key, p =>
-            {
-                var fields = File.ReadAllText($"/proc/{p.Value}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-            });
+            var seconds = system.Services.Where(s => s.ProcessId is not null).ToDictionary(s => s.Name, s => s.CpuSeconds() ?? 0);
+            seconds["bench + shop"] = ServiceProcess.CpuSecondsOf(Environment.ProcessId);
+            return seconds;
         }
 
         static long PeakRss()

@@ -149,16 +149,10 @@ internal static class ConsoleBench
     /// <summary>User + system CPU of a process over <paramref name="seconds"/>, as a percentage of one core.</summary>
     private static async Task<double> CpuShareAsync(int pid, int seconds)
     {
-        var before = CpuSeconds(pid);
+        var before = ServiceProcess.CpuSecondsOf(pid);
         var watch = Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(seconds));
-        return 100 * (CpuSeconds(pid) - before) / watch.Elapsed.TotalSeconds;
-    }
-
-    private static double CpuSeconds(int pid)
-    {
-        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        return 100 * (ServiceProcess.CpuSecondsOf(pid) - before) / watch.Elapsed.TotalSeconds;
     }
 
     private static async Task<Guid> SubmitAsync(HttpClient api, object settings)

@@ -33,6 +33,7 @@ public sealed class StateOwnershipTests
         { "\":batch-starts\"", ["services/Integrations.ReadModel"] },
         { "\"integrations:workers\"", ["services/Integrations.ReadModel"] },
         { "\"reporting:accepted:", ["services/Reporting"] },
+        { "\"reporting:data-protection-keys\"", ["services/Reporting"] },
         { "\"idempotency:", ["services/Reporting"] },
     };
 

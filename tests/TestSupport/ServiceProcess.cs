@@ -35,6 +35,17 @@ public sealed class ServiceProcess(string name, string dll, IReadOnlyDictionary<
         }
     }
 
+    /// <summary>User + system CPU seconds the running process has used so far, from /proc; null once it has exited.</summary>
+    public double? CpuSeconds() => ProcessId is { } pid ? CpuSecondsOf(pid) : null;
+
+    /// <summary>User + system CPU seconds of process <paramref name="pid"/>, from /proc (clock ticks of 10 ms).</summary>
+    public static double CpuSecondsOf(int pid)
+    {
+        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
+                + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+    }
+
     public async Task StartAsync()
     {
         var info = new ProcessStartInfo("dotnet", [dll])
