@@ -46,7 +46,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
             ["Seq__ServerUrl"] = "",
         });
         Api = _system.ApiClient();
-        UserKey = await CreateKeyAsync("console user", "user");
+        (UserKey, _userKeyId) = await CreateKeyWithIdAsync("console user", "user");
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -60,6 +60,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
     {
         if (Browser is not null) await Browser.CloseAsync();
         _playwright?.Dispose();
+        // Keys live in the shared Redis, not in this system's own stores: the one made here goes with it.
+        if (_userKeyId is not null) await Api.DeleteAsync($"keys/{_userKeyId}");
         Api?.Dispose();
         await _system.DisposeAsync();
     }
@@ -84,12 +86,17 @@ public sealed class ConsoleFixture : IAsyncLifetime
         return root;
     }
 
-    public async Task<string> CreateKeyAsync(string name, string role)
+    public async Task<string> CreateKeyAsync(string name, string role) => (await CreateKeyWithIdAsync(name, role)).Key;
+
+    private string? _userKeyId;
+
+    private async Task<(string Key, string Id)> CreateKeyWithIdAsync(string name, string role)
     {
         var response = await Api.PostAsJsonAsync("keys", new { name, role });
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, body);
-        return JsonDocument.Parse(body).RootElement.GetProperty("key").GetString()!;
+        var created = JsonDocument.Parse(body).RootElement;
+        return (created.GetProperty("key").GetString()!, created.GetProperty("id").GetString()!);
     }
 
     public async Task<Guid> SubmitAsync(object settings, string platform = "synthetic")
