@@ -77,7 +77,7 @@ public sealed class JobPagesTests(ConsoleFixture fixture)
         await using var console = await ConsolePage.SignInAsync(fixture, fixture.AdminKey, $"#/jobs/{id}");
         var page = console.Page;
         await page.ClickAsync("#job-retry");
-        await page.WaitForURLAsync(url => url.Contains("#/jobs/") && !url.Contains(id.ToString()));
+        await page.WaitForURLAsync(url => url.Contains("#/jobs/") && !url.Contains(id.ToString()), new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
         await Assertions.Expect(page.Locator("#job-retry-of")).ToHaveTextAsync(id.ToString());
         var retry = Guid.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..]);
         await fixture.WaitForEndAsync(retry, JobTimeout);
@@ -99,7 +99,7 @@ public sealed class JobPagesTests(ConsoleFixture fixture)
         await page.FillAsync("#jobs-filters input[name=q]", id.ToString());
         await page.SelectOptionAsync("#jobs-filters select[name=status]", "Completed");
         await page.ClickAsync("#jobs-filters button[type=submit]");
-        await page.WaitForURLAsync(url => url.Contains("status=Completed"));
+        await page.WaitForURLAsync(url => url.Contains("status=Completed"), new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
         await Assertions.Expect(page.Locator($"#jobs-list tr[data-job='{id}']")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("#jobs-list tbody tr")).ToHaveCountAsync(1);
         await console.ScreenshotAsync("jobs");

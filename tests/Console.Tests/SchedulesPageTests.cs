@@ -97,7 +97,7 @@ public sealed class SchedulesPageTests(ConsoleFixture fixture)
             await console.ScreenshotAsync("schedule-new");
             await editor.Locator("button[type=submit]").ClickAsync();
 
-            await page.WaitForURLAsync($"**#/schedules/{name}");
+            await page.WaitForURLAsync($"**#/schedules/{name}", new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
             await page.Locator("#schedule-cron:text-is('0 30 2 ? * MON-FRI')").WaitForAsync();
             var stored = (await ScheduleAsync(name))!.Value.GetProperty("schedule");
             Assert.Equal("Europe/Berlin", stored.GetProperty("timeZone").GetString());
@@ -110,7 +110,7 @@ public sealed class SchedulesPageTests(ConsoleFixture fixture)
 
             await page.Locator("#schedule-details").WaitForAsync();
             await page.ClickAsync(".page-head [data-action=delete]");
-            await page.WaitForURLAsync("**#/schedules");
+            await page.WaitForURLAsync("**#/schedules", new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
             await page.Locator($"tr[data-schedule='{ConsoleFixture.Schedule}']").WaitForAsync();
             Assert.Equal(0, await page.Locator($"tr[data-schedule='{name}']").CountAsync());
             Assert.Null(await ScheduleAsync(name));

@@ -46,7 +46,7 @@ public sealed class StartPageTests(ConsoleFixture fixture)
         await token.FillAsync("not-a-real-token");
         await page.EvaluateAsync("() => { window.__sameDocument = true; }");
         await form.Locator("button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex(@"#/jobs/[0-9a-fA-F-]{36}$"));
+        await page.WaitForURLAsync(new Regex(@"#/jobs/[0-9a-fA-F-]{36}$"), new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
         var id = Guid.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..]);
 
         // The job's page follows it to the end by itself: no reload.
