@@ -10,6 +10,7 @@ public sealed class ConsolePage : IAsyncDisposable
 {
     private readonly IBrowserContext _context;
     private readonly List<string> _errors = [];
+    private readonly List<string> _requests = [];
 
     private ConsolePage(IBrowserContext context, IPage page)
     {
@@ -23,6 +24,17 @@ public sealed class ConsolePage : IAsyncDisposable
         {
             lock (_errors) _errors.Add("page error: " + error);
         };
+        // The API's answers (not the static files), kept to say what the page was waiting on when a step times out.
+        page.RequestFinished += (_, request) => Record(request, request.Failure);
+        page.RequestFailed += (_, request) => Record(request, request.Failure ?? "failed");
+    }
+
+    private void Record(IRequest request, string? failure)
+    {
+        if (request.Url.Contains("/console/", StringComparison.Ordinal)) return;
+        var timing = request.Timing;
+        lock (_requests) _requests.Add($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {request.Method} {request.Url} " +
+                                       $"{failure ?? "answered"} after {timing.ResponseEnd:0} ms");
     }
 
     public IPage Page { get; }
@@ -53,6 +65,39 @@ public sealed class ConsolePage : IAsyncDisposable
         // Before signing in, the page's GET /session was answered 401: that is how it knows to show the form.
         lock (console._errors) console._errors.Clear();
         return console;
+    }
+
+    /// <summary>
+    /// Runs a step of the test; when it times out, the exception says where the page was, the errors and toasts it shows and its
+    /// last API requests, so a failure seen only under CI load can be told apart (the request never answered, or refused, or never sent).
+    /// </summary>
+    public async Task StepAsync(string what, Func<Task> step)
+    {
+        try
+        {
+            await step();
+        }
+        catch (TimeoutException timeout)
+        {
+            throw new TimeoutException($"{what}: {timeout.Message}\n{await DescribeAsync()}", timeout);
+        }
+    }
+
+    private async Task<string> DescribeAsync()
+    {
+        string shown;
+        try
+        {
+            shown = string.Join(" | ", await Page.Locator(".field-error, .toast, .form-error").AllInnerTextsAsync());
+        }
+        catch (PlaywrightException x)
+        {
+            shown = "(unreadable: " + x.Message + ")";
+        }
+
+        List<string> requests;
+        lock (_requests) requests = _requests.TakeLast(12).ToList();
+        return $"url: {Page.Url}\nshown: {shown}\nerrors: {string.Join(" | ", Errors)}\nlast requests:\n  {string.Join("\n  ", requests)}";
     }
 
     /// <summary>Saves a full-page screenshot under the test output (<c>screenshots/</c>), and in <c>CONSOLE_SCREENSHOTS</c> when that is set.</summary>

@@ -45,8 +45,13 @@ public sealed class StartPageTests(ConsoleFixture fixture)
         await form.Locator("[data-field='settings.work_ms'] input").FillAsync("200");
         await token.FillAsync("not-a-real-token");
         await page.EvaluateAsync("() => { window.__sameDocument = true; }");
-        await form.Locator("button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex(@"#/jobs/[0-9a-fA-F-]{36}$"), new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
+        await console.StepAsync("the valid form starts the job and the page goes to it", async () =>
+        {
+            var accepted = await page.RunAndWaitForResponseAsync(() => form.Locator("button[type=submit]").ClickAsync(),
+                r => r.Url.EndsWith("/jobs", StringComparison.Ordinal) && r.Request.Method == "POST", new() { Timeout = 60_000 });
+            Assert.True(accepted.Status == 202, $"POST /jobs answered {accepted.Status}: {await accepted.TextAsync()}");
+            await page.WaitForURLAsync(new Regex(@"#/jobs/[0-9a-fA-F-]{36}$"), new() { WaitUntil = WaitUntilState.Commit, Timeout = 30_000 });
+        });
         var id = Guid.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..]);
 
         // The job's page follows it to the end by itself: no reload.
