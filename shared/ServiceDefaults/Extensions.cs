@@ -47,7 +47,10 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>MassTransit on RabbitMQ: kebab-case endpoints from definitions, telemetry off, start awaited.</summary>
+    /// <summary>
+    /// MassTransit on RabbitMQ: kebab-case endpoints from definitions, telemetry off, start awaited, and the
+    /// <see cref="ConsumerWatchdog"/> that restarts an endpoint left without its consumer after a broker outage.
+    /// </summary>
     public static WebApplicationBuilder AddBus(
         this WebApplicationBuilder builder,
         Action<IBusRegistrationConfigurator> register,
@@ -66,6 +69,10 @@ public static class Extensions
                 cfg.ConfigureEndpoints(context);
             });
         });
+        builder.Services.AddValidatedOptions<ConsumerWatchdogOptions>(ConsumerWatchdogOptions.Section);
+        builder.Services.AddSingleton<ConsumerWatchdog>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ConsumerWatchdog>());
+        builder.Services.AddReceiveEndpointObserver(services => services.GetRequiredService<ConsumerWatchdog>());
         builder.Services.Configure<MassTransitHostOptions>(options =>
         {
             options.WaitUntilStarted = true;
