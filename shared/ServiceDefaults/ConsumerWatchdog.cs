@@ -171,14 +171,8 @@ public sealed class ConsumerWatchdog(
         if (_connection is not { IsOpen: true })
         {
             await DropConnectionAsync();
-            var factory = new ConnectionFactory
-            {
-                Uri = connections.Value.RabbitMqUri,
-                ClientProvidedName = $"{AppDomain.CurrentDomain.FriendlyName} consumer watchdog",
-                AutomaticRecoveryEnabled = false,
-                RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
-            };
-            _connection = await factory.CreateConnectionAsync(cancellationToken);
+            // Any live node of a cluster: the broker counts a queue's consumers wherever they are connected.
+            _connection = await RabbitMqConnections.OpenAsync(connections.Value, "consumer watchdog", cancellationToken);
         }
 
         return await _connection.CreateChannelAsync(cancellationToken: cancellationToken);

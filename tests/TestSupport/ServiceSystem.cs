@@ -46,7 +46,7 @@ public sealed class ServiceSystem : IAsyncDisposable
         var system = new ServiceSystem(await Infrastructure.CreateVirtualHostAsync(name), await Infrastructure.CreateDatabaseAsync($"{name}_audit"));
         var environment = new Dictionary<string, string>(settings)
         {
-            [Connections.RabbitMqKey] = system.VirtualHost.ToString(),
+            [Connections.RabbitMqKey] = await Infrastructure.ServicesRabbitMqUrlAsync(system.VirtualHost),
             [Connections.RedisKey] = WithDatabase(await Infrastructure.RedisAsync(), RedisDatabase),
             [Connections.PostgresKey] = system.AuditDatabase,
             ["Security__AdminKey"] = system.AdminKey,
