@@ -38,6 +38,15 @@ public abstract class FaultSystem : IAsyncLifetime
 
     public IEnumerable<ServiceProcess> Services => _system.Services;
 
+    public ServiceProcess this[string name] => _system[name];
+
+    /// <summary>From now on <see cref="Api"/> talks to <paramref name="reporting"/> (another Reporting instance, when one was killed).</summary>
+    public void UseApiOf(string reporting)
+    {
+        Api.Dispose();
+        Api = _system.ApiClient(reporting);
+    }
+
     public async Task InitializeAsync()
     {
         _system = await StartAsync();

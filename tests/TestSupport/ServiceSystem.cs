@@ -27,10 +27,10 @@ public sealed class ServiceSystem : IAsyncDisposable
     /// <summary>The administrator API key (role internal) Reporting was started with.</summary>
     public string AdminKey { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
 
-    /// <summary>A client of the Reporting API that sends the administrator key.</summary>
-    public HttpClient ApiClient()
+    /// <summary>A client of the Reporting API (of <paramref name="reporting"/>, one of the Reporting instances) that sends the administrator key.</summary>
+    public HttpClient ApiClient(string reporting = "Reporting")
     {
-        var client = new HttpClient { BaseAddress = this["Reporting"].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient { BaseAddress = this[reporting].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
         return client;
     }
@@ -41,7 +41,11 @@ public sealed class ServiceSystem : IAsyncDisposable
 
     /// <param name="name">Prefix of the virtual host and database.</param>
     /// <param name="settings">Extra configuration (environment variables) for every service.</param>
-    public static async Task<ServiceSystem> StartAsync(string name, IReadOnlyDictionary<string, string> settings, string? configuration = null)
+    /// <param name="configuration">The build configuration of the services (that of the tests unless told).</param>
+    /// <param name="instances">Processes of each service, side by side on their own ports: the first is named after its service
+    /// ("Integrator"), the others get their number ("Integrator-2").</param>
+    public static async Task<ServiceSystem> StartAsync(string name, IReadOnlyDictionary<string, string> settings, string? configuration = null,
+        int instances = 1)
     {
         var system = new ServiceSystem(await Infrastructure.CreateVirtualHostAsync(name), await Infrastructure.CreateDatabaseAsync($"{name}_audit"));
         var environment = new Dictionary<string, string>(settings)
@@ -51,7 +55,13 @@ public sealed class ServiceSystem : IAsyncDisposable
             [Connections.PostgresKey] = system.AuditDatabase,
             ["Security__AdminKey"] = system.AdminKey,
         };
-        foreach (var service in Names) system._services[service] = new ServiceProcess(service, DllOf(service, configuration), environment);
+        foreach (var service in Names)
+        foreach (var instance in Enumerable.Range(1, instances))
+        {
+            var instanceName = instance == 1 ? service : $"{service}-{instance}";
+            system._services[instanceName] = new ServiceProcess(instanceName, DllOf(service, configuration), environment);
+        }
+
 
         try
         {
