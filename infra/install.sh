@@ -6,7 +6,8 @@
 set -euo pipefail
 
 # chromium: the console's browser tests (Playwright drives the system Chromium; fonts for readable screenshots).
-PACKAGES=(rabbitmq-server redis-server postgresql curl jq ca-certificates make chromium fonts-dejavu-core)
+# prometheus: the observability test runs its own Prometheus (and promtool) on loopback against the services and RabbitMQ.
+PACKAGES=(rabbitmq-server redis-server postgresql curl jq ca-certificates make chromium fonts-dejavu-core prometheus)
 
 log() { printf '[install] %s\n' "$*"; }
 die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -54,6 +54,7 @@ public static class Extensions
         Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
     {
         builder.Services.AddConnectionOptions();
+        BusMetrics.Start();
         builder.Services.AddMassTransit(x =>
         {
             x.DisableUsageTelemetry();
