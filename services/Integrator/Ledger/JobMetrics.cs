@@ -1,3 +1,4 @@
+using Jobs.Contracts;
 using Jobs.Platforms;
 using Prometheus;
 using StackExchange.Redis;
@@ -14,6 +15,8 @@ public static class JobMetrics
 {
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
+
+    private static readonly string[] EndStatuses = [JobStatus.Completed, JobStatus.CompletedWithFailures, JobStatus.Failed, JobStatus.Cancelled];
 
     public static readonly Counter RootsStarted = Metrics.CreateCounter("integrator_root_jobs_started_total",
         "Root jobs started (registered in the ledger)", "platform");
@@ -65,6 +68,11 @@ public static class JobMetrics
         names.UnionWith(RootsRunning.GetAllLabelValues().Select(l => l[0]));
         foreach (var platform in names)
         {
+            // Every platform's counters exist from the first scrape on (at 0), so rates and increase() see their first event.
+            RootsStarted.WithLabels(platform);
+            foreach (var status in EndStatuses) RootsEnded.WithLabels(platform, status);
+            ChildrenCounted.WithLabels(platform, Succeeded);
+            ChildrenCounted.WithLabels(platform, Failed);
             var roots = running.Where(r => r.Platform == platform).ToList();
             RootsRunning.WithLabels(platform).Set(roots.Count);
             ChildrenOutstanding.WithLabels(platform).Set(roots.Sum(r => r.Outstanding));
