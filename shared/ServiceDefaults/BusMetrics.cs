@@ -8,7 +8,8 @@ namespace Jobs.ServiceDefaults;
 /// <summary>
 /// MassTransit's own meter (<c>MassTransit</c>) on <c>/metrics</c> under Prometheus names: each instrument
 /// <c>messaging.masstransit.X</c> becomes <c>masstransit_X_total</c> (counters; <c>X.errors</c> becomes
-/// <c>masstransit_X_faults_total</c>), <c>masstransit_X_in_progress</c> (the <c>.active</c> up-down counters) or
+/// <c>masstransit_X_faults_total</c>), <c>masstransit_X_in_progress</c> (the <c>.active</c> counters, which MassTransit
+/// decrements when a message is done) or
 /// <c>masstransit_X_duration_seconds</c> (the millisecond histograms, in seconds), e.g. <c>masstransit_consume_total</c>,
 /// <c>masstransit_consume_faults_total</c>, <c>masstransit_consume_in_progress</c>, <c>masstransit_consume_duration_seconds</c>,
 /// <c>masstransit_delivery_duration_seconds</c>, <c>masstransit_receive_total</c>, <c>masstransit_send_total</c>.
@@ -78,20 +79,35 @@ public static class BusMetrics
         if (!instrumentName.StartsWith(InstrumentPrefix, StringComparison.Ordinal)) return null;
         var name = Prefix + instrumentName[InstrumentPrefix.Length..].Replace('.', '_');
         if (isHistogram) return name.EndsWith("_duration", StringComparison.Ordinal) ? name + "_seconds" : null;
-        if (isUpDownCounter) return name.EndsWith("_active", StringComparison.Ordinal) ? name[..^"_active".Length] + "_in_progress" : name;
+        // MassTransit's ".active" instruments are counters it adds -1 to when a message is done: gauges, whatever their type.
+        if (name.EndsWith("_active", StringComparison.Ordinal)) return name[..^"_active".Length] + "_in_progress";
+        if (isUpDownCounter) return name;
         return name.EndsWith("_errors", StringComparison.Ordinal) ? name[..^"_errors".Length] + "_faults_total" : name + "_total";
     }
 
+    /// <summary>Runs inside MassTransit's pipeline (an exception here would fault the message): it never throws.</summary>
     private static void Record<T>(Instrument instrument, T value, ReadOnlySpan<KeyValuePair<string, object?>> tags) where T : struct
     {
-        if (Recorders.TryGetValue(instrument, out var recorder)) recorder(Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture), tags);
+        if (!Recorders.TryGetValue(instrument, out var recorder)) return;
+        try
+        {
+            recorder(Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture), tags);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            RecordingErrors.Inc();
+        }
     }
+
+    private static readonly Counter RecordingErrors = Metrics.CreateCounter(Prefix + "metrics_recording_errors_total",
+        "Measurements of MassTransit's meter that could not be recorded (they are dropped; the message is not affected)");
 
     private static Action<double, ReadOnlySpan<KeyValuePair<string, object?>>>? Recorder(Instrument instrument)
     {
         var histogram = instrument.GetType().IsGenericType && instrument.GetType().GetGenericTypeDefinition() == typeof(Histogram<>);
         var upDown = instrument.GetType().IsGenericType && instrument.GetType().GetGenericTypeDefinition() == typeof(UpDownCounter<>);
         if (PrometheusName(instrument.Name, histogram, upDown) is not { } name) return null;
+        var gaugeLike = upDown || name.EndsWith("_in_progress", StringComparison.Ordinal);
         var faults = name.EndsWith("_faults_total", StringComparison.Ordinal);
         var labels = LabelTags.Select(t => t.Label).Concat(faults ? ["exception_type"] : []).ToArray();
         var help = instrument.Description ?? instrument.Name;
@@ -103,14 +119,17 @@ public static class BusMetrics
             return (value, tags) => metric.WithLabels(Labels(tags, faults)).Observe(value * scale);
         }
 
-        if (upDown)
+        if (gaugeLike)
         {
             var gauge = Metrics.CreateGauge(name, help, labels);
             return (value, tags) => gauge.WithLabels(Labels(tags, faults)).Inc(value);
         }
 
         var counter = Metrics.CreateCounter(name, help, labels);
-        return (value, tags) => counter.WithLabels(Labels(tags, faults)).Inc(value);
+        return (value, tags) =>
+        {
+            if (value > 0) counter.WithLabels(Labels(tags, faults)).Inc(value);
+        };
     }
 
     private static string[] Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags, bool withException)

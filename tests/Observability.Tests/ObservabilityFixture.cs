@@ -109,9 +109,18 @@ public sealed class ObservabilityFixture : IAsyncLifetime
                 return status.IsSuccessStatusCode ? JsonDocument.Parse(await status.Content.ReadAsStringAsync()).RootElement.Clone() : default;
             },
             j => j.ValueKind == JsonValueKind.Object && JobStatus.HasEnded(j.GetProperty("status").GetString()),
-            TimeSpan.FromSeconds(120), $"the {platform} job {id} to end ({System.Diagnostics()})");
+            TimeSpan.FromSeconds(120), $"the {platform} job {id} to end (the services' output is in {SaveOutput()})");
         var children = job.GetProperty("children");
         lock (Jobs) Jobs.Add((platform, id, job.GetProperty("status").GetString()!, children.GetProperty("completed").GetInt64(), children.GetProperty("failed").GetInt64()));
+    }
+
+    /// <summary>Writes every service's whole output to a directory (for a failure's message); returns it.</summary>
+    private string SaveOutput()
+    {
+        var directory = Path.Combine(AppContext.BaseDirectory, "service-output");
+        Directory.CreateDirectory(directory);
+        foreach (var service in System.Services) File.WriteAllText(Path.Combine(directory, $"{service.Name}.log"), service.Output());
+        return directory;
     }
 
     private async Task PublishInvalidStartAsync()
