@@ -126,9 +126,14 @@ public static class BusMetrics
         }
 
         var counter = Metrics.CreateCounter(name, help, labels);
+        // A consumer's retry counter exists (at 0) from its first consume on, so a dashboard and rate() see its first retry.
+        var retries = name == Prefix + "consume_total" ? Metrics.CreateCounter(Prefix + "consume_retries_total", "Number of message consume retries", labels) : null;
         return (value, tags) =>
         {
-            if (value > 0) counter.WithLabels(Labels(tags, faults)).Inc(value);
+            if (value <= 0) return;
+            var values = Labels(tags, faults);
+            counter.WithLabels(values).Inc(value);
+            retries?.WithLabels(values);
         };
     }
 

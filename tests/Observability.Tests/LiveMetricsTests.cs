@@ -12,6 +12,17 @@ public sealed class LiveMetricsTests(ObservabilityFixture fixture)
     private PrometheusServer Prometheus => fixture.Prometheus;
 
     [Fact]
+    public void One_job_of_every_platform_ran_to_an_end_that_is_not_a_failure()
+    {
+        var ended = fixture.Jobs.Select(j => $"{j.Platform}: {j.Status} ({j.Completed} completed, {j.Failed} failed)").ToList();
+
+        Assert.Equal(["catalogue", "movies", "preaggregates", "reddit", "synthetic"], fixture.Jobs.Select(j => j.Platform).Distinct().Order(StringComparer.Ordinal).ToArray());
+        Assert.All(fixture.Jobs, j => Assert.True(j.Status is "Completed" or "CompletedWithFailures", string.Join('\n', ended)));
+        // The broken product page fails its child (the catalogue's page failures have a series); synthetic has failing children by design.
+        Assert.Contains(fixture.Jobs, j => j is { Platform: "catalogue", Status: "CompletedWithFailures" });
+    }
+
+    [Fact]
     public async Task Prometheus_scrapes_the_five_services_and_rabbitmq_per_object_metrics()
     {
         var targets = await Prometheus.TargetsAsync();
@@ -92,11 +103,14 @@ public sealed class LiveMetricsTests(ObservabilityFixture fixture)
     public async Task Every_service_publishes_masstransit_metrics_under_prometheus_names_and_not_the_meter_adapters_gauges()
     {
         var consumed = await Prometheus.QueryAsync("sum by (service) (masstransit_receive_total)");
+        var sent = await Prometheus.QueryAsync("sum by (service) (masstransit_send_total)");
         var adapter = await Prometheus.QueryAsync("{__name__=~\"masstransit_messaging_.+\"}");
         var faults = await Prometheus.QueryAsync("sum by (endpoint, exception_type) (masstransit_consume_faults_total{service=\"integrator\"})");
 
-        Assert.Equal(["auditor", "integrations", "integrator", "reporting", "scheduler"],
+        // Reporting consumes nothing; it sends (BeginRootJob), as every other service does.
+        Assert.Equal(["auditor", "integrations", "integrator", "scheduler"],
             consumed.Series.Select(s => Label(s, "service") ?? "").Order(StringComparer.Ordinal).ToArray());
+        Assert.Contains(sent.Series, s => Label(s, "service") == "reporting");
         Assert.Empty(adapter.Series);
         Assert.Contains(faults.Series, s => Label(s, "endpoint") == "jobs_start" && Label(s, "exception_type") == "InvalidJobRequestException");
     }

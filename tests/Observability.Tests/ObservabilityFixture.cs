@@ -63,7 +63,8 @@ public sealed class ObservabilityFixture : IAsyncLifetime
             ["Integrations__Http__Integrations__reddit__Outbound__AllowedNetworks__0"] = "127.0.0.0/8",
             ["Integrations__Http__Integrations__reddit__ObeyRobots"] = "false",
             ["Integrations__Http__Integrations__reddit__BackoffBase"] = "00:00:00.010",
-            ["Integrations__Http__Hosts__127.0.0.1__RequestsPerSecond"] = "0",
+            // A generous rate limit for the local hosts: requests hardly wait, and their waits are measured.
+            ["Integrations__Http__Hosts__127.0.0.1__RequestsPerSecond"] = "1000",
             ["Movies__AllowedDirectories__0"] = _files,
             ["Preaggregates__Sources__obs__ConnectionString"] = _sourceDatabase,
             ["Preaggregates__Sources__obs__BatchTables__0__Table"] = "obs_hourly",
