@@ -59,6 +59,7 @@ public static class Extensions
     {
         builder.Services.AddConnectionOptions();
         builder.Services.AddValidatedOptions<RabbitMqOptions>(RabbitMqOptions.Section);
+        BusMetrics.Start();
         builder.Services.AddMassTransit(x =>
         {
             x.DisableUsageTelemetry();

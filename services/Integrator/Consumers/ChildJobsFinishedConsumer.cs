@@ -38,6 +38,7 @@ public sealed class ChildJobsFinishedConsumer(JobLedger ledger, PlatformCatalog 
         var platform = batch.Items.Any(o => !o.Succeeded) ? await catalog.FindAsync(batch.Platform) : null;
         var result = await ledger.RecordAsync(batch.RootJobId, batchId, batch.Items,
             platform is null ? null : outcome => platform.IsRequired(outcome.Task));
+        JobMetrics.Counted(batch.Platform, result.CountedSucceeded, result.CountedFailed);
 
         if (result.FailedBy is { } failedBy && batch.Items.FirstOrDefault(o => o.ChildJobId == failedBy) is { } failed)
         {
