@@ -44,8 +44,9 @@ public sealed class ServiceSystem : IAsyncDisposable
     /// <param name="configuration">The build configuration of the services (that of the tests unless told).</param>
     /// <param name="instances">Processes of each service, side by side on their own ports: the first is named after its service
     /// ("Integrator"), the others get their number ("Integrator-2").</param>
+    /// <param name="instancesOf">Processes of the services it names, instead of <paramref name="instances"/>.</param>
     public static async Task<ServiceSystem> StartAsync(string name, IReadOnlyDictionary<string, string> settings, string? configuration = null,
-        int instances = 1)
+        int instances = 1, IReadOnlyDictionary<string, int>? instancesOf = null)
     {
         var system = new ServiceSystem(await Infrastructure.CreateVirtualHostAsync(name), await Infrastructure.CreateDatabaseAsync($"{name}_audit"));
         var environment = new Dictionary<string, string>(settings)
@@ -56,7 +57,7 @@ public sealed class ServiceSystem : IAsyncDisposable
             ["Security__AdminKey"] = system.AdminKey,
         };
         foreach (var service in Names)
-        foreach (var instance in Enumerable.Range(1, instances))
+        foreach (var instance in Enumerable.Range(1, instancesOf?.GetValueOrDefault(service, instances) ?? instances))
         {
             var instanceName = instance == 1 ? service : $"{service}-{instance}";
             system._services[instanceName] = new ServiceProcess(instanceName, DllOf(service, configuration), environment);
