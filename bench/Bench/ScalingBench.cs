@@ -55,8 +55,8 @@ internal static class ScalingBench
             await RunJobAsync(api, system, 10_000, 0); // warm-up
             await SettleAsync(system);
             var before = await CountersAsync(management, vhost, redis, system);
-            var (id, seconds) = await RunJobAsync(api, system, children, 0);
-            await SettleAsync(system, id, children);
+            var (_, seconds) = await RunJobAsync(api, system, children, 0);
+            await SettleAsync(system);
             var after = await CountersAsync(management, vhost, redis, system);
             var (_, waiting) = await RunJobAsync(api, system, waitingChildren, waitingMs);
 
@@ -75,21 +75,27 @@ internal static class ScalingBench
     }
 
     /// <summary>
-    /// Until the audit trail holds the job's children (when one is given), then 11 s more: PostgreSQL reports a backend's row counts
-    /// once it has been idle for 10 s, and the management API refreshes its counters every 5 s.
+    /// Until the audit database's row counts stop moving (the Auditor has written the job's trail), read 11 s apart: PostgreSQL reports
+    /// a backend's counts once it has been idle for 10 s, and the management API refreshes its counters every 5 s.
     /// </summary>
-    private static async Task SettleAsync(ServiceSystem system, Guid? id = null, int children = 0)
+    private static async Task SettleAsync(ServiceSystem system)
     {
-        if (id is { } root)
-            await Eventually.Until(async () =>
-            {
-                await using var connection = new NpgsqlConnection(system.AuditDatabase);
-                await connection.OpenAsync();
-                await using var command = new NpgsqlCommand("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation >= 1", connection);
-                command.Parameters.Add(new NpgsqlParameter { Value = root });
-                return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
-            }, n => n >= children, TimeSpan.FromMinutes(5), "the audit trail of the measured job");
-        await Task.Delay(TimeSpan.FromSeconds(11));
+        var last = -1L;
+        for (var round = 0; round < 30; round++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(11));
+            var rows = await AuditRowsAsync(system);
+            if (rows == last) return;
+            last = rows;
+        }
+    }
+
+    private static async Task<long> AuditRowsAsync(ServiceSystem system)
+    {
+        await using var connection = new NpgsqlConnection(system.AuditDatabase);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT coalesce(sum(n_tup_ins + n_tup_upd), 0) FROM pg_stat_user_tables", connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
     }
 
     private sealed record Counters(long Messages, long RedisCommands, long PostgresRows, Dictionary<string, double> Cpu);
@@ -100,15 +106,7 @@ internal static class ScalingBench
         var published = overview.TryGetProperty("message_stats", out var stats) && stats.TryGetProperty("publish", out var publish) ? publish.GetInt64() : 0;
         var info = (await redis.GetServer(redis.GetEndPoints()[0]).InfoAsync("stats")).SelectMany(g => g)
             .First(p => p.Key == "total_commands_processed").Value;
-        long rows;
-        await using (var connection = new NpgsqlConnection(system.AuditDatabase))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(
-                "SELECT coalesce(sum(n_tup_ins + n_tup_upd), 0) FROM pg_stat_user_tables", connection);
-            rows = Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
-        }
-
+        var rows = await AuditRowsAsync(system);
         return new Counters(published, long.Parse(info, CultureInfo.InvariantCulture), rows,
             system.Services.ToDictionary(s => s.Name, s => s.CpuSeconds() ?? 0));
     }

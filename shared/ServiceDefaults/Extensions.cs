@@ -59,6 +59,7 @@ public static class Extensions
     {
         builder.Services.AddConnectionOptions();
         builder.Services.AddValidatedOptions<RabbitMqOptions>(RabbitMqOptions.Section);
+        builder.Services.AddValidatedOptions<RedisReplicationOptions>(RedisReplicationOptions.Section);
         BusMetrics.Start();
         builder.Services.AddMassTransit(x =>
         {
@@ -71,6 +72,10 @@ public static class Extensions
                 // Before anything is sent: where sends go depends on the queue type (see IntegrationQueues.SendThroughExchanges).
                 IntegrationQueues.SendThroughExchanges = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value.QueueType == RabbitMqQueueType.Quorum;
                 cfg.ConfigureRabbitMqHost(context.GetRequiredService<IOptions<ConnectionOptions>>().Value);
+                // Where the service keeps state in Redis and replicas are to be waited for: before each message is acknowledged.
+                if (context.GetService<IConnectionMultiplexer>() is not null &&
+                    context.GetRequiredService<IOptions<RedisReplicationOptions>>().Value.WaitForReplicas > 0)
+                    cfg.UseConsumeFilter(typeof(RedisReplicaWait<>), context);
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
             });

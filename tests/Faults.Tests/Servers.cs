@@ -56,6 +56,10 @@ public static class Servers
     /// <summary>Starts node <paramref name="node"/> of the loopback cluster again on its data, and waits until it answers.</summary>
     public static Task StartClusterNodeAsync(int node) => ClusterScriptAsync($"start {node}");
 
+    /// <summary>Runs <c>infra/sentinel.sh</c> (the failing-over Redis) with <paramref name="arguments"/>; its output.</summary>
+    public static Task<string> SentinelAsync(string arguments) =>
+        RunAsync("bash", $"{Path.Combine(ServiceSystem.RepositoryRoot(), "infra", "sentinel.sh")} {arguments}", TimeSpan.FromMinutes(2));
+
     private static Task ClusterScriptAsync(string arguments) =>
         RunAsync("bash", $"{Path.Combine(ServiceSystem.RepositoryRoot(), "infra", "cluster.sh")} {arguments}", TimeSpan.FromMinutes(4));
 
