@@ -143,13 +143,29 @@ public static class Tracing
                     return;
                 }
 
-                tracing.AddRedisInstrumentation(o => o.SetVerboseDatabaseStatements = false).AddOtlpExporter();
+                tracing.AddRedisInstrumentation(o => o.SetVerboseDatabaseStatements = false)
+                    .AddProcessor(new UnparentedStoreSpans())
+                    .AddOtlpExporter();
             });
         return builder;
     }
 
     private static bool IsPlumbing(PathString path) =>
         path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
+
+    /// <summary>
+    /// Keeps store calls made outside any span (Quartz's cluster check-ins, the sweeper's scans: every few seconds) out of the
+    /// export, where each would be a trace of one span: a database call is exported as part of the work that made it.
+    /// </summary>
+    private sealed class UnparentedStoreSpans : BaseProcessor<Activity>
+    {
+        public override void OnStart(Activity data)
+        {
+            if (data.ParentSpanId != default || data.Source.Name is not ("Npgsql" or "OpenTelemetry.Instrumentation.StackExchangeRedis")) return;
+            data.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+            data.IsAllDataRequested = false;
+        }
+    }
 
     /// <summary>Creates every span with its ids only (propagated, in the logs) and records none.</summary>
     private sealed class IdsOnlySampler : Sampler
