@@ -41,7 +41,9 @@ public sealed class ServiceSystem : IAsyncDisposable
 
     /// <param name="name">Prefix of the virtual host and database.</param>
     /// <param name="settings">Extra configuration (environment variables) for every service.</param>
-    public static async Task<ServiceSystem> StartAsync(string name, IReadOnlyDictionary<string, string> settings, string? configuration = null)
+    /// <param name="perService">Configuration for one service only, by its name (added to <paramref name="settings"/>, winning over it).</param>
+    public static async Task<ServiceSystem> StartAsync(string name, IReadOnlyDictionary<string, string> settings, string? configuration = null,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? perService = null)
     {
         var system = new ServiceSystem(await Infrastructure.CreateVirtualHostAsync(name), await Infrastructure.CreateDatabaseAsync($"{name}_audit"));
         var environment = new Dictionary<string, string>(settings)
@@ -51,7 +53,12 @@ public sealed class ServiceSystem : IAsyncDisposable
             [Connections.PostgresKey] = system.AuditDatabase,
             ["Security__AdminKey"] = system.AdminKey,
         };
-        foreach (var service in Names) system._services[service] = new ServiceProcess(service, DllOf(service, configuration), environment);
+        foreach (var service in Names)
+        {
+            var own = new Dictionary<string, string>(environment);
+            foreach (var (key, value) in perService?.GetValueOrDefault(service) ?? new Dictionary<string, string>()) own[key] = value;
+            system._services[service] = new ServiceProcess(service, DllOf(service, configuration), own);
+        }
 
         try
         {
