@@ -135,7 +135,7 @@ public sealed class TracingTests(SystemFixture system)
             var missing = MissingParents(trace);
             throw new Xunit.Sdk.XunitException(
                 $"trace {traceId}: {trace.Count} spans, {missing.Count} with a parent not in the trace: {string.Join("; ", missing.Take(10))}; " +
-                $"roots: {string.Join("; ", trace.Where(s => s.ParentSpanId is null))}\n{e.Message}");
+                $"roots: {string.Join("; ", trace.Where(s => s.ParentSpanId is null))}; receiver: {system.Traces.Describe()}\n{e.Message}");
         }
     }
 

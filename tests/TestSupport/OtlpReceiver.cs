@@ -33,6 +33,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedSpan> _spans = new();
+    private readonly ConcurrentQueue<string> _errors = new();
     private long _requests;
     private long _bytes;
 
@@ -49,6 +50,11 @@ public sealed class OtlpReceiver : IAsyncDisposable
     public long Bytes => Interlocked.Read(ref _bytes);
 
     public IReadOnlyList<ReceivedSpan> Spans => _spans.ToArray();
+
+    /// <summary>Why requests were refused (a body that is not an OTLP trace request).</summary>
+    public IReadOnlyList<string> Errors => _errors.ToArray();
+
+    public string Describe() => $"{Requests} export requests, {Bytes} bytes, {_spans.Count} spans, {_errors.Count} refused ({string.Join("; ", Errors.Take(3))})";
 
     /// <summary>The environment that makes a service export its spans here.</summary>
     public IReadOnlyDictionary<string, string> Environment(TimeSpan? exportDelay = null) => new Dictionary<string, string>
@@ -81,8 +87,20 @@ public sealed class OtlpReceiver : IAsyncDisposable
         if (!context.Request.ContentType?.StartsWith("application/x-protobuf", StringComparison.OrdinalIgnoreCase) ?? true)
             return Results.Text("only application/x-protobuf is accepted", statusCode: StatusCodes.Status415UnsupportedMediaType);
         if (Keep)
-            foreach (var span in OtlpTraces.Decode(body.ToArray()))
-                _spans.Enqueue(span);
+        {
+            List<ReceivedSpan> spans;
+            try
+            {
+                spans = OtlpTraces.Decode(body.ToArray());
+            }
+            catch (FormatException e)
+            {
+                _errors.Enqueue(e.Message);
+                return Results.Text($"not an ExportTraceServiceRequest: {e.Message}", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            foreach (var span in spans) _spans.Enqueue(span);
+        }
         // An empty ExportTraceServiceResponse.
         return Results.Bytes([], "application/x-protobuf");
     }
@@ -122,8 +140,8 @@ public static class OtlpTraces
                 var resource = new WireReader(reader.Bytes());
                 while (resource.Next(out var f, out var t))
                 {
-                    if (f == 1 && t == WireReader.TypeBytes && KeyValue(resource.Bytes()) is ("service.name", var name)) service = Convert.ToString(name, CultureInfo.InvariantCulture) ?? "";
-                    else resource.Skip(t);
+                    if (f != 1 || t != WireReader.TypeBytes) resource.Skip(t);
+                    else if (KeyValue(resource.Bytes()) is ("service.name", var name)) service = Convert.ToString(name, CultureInfo.InvariantCulture) ?? "";
                 }
             }
             else if (field == 2 && type == WireReader.TypeBytes) scopes.Add(reader.Bytes().ToArray());
