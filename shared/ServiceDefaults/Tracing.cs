@@ -49,11 +49,15 @@ public sealed class TracingOptions
             yield return $"{ProtocolVariable}: '{Protocol}' is not one of 'grpc', 'http/protobuf' (OTLP over HTTP/JSON is not supported)";
     }
 
-    public static TracingOptions From(IConfiguration configuration)
+    /// <summary>
+    /// Reads the standard variables (raw: they are not a section, and whether an exporter is added is decided while the services
+    /// are registered, before any options exist).
+    /// </summary>
+    public TracingOptions WithVariablesOf(IConfiguration configuration)
     {
-        var options = new TracingOptions { Endpoint = configuration[EndpointVariable], Protocol = configuration[ProtocolVariable] };
-        configuration.GetSection(Section).Bind(options);
-        return options;
+        Endpoint = configuration[EndpointVariable];
+        Protocol = configuration[ProtocolVariable];
+        return this;
     }
 }
 
@@ -122,13 +126,9 @@ public static class Tracing
     public static WebApplicationBuilder AddTracing(this WebApplicationBuilder builder, string serviceName)
     {
         builder.Services.AddValidatedOptions<TracingOptions>(TracingOptions.Section)
-            .Configure<IConfiguration>((o, configuration) =>
-            {
-                o.Endpoint = configuration[TracingOptions.EndpointVariable];
-                o.Protocol = configuration[TracingOptions.ProtocolVariable];
-            })
+            .Configure<IConfiguration>((o, configuration) => o.WithVariablesOf(configuration))
             .ValidateProblems(o => o.Problems());
-        var exporting = TracingOptions.From(builder.Configuration).Exporting;
+        var exporting = new TracingOptions().WithVariablesOf(builder.Configuration).Exporting;
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))
             .WithTracing(tracing =>
