@@ -45,13 +45,21 @@ internal static class TracingBench
         }
 
         var throughput = systems.ToDictionary(s => s.Name, _ => new List<double>());
+        var cpu = systems.ToDictionary(s => s.Name, _ => new List<double>());
         var latency = systems.ToDictionary(s => s.Name, _ => new List<double>());
+        foreach (var (_, system, _) in systems) await MeasureIdleAsync(system);
         var (requests, bytes) = (receiver.Requests, receiver.Bytes);
         for (var round = 0; round < rounds; round++)
         {
             // Which system goes first alternates too.
             foreach (var (name, system, api) in round % 2 == 0 ? systems : systems.Reverse())
+            {
+                // CPU seconds the five services spent on the job (their trailing work included): less at the mercy of the machine's other load.
+                var before = CpuSeconds(system);
                 throughput[name].Add(children / await JobAsync(system, api, children));
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                cpu[name].Add(CpuSeconds(system) - before - 1 * IdleCpuPerSecond(system));
+            }
         }
 
         var exported = (Requests: receiver.Requests - requests, Bytes: receiver.Bytes - bytes);
@@ -65,25 +73,40 @@ internal static class TracingBench
         }
 
         Console.WriteLine();
-        Console.WriteLine($"| tracing | {children:N0} children: median children/s ({rounds} runs, min-max) | 1-child job: median ms (p95), {latencyRuns} runs |");
-        Console.WriteLine("|---|---:|---:|");
+        Console.WriteLine($"| tracing | {children:N0} children: median children/s ({rounds} runs, min-max) | CPU s of the five services per job, median | 1-child job: median ms (p95), {latencyRuns} runs |");
+        Console.WriteLine("|---|---:|---:|---:|");
         foreach (var (name, _, _) in systems)
         {
             var t = throughput[name].Order().ToList();
             var l = latency[name].Order().ToList();
             var label = name == "off" ? "off (no OTEL_EXPORTER_OTLP_ENDPOINT)" : "on, exporting (defaults: no child spans)";
-            Console.WriteLine($"| {label} | {Median(t):N0} ({t[0]:N0}-{t[^1]:N0}) | {Median(l):F1} ({Percentile(l, 0.95):F1}) |");
+            Console.WriteLine($"| {label} | {Median(t):N0} ({t[0]:N0}-{t[^1]:N0}) | {Median(cpu[name].Order().ToList()):F2} | {Median(l):F1} ({Percentile(l, 0.95):F1}) |");
         }
 
         var cost = 1 - Median(throughput["on"].Order().ToList()) / Median(throughput["off"].Order().ToList());
         Console.WriteLine();
-        Console.WriteLine($"throughput cost of tracing on: {cost:P1}; exported during the {rounds} throughput runs: {exported.Requests:N0} OTLP requests, " +
+        var cpuCost = Median(cpu["on"].Order().ToList()) / Median(cpu["off"].Order().ToList()) - 1;
+        Console.WriteLine($"throughput cost of tracing on: {cost:P1}, CPU cost: {cpuCost:P1}; exported during the {rounds} throughput runs: {exported.Requests:N0} OTLP requests, " +
                           $"{exported.Bytes / 1024.0 / rounds:N0} KiB per {children:N0}-child job");
         return 0;
 
         static double Median(List<double> sorted) => sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 
         static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+    }
+
+    private static double CpuSeconds(ServiceSystem system) => system.Services.Sum(s => s.CpuSeconds() ?? 0);
+
+    /// <summary>What the five services spend idle per second (heartbeats, Quartz, the sweeper), measured once per system.</summary>
+    private static double IdleCpuPerSecond(ServiceSystem system) => IdleCpu.GetValueOrDefault(system.VirtualHost.ToString());
+
+    private static readonly Dictionary<string, double> IdleCpu = [];
+
+    private static async Task MeasureIdleAsync(ServiceSystem system)
+    {
+        var before = CpuSeconds(system);
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        IdleCpu[system.VirtualHost.ToString()] = (CpuSeconds(system) - before) / 5;
     }
 
     /// <summary>Seconds from <c>POST /jobs</c> of a synthetic job of <paramref name="children"/> no-op children until it has Completed.</summary>
