@@ -89,6 +89,43 @@ public sealed class TracingTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task A_job_cancelled_by_DELETE_ends_in_its_own_trace_with_a_link_to_the_request_that_cancelled_it()
+    {
+        var id = await system.SubmitAsync(new { children = 20, work_ms = 20_000 });
+        await Eventually.Until(() => system.GetJobAsync(id), j => j.GetProperty("children").GetProperty("total").GetInt64() == 20, JobTimeout,
+            "the children registered");
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, (await system.Api.DeleteAsync($"jobs/{id}")).StatusCode);
+        var job = await system.WaitForEndAsync(id, TimeSpan.FromSeconds(60));
+        Assert.Equal("Cancelled", job.GetProperty("status").GetString());
+        var traceId = TraceIdOf(job);
+
+        var trace = await WholeTraceAsync(traceId, spans => spans.Any(s => s.Name == "root job end"));
+
+        // The cancellation came in another trace (the DELETE request's): the end is still a span of the root's, linked to it.
+        Assert.Single(trace, s => s.ParentSpanId is null);
+        var end = Assert.Single(trace, s => s.Name == "root job end");
+        Assert.Equal("Cancelled", end.Attribute("jobs.status"));
+        var link = Assert.Single(end.Links);
+        Assert.NotEqual(traceId, link.TraceId);
+        var cancelling = await Eventually.Until(() => Task.FromResult(system.Traces.Trace(link.TraceId)),
+            spans => spans.Any(s => s.ParentSpanId is null), TimeSpan.FromSeconds(30), "the trace of the DELETE request");
+        var request = Assert.Single(cancelling, s => s.ParentSpanId is null);
+        Assert.Equal("reporting", request.Service);
+        Assert.StartsWith("DELETE", request.Name, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Database_calls_made_outside_any_span_are_not_exported_as_traces_of_their_own()
+    {
+        // The Scheduler's Quartz store checks in and polls for triggers every few seconds, outside any span.
+        await Eventually.Until(() => Task.FromResult(system.Traces.Spans.Count(s => s.Service == "scheduler" && s.Name == "schedule fire")),
+            fires => fires >= 3, TimeSpan.FromSeconds(30), "three fires of the every-second schedule");
+
+        Assert.Contains(system.Traces.Spans, s => s.Scope == "Npgsql" && s.ParentSpanId is not null);
+        Assert.DoesNotContain(system.Traces.Spans, s => s.Scope == "Npgsql" && s.ParentSpanId is null);
+    }
+
+    [Fact]
     public async Task A_service_without_OTEL_EXPORTER_OTLP_ENDPOINT_exports_nothing_yet_the_job_it_audits_has_a_trace_id()
     {
         var id = await system.SubmitAsync(new { children = 2 });
