@@ -74,7 +74,7 @@ public static class JobTracing
     public const string RootJobId = "jobs.root_job_id";
     public const string ChildJobId = "jobs.child_job_id";
     public const string Platform = "jobs.platform";
-    public const string Task = "jobs.task";
+    public const string TaskName = "jobs.task";
     public const string Children = "jobs.children";
     public const string Generation = "jobs.generation";
     public const string Failed = "jobs.failed";

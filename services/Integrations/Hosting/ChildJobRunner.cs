@@ -125,7 +125,7 @@ public sealed class ChildJobRunner(
         // A span per child only for the share Tracing:ChildSpanRatio asks for; the batch's span counts them all.
         using var span = JobTracing.SamplesChild(job.ChildJobId, _childSpanRatio) ? JobTracing.Source.StartActivity("child " + job.Task) : null;
         span?.SetTag(JobTracing.RootJobId, rootJobId.ToString()).SetTag(JobTracing.ChildJobId, job.ChildJobId.ToString())
-            .SetTag(JobTracing.Task, job.Task).SetTag(JobTracing.Generation, job.Generation);
+            .SetTag(JobTracing.TaskName, job.Task).SetTag(JobTracing.Generation, job.Generation);
         using var scope = logger.BeginJobScope(rootJobId, job.ChildJobId);
         ChildRun Outcome(bool ok, string? error, int attempts, IReadOnlyList<RunChildJobs>? spawned = null, int count = 0,
             ContinuationJob? continuation = null, IReadOnlyList<DataMeasurement>? measurements = null, bool stopped = false) =>
