@@ -5,7 +5,7 @@ export DOTNET_CLI_USE_MSBUILD_SERVER := 0
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: run stop infra infra-stop build test test-faults bench demo clean
+.PHONY: run stop infra infra-stop build test test-faults test-cluster cluster-up cluster-down bench demo clean
 
 run: infra
 	bash infra/services.sh start
@@ -30,6 +30,18 @@ test:
 # Only the fault suite (RabbitMQ, Redis and PostgreSQL taken down and up again under running services); make test runs it last.
 test-faults:
 	FAULTS=only bash infra/test.sh
+
+# Only the cluster cases (a three-node RabbitMQ cluster with quorum queues, a node killed mid-job); make test runs them last.
+test-cluster: infra
+	CLUSTER=only bash infra/test.sh
+
+# A three-node RabbitMQ cluster on loopback (AMQP 5681-5683, management 15681-15683) beside the one-node broker;
+# `bash infra/cluster.sh env` prints the settings that point the services at it.
+cluster-up: infra
+	bash infra/cluster.sh up
+
+cluster-down:
+	bash infra/cluster.sh down
 
 # BENCH_ARGS="--children 1000,10000,100000 --latency-runs 100" for more.
 bench: infra

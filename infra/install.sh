@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs the local infrastructure packages (RabbitMQ, Redis, PostgreSQL, curl, jq)
+# Installs the local infrastructure packages (RabbitMQ, Redis, PostgreSQL, curl, jq, Prometheus for the tests)
 # via apt-get, only if they are missing. Non-interactive and idempotent.
 # Services are NOT started here (and are prevented from auto-starting during the
 # install); use infra/start.sh for that.
 set -euo pipefail
 
 # chromium: the console's browser tests (Playwright drives the system Chromium; fonts for readable screenshots).
-PACKAGES=(rabbitmq-server redis-server postgresql curl jq ca-certificates make chromium fonts-dejavu-core)
+# prometheus: the observability test runs its own Prometheus (and promtool) on loopback against the services and RabbitMQ.
+PACKAGES=(rabbitmq-server redis-server postgresql curl jq ca-certificates make chromium fonts-dejavu-core prometheus)
 
 log() { printf '[install] %s\n' "$*"; }
 die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -18,12 +19,27 @@ is_installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
 
+# Debian's prometheus package enables a system Prometheus on :9090 (with its own data in /var/lib/prometheus). Nothing
+# here uses it: the observability test runs its own on a loopback port of its own. Keep it disabled and stopped.
+quiet_prometheus() {
+  is_installed prometheus || return 0
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  else
+    # No systemd running (containers, CI): what `systemctl disable` would remove, and the SysV links.
+    rm -f /etc/systemd/system/multi-user.target.wants/prometheus.service
+    if command -v update-rc.d >/dev/null 2>&1 && [ -e /etc/init.d/prometheus ]; then update-rc.d prometheus disable >/dev/null 2>&1 || true; fi
+  fi
+  if [ -e /etc/init.d/prometheus ] && pgrep -u prometheus -x prometheus >/dev/null 2>&1; then /etc/init.d/prometheus stop >/dev/null 2>&1 || true; fi
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   is_installed "$p" || missing+=("$p")
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
+  quiet_prometheus
   log "all packages already installed: ${PACKAGES[*]}"
   exit 0
 fi
@@ -46,6 +62,7 @@ for p in "${missing[@]}"; do
   is_installed "$p" || still_missing+=("$p")
 done
 if [ "${#still_missing[@]}" -eq 0 ]; then
+  quiet_prometheus
   log "all packages installed (by a concurrent apt run): ${PACKAGES[*]}"
   exit 0
 fi
@@ -72,5 +89,6 @@ apt-get "${APT_OPTS[@]}" install --no-install-recommends "${still_missing[@]}"
 for p in "${PACKAGES[@]}"; do
   is_installed "$p" || die "package $p is still not installed"
 done
+quiet_prometheus
 [ "$created_policy" -eq 1 ] && rm -f "$POLICY"
 log "done: ${PACKAGES[*]} installed"

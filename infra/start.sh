@@ -63,12 +63,22 @@ PG_LOG="/var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log"
 # ---------------------------------------------------------------- RabbitMQ ---
 rabbit_api_ok() { curl -fsS -m 5 -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null 2>&1; }
 
+# The broker's own Prometheus metrics (plugin rabbitmq_prometheus, port 15692): enabled on a running node that lacks them.
+rabbit_prometheus_online() {
+  if curl -fsS -m 5 -o /dev/null http://127.0.0.1:15692/metrics 2>/dev/null; then return 0; fi
+  log "RabbitMQ: enabling plugin rabbitmq_prometheus on the running node (metrics on port 15692)"
+  rabbitmq-plugins -q -n "$RABBIT_NODE" enable rabbitmq_prometheus >/dev/null \
+    || die "RabbitMQ: could not enable rabbitmq_prometheus on the running node"
+  [ -f /etc/rabbitmq/enabled_plugins ] && chown rabbitmq:rabbitmq /etc/rabbitmq/enabled_plugins
+}
+
 RABBIT_PID=""
 RABBIT_T0=0
 rabbit_begin() {
   RABBIT_T0=$SECONDS
   if rabbit_api_ok; then
     log "RabbitMQ: already running (management API answers on 127.0.0.1:15672)"
+    rabbit_prometheus_online
     return 0
   fi
 
@@ -111,6 +121,7 @@ rabbit_begin() {
       rabbitmq-plugins -q -n "$RABBIT_NODE" enable rabbitmq_management >/dev/null \
         || die "RabbitMQ: could not enable rabbitmq_management on the running node"
     fi
+    rabbit_prometheus_online
     RABBIT_PID="$pid"
     return 0
   fi
@@ -123,6 +134,10 @@ rabbit_begin() {
   if ! grep -qs rabbitmq_management /etc/rabbitmq/enabled_plugins; then
     log "RabbitMQ: enabling plugin rabbitmq_management (offline)"
     rabbitmq-plugins enable --offline rabbitmq_management >/dev/null
+  fi
+  if ! grep -qs rabbitmq_prometheus /etc/rabbitmq/enabled_plugins; then
+    log "RabbitMQ: enabling plugin rabbitmq_prometheus (offline; metrics on 127.0.0.1:15692)"
+    rabbitmq-plugins enable --offline rabbitmq_prometheus >/dev/null
   fi
   [ -f /etc/rabbitmq/enabled_plugins ] && chown rabbitmq:rabbitmq /etc/rabbitmq/enabled_plugins
 
@@ -153,7 +168,7 @@ rabbit_wait() {
     sleep 1
   done
   port_open 127.0.0.1 5672 || die "RabbitMQ: management API answers but AMQP port 127.0.0.1:5672 is closed"
-  log "RabbitMQ: ready on 127.0.0.1:5672, management on 127.0.0.1:15672 ($((SECONDS - RABBIT_T0))s)"
+  log "RabbitMQ: ready on 127.0.0.1:5672, management on 127.0.0.1:15672, metrics on :15692 ($((SECONDS - RABBIT_T0))s)"
 }
 
 # ------------------------------------------------------------------- Redis ---
@@ -307,6 +322,7 @@ All infrastructure is up (loopback only):
   REDIS_URL=127.0.0.1:6379
   POSTGRES_URL=Host=127.0.0.1;Port=$PG_PORT;Database=$PG_DB;Username=$PG_USER;Password=$PG_PASSWORD
   RabbitMQ management UI: http://127.0.0.1:15672 (guest/guest)
+  RabbitMQ Prometheus metrics: http://127.0.0.1:15692/metrics/per-object
 
 To export these variables: source $INFRA_DIR/env.sh
 EOT

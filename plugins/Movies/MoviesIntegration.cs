@@ -77,8 +77,10 @@ public sealed class MoviesIntegration(PoliteHttpFactory http, IOptions<MoviesOpt
         var local = await Cache(settings).FetchAsync(source, p => context.ReportProgressAsync(
             p.Total is > 0 ? 100.0 * p.Bytes / p.Total.Value : 0,
             $"{name}: {p.Bytes / (1024 * 1024)} MiB of {(p.Total is { } t ? $"{t / (1024 * 1024)} MiB" : "?")}"), context.CancellationToken);
-        if (local.Fetched) DownloadedBytes.WithLabels(name).Inc(local.Length);
-        else Unchanged.WithLabels(name).Inc();
+        // Both counters of the source exist once it was read (at 0 for the one that did not apply), so rates see its first change.
+        var (downloaded, unchanged) = (DownloadedBytes.WithLabels(name), Unchanged.WithLabels(name));
+        if (local.Fetched) downloaded.Inc(local.Length);
+        else unchanged.Inc();
         await context.ReportProgressAsync(100, local.Fetched
             ? $"{name}: downloaded {local.Length} bytes ({local.Version})"
             : $"{name}: unchanged, {local.Length} bytes in the cache ({local.Version})");

@@ -29,4 +29,7 @@ internal static class RootJobKeys
     public const string RetryOf = "retryOf";
     public const string FailurePolicy = "failurePolicy";
     public const string Failure = "failure";
+
+    /// <summary>Set (once) by the Integrator with the root's first final status, so the root's end is counted in its metrics once.</summary>
+    public const string EndCounted = "endCounted";
 }

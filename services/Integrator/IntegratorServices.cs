@@ -14,6 +14,7 @@ public static class IntegratorServices
     {
         builder.AddRedis();
         builder.Services.AddIntegratorComponents();
+        builder.Services.AddHostedService<JobGaugesRefresher>();
         builder.AddBus(AddIntegratorConsumers);
         return builder;
     }
@@ -22,6 +23,7 @@ public static class IntegratorServices
     public static IServiceCollection AddIntegratorComponents(this IServiceCollection services)
     {
         services.AddSingleton<JobLedger>();
+        services.AddSingleton<RunningRoots>();
         services.AddChildTimeoutOptions();
         services.AddSingleton<PlatformCatalog>();
         services.AddSingleton<JobRequestValidator>();

@@ -28,7 +28,6 @@ public static class SchedulesEndpoints
 {
     public const string TimeoutKey = ReportingOptions.Section + ":" + nameof(ReportingOptions.SchedulerTimeout);
 
-    private static readonly Uri Scheduler = new($"queue:{IntegrationQueues.SchedulerCommands}");
 
     /// <summary>
     /// A request client per schedule command, to the Scheduler's queue, waiting <see cref="ReportingOptions.SchedulerTimeout"/>.
@@ -46,7 +45,7 @@ public static class SchedulesEndpoints
     }
 
     private static void AddScheduleClient<T>(IServiceCollection services) where T : class =>
-        services.AddScoped(provider => provider.GetRequiredService<IScopedClientFactory>().CreateRequestClient<T>(Scheduler,
+        services.AddScoped(provider => provider.GetRequiredService<IScopedClientFactory>().CreateRequestClient<T>(IntegrationQueues.SchedulerCommandsAddress,
             RequestTimeout.After(ms: (int)provider.GetRequiredService<IOptions<ReportingOptions>>().Value.SchedulerTimeout.TotalMilliseconds)));
 
     public static IEndpointRouteBuilder MapSchedulesEndpoints(this IEndpointRouteBuilder app)

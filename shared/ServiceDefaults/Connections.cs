@@ -42,7 +42,14 @@ public sealed class ConnectionOptions
     /// <summary><see cref="Urls"/>, else <see cref="AspNetCoreUrls"/>; empty when neither is set.</summary>
     public string ServiceUrls => Urls ?? AspNetCoreUrls ?? "";
 
-    public Uri RabbitMqUri => new(RabbitMqUrl);
+    /// <summary>The broker's address, with the first node when <c>RABBITMQ_URL</c> names several (<see cref="RabbitMqNodes"/>).</summary>
+    public Uri RabbitMqUri => Connections.RabbitMq(RabbitMqUrl).Uri;
+
+    /// <summary>
+    /// Every node <c>RABBITMQ_URL</c> names: <c>amqp://user:password@host1:5672,host2:5672,host3/vhost</c> is a cluster of three,
+    /// the bus connects to any live one and moves on to another when it dies.
+    /// </summary>
+    public IReadOnlyList<RabbitMqNode> RabbitMqNodes => Connections.RabbitMq(RabbitMqUrl).Nodes;
 
     public Uri RabbitMqManagementUri => new(RabbitMqManagementUrl is { Length: > 0 } url ? url : $"http://{RabbitMqUri.Host}:15672/");
 
@@ -53,13 +60,16 @@ public sealed class ConnectionOptions
     /// <summary>What is wrong with the addresses, each problem named by its key.</summary>
     public IEnumerable<string> Problems()
     {
-        if (!Uri.TryCreate(RabbitMqUrl, UriKind.Absolute, out _)) yield return $"{Connections.RabbitMqKey}: '{RabbitMqUrl}' is not an absolute URI";
+        if (Connections.RabbitMqProblem(RabbitMqUrl) is { } rabbit) yield return $"{Connections.RabbitMqKey}: '{Connections.Redacted(RabbitMqUrl)}' {rabbit}";
         if (RabbitMqManagementUrl is { Length: > 0 } management && !Uri.TryCreate(management, UriKind.Absolute, out _))
             yield return $"{Connections.RabbitMqManagementKey}: '{management}' is not an absolute URI";
         if (string.IsNullOrWhiteSpace(RedisUrl)) yield return $"{Connections.RedisKey}: is required";
         if (string.IsNullOrWhiteSpace(PostgresUrl)) yield return $"{Connections.PostgresKey}: is required";
     }
 }
+
+/// <summary>One RabbitMQ node of <c>RABBITMQ_URL</c>.</summary>
+public sealed record RabbitMqNode(string Host, int Port);
 
 /// <summary>Reads and parses the infrastructure addresses (<see cref="ConnectionOptions"/>).</summary>
 public static class Connections
@@ -84,6 +94,59 @@ public static class Connections
         if (services.Any(d => d.ServiceType == typeof(IConfigureOptions<ConnectionOptions>))) return builder;
         return builder.Configure<IConfiguration>((options, configuration) => configuration.Bind(options))
             .ValidateProblems(o => o.Problems()).ValidateOnStart();
+    }
+
+    /// <summary>
+    /// Parses <c>amqp[s]://[user[:password]@]host[:port][,host[:port]...][/vhost]</c>: the address with the first node, and every node
+    /// (the port defaults to 5672, 5671 for amqps). Throws <see cref="FormatException"/> on anything else.
+    /// </summary>
+    public static (Uri Uri, IReadOnlyList<RabbitMqNode> Nodes) RabbitMq(string value)
+    {
+        var scheme = value.IndexOf("://", StringComparison.Ordinal);
+        if (scheme <= 0) throw new FormatException("is not an amqp:// URI");
+        var slash = value.IndexOf('/', scheme + 3);
+        var authority = slash < 0 ? value[(scheme + 3)..] : value[(scheme + 3)..slash];
+        var rest = slash < 0 ? "/" : value[slash..];
+        var at = authority.LastIndexOf('@');
+        var userInfo = at < 0 ? "" : authority[..(at + 1)];
+        var defaultPort = value[..scheme].Equals("amqps", StringComparison.OrdinalIgnoreCase) ? 5671 : 5672;
+        var nodes = new List<RabbitMqNode>();
+        foreach (var part in authority[(at + 1)..].Split(','))
+        {
+            if (!Uri.TryCreate($"{value[..scheme]}://{part.Trim()}/", UriKind.Absolute, out var node) || node.Host.Length == 0)
+                throw new FormatException($"names a node '{part}' that is not host[:port]");
+            nodes.Add(new RabbitMqNode(node.Host, node.IsDefaultPort || node.Port <= 0 ? defaultPort : node.Port));
+        }
+
+        var first = nodes[0];
+        if (!Uri.TryCreate($"{value[..scheme]}://{userInfo}{first.Host}:{first.Port}{rest}",
+                UriKind.Absolute, out var uri))
+            throw new FormatException("is not an absolute URI");
+        return (uri, nodes);
+    }
+
+    /// <summary>What is wrong with a <c>RABBITMQ_URL</c> value; null when it parses.</summary>
+    public static string? RabbitMqProblem(string value)
+    {
+        try
+        {
+            var (uri, _) = RabbitMq(value);
+            return uri.Scheme is "amqp" or "amqps" ? null : "is not an amqp:// or amqps:// URI";
+        }
+        catch (FormatException x)
+        {
+            return x.Message;
+        }
+    }
+
+    /// <summary>A URL with its password replaced by <c>***</c>, for messages.</summary>
+    public static string Redacted(string value)
+    {
+        var scheme = value.IndexOf("://", StringComparison.Ordinal);
+        var at = value.LastIndexOf('@');
+        if (scheme < 0 || at < scheme) return value;
+        var colon = value.IndexOf(':', scheme + 3);
+        return colon < 0 || colon > at ? value : value[..(colon + 1)] + "***" + value[at..];
     }
 
     /// <summary>Accepts <c>host:port[,options]</c> (StackExchange.Redis syntax) or <c>redis://[:password@]host:port[/db]</c>.</summary>

@@ -1,3 +1,4 @@
+using Jobs.JobTree;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -49,25 +50,38 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>MassTransit on RabbitMQ: kebab-case endpoints from definitions, telemetry off, start awaited.</summary>
+    /// <summary>
+    /// MassTransit on RabbitMQ: kebab-case endpoints from definitions, telemetry off, start awaited, and the
+    /// <see cref="ConsumerWatchdog"/> that restarts an endpoint left without its consumer after a broker outage.
+    /// </summary>
     public static WebApplicationBuilder AddBus(
         this WebApplicationBuilder builder,
         Action<IBusRegistrationConfigurator> register,
         Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
     {
         builder.Services.AddConnectionOptions();
+        builder.Services.AddValidatedOptions<RabbitMqOptions>(RabbitMqOptions.Section);
+        BusMetrics.Start();
         builder.Services.AddMassTransit(x =>
         {
             x.DisableUsageTelemetry();
             x.SetKebabCaseEndpointNameFormatter();
+            x.AddConfigureEndpointsCallback((context, _, endpoint) => context.GetRequiredService<IOptions<RabbitMqOptions>>().Value.Apply(endpoint));
             register(x);
             x.UsingRabbitMq((context, cfg) =>
             {
-                cfg.ConfigureRabbitMqHost(context.GetRequiredService<IOptions<ConnectionOptions>>().Value.RabbitMqUri);
+                // Before anything is sent: where sends go depends on the queue type (see IntegrationQueues.SendThroughExchanges).
+                IntegrationQueues.SendThroughExchanges = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value.QueueType == RabbitMqQueueType.Quorum;
+                cfg.ConfigureRabbitMqHost(context.GetRequiredService<IOptions<ConnectionOptions>>().Value);
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
             });
         });
+        builder.Services.AddValidatedOptions<ConsumerWatchdogOptions>(ConsumerWatchdogOptions.Section);
+        builder.Services.AddSingleton<ConsumerWatchdog>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ConsumerWatchdog>());
+        builder.Services.AddReceiveEndpointObserver(services => services.GetRequiredService<ConsumerWatchdog>());
+        builder.Services.AddBusObserver<WellKnownQueues>();
         builder.Services.Configure<MassTransitHostOptions>(options =>
         {
             options.WaitUntilStarted = true;
@@ -77,17 +91,24 @@ public static class Extensions
         return builder;
     }
 
-    public static void ConfigureRabbitMqHost(this IRabbitMqBusFactoryConfigurator cfg, Uri uri)
+    /// <summary>The broker of <c>RABBITMQ_URL</c>: its credentials and virtual host, and every node it names as a cluster (any live one is used).</summary>
+    public static void ConfigureRabbitMqHost(this IRabbitMqBusFactoryConfigurator cfg, ConnectionOptions connections)
     {
+        var uri = connections.RabbitMqUri;
+        var nodes = connections.RabbitMqNodes;
         var vhost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
         if (vhost.Length == 0) vhost = "/";
         var user = uri.UserInfo.Split(':', 2);
-        var port = uri.IsDefaultPort || uri.Port <= 0 ? 5672 : uri.Port;
-        cfg.Host(uri.Host, (ushort)port, vhost, h =>
+        cfg.Host(uri.Host, (ushort)nodes[0].Port, vhost, h =>
         {
             h.Username(user[0].Length > 0 ? Uri.UnescapeDataString(user[0]) : "guest");
             h.Password(user.Length > 1 ? Uri.UnescapeDataString(user[1]) : "guest");
             h.PublisherConfirmation = true;
+            if (nodes.Count > 1)
+                h.UseCluster(cluster =>
+                {
+                    foreach (var node in nodes) cluster.Node($"{node.Host}:{node.Port}");
+                });
         });
     }
 

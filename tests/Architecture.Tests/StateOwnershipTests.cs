@@ -22,6 +22,7 @@ public sealed class StateOwnershipTests
         { "\"job:{{", ["services/Integrator.ReadModel", "services/Integrations.ReadModel"] },
         { "\":timeout-retries\"", ["services/Integrator.ReadModel"] },
         { "\"jobs:ended\"", ["services/Integrator.ReadModel"] },
+        { "\"jobs:running\"", ["services/Integrator"] },
         { "\":done\"", ["services/Integrator"] },
         { "\":groups\"", ["services/Integrator"] },
         { "\":conts\"", ["services/Integrator"] },

@@ -1,6 +1,4 @@
-using System.IO.Compression;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Jobs.TestSupport;
 
@@ -17,7 +15,7 @@ public sealed class MoviesJobTests(SystemFixture system) : IDisposable
     [Fact]
     public async Task When_the_load_fails_for_good_Should_fail_the_job_with_the_loads_error_and_say_the_report_holds_the_previous_runs_data()
     {
-        var settings = await WriteSourcesAsync();
+        var settings = await MoviesData.WriteSampleSourcesAsync(_directory);
         var previous = await SubmitAsync(settings);
         Assert.Equal("Completed", (await system.WaitForEndAsync(previous, TimeSpan.FromSeconds(90))).GetProperty("status").GetString());
 
@@ -47,32 +45,6 @@ public sealed class MoviesJobTests(SystemFixture system) : IDisposable
         }
     }
 
-    /// <summary>A small metadata file (3 qualifying movies) and dump in the allowed directory; the job's settings for them.</summary>
-    private async Task<object> WriteSourcesAsync()
-    {
-        var movies = Path.Combine(_directory, "movies_metadata.csv");
-        await using (var writer = new StreamWriter(movies))
-        {
-            MoviesData.WriteCsv(writer, [
-                new MovieRow("244", "King Kong", "672000", "10000000", "1933-03-07"),
-                new MovieRow("10730", "King Kong", "24000000", "90614445", "1976-12-17"),
-                new MovieRow("862", "Toy Story", "30000000", "373554033.0", "1995-10-30"),
-                new MovieRow("1997-08-20", "Broken", "1", "1", ""),
-            ]);
-        }
-
-        var abstracts = Path.Combine(_directory, "enwiki-latest-abstract.xml.gz");
-        await using (var gzip = new GZipStream(File.Create(abstracts), CompressionLevel.Fastest))
-        {
-            await gzip.WriteAsync(Encoding.UTF8.GetBytes(MoviesData.Dump(
-                MoviesData.Doc("King Kong", "King Kong is a fictional giant monster."),
-                MoviesData.Doc("King Kong (1933 film)", "King Kong is a 1933 American pre-Code adventure film."),
-                MoviesData.Doc("Toy Story", "Toy Story is a 1995 American computer-animated comedy film."))));
-        }
-
-        return new { abstracts_url = new Uri(abstracts).ToString(), movies_url = new Uri(movies).ToString(), cache_dir = Path.Combine(_directory, "cache") };
-    }
-
     private async Task<Guid> SubmitAsync(object settings)
     {
         var response = await system.Api.PostAsJsonAsync("jobs", new { platform = "movies", settings });
@@ -84,7 +56,7 @@ public sealed class MoviesJobTests(SystemFixture system) : IDisposable
     [Fact]
     public async Task When_a_movies_job_runs_Should_complete_all_three_steps_and_serve_the_report()
     {
-        var id = await SubmitAsync(await WriteSourcesAsync());
+        var id = await SubmitAsync(await MoviesData.WriteSampleSourcesAsync(_directory));
 
         var job = await system.WaitForEndAsync(id, TimeSpan.FromSeconds(90));
 

@@ -11,9 +11,24 @@ namespace Jobs.Faults.Tests;
 /// The five services as processes on their own virtual host and audit database, left running while the tests take the
 /// servers under them down and up again. Nothing here restarts a service.
 /// </summary>
-public sealed class FaultsFixture : IAsyncLifetime
+public sealed class FaultsFixture : FaultSystem
+{
+    protected override Task<ServiceSystem> StartAsync() => ServiceSystem.StartAsync("faults", new Dictionary<string, string>
+    {
+        // The shipped heartbeat schedule stays out of the counts; the schedule test makes its own.
+        ["Schedules__0__Enabled"] = "false",
+    });
+}
+
+/// <summary>A system of the five services under fault tests: submitting jobs, reading them and the broker's consumer counts.</summary>
+public abstract class FaultSystem : IAsyncLifetime
 {
     private ServiceSystem _system = null!;
+
+    protected abstract Task<ServiceSystem> StartAsync();
+
+    /// <summary>A client of the management API to read queues through (the broker's, unless a node may be down).</summary>
+    public virtual Task<HttpClient> ManagementAsync() => Task.FromResult(Infrastructure.Management(VirtualHost));
 
     public Uri VirtualHost => _system.VirtualHost;
 
@@ -23,13 +38,18 @@ public sealed class FaultsFixture : IAsyncLifetime
 
     public IEnumerable<ServiceProcess> Services => _system.Services;
 
+    public ServiceProcess this[string name] => _system[name];
+
+    /// <summary>From now on <see cref="Api"/> talks to <paramref name="reporting"/> (another Reporting instance, when one was killed).</summary>
+    public void UseApiOf(string reporting)
+    {
+        Api.Dispose();
+        Api = _system.ApiClient(reporting);
+    }
+
     public async Task InitializeAsync()
     {
-        _system = await ServiceSystem.StartAsync("faults", new Dictionary<string, string>
-        {
-            // The shipped heartbeat schedule stays out of the counts; the schedule test makes its own.
-            ["Schedules__0__Enabled"] = "false",
-        });
+        _system = await StartAsync();
         Api = _system.ApiClient();
     }
 
@@ -102,9 +122,9 @@ public sealed class FaultsFixture : IAsyncLifetime
     /// <summary>Consumers per durable queue of the virtual host, from the management API (not the services' own health).</summary>
     public async Task<Dictionary<string, int>> ConsumersAsync()
     {
-        using var management = Infrastructure.Management(VirtualHost);
         try
         {
+            using var management = await ManagementAsync();
             var queues = await management.GetFromJsonAsync<JsonElement>(
                 $"api/queues/{VirtualHost.AbsolutePath.TrimStart('/')}?columns=name,consumers,durable,auto_delete");
             return queues.EnumerateArray()

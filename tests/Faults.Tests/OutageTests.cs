@@ -32,7 +32,7 @@ public sealed class OutageTests(FaultsFixture system, ITestOutputHelper output)
 
     [Fact]
     public Task RabbitMq_killed_with_signal_9_and_started_again_mid_job_loses_and_doubles_nothing() =>
-        SurvivesAsync(consumersMustReturn: false, outage: async () =>
+        SurvivesAsync(async () =>
         {
             await Servers.KillRabbitMqAsync();
             await Task.Delay(TimeSpan.FromSeconds(3));
@@ -63,13 +63,10 @@ public sealed class OutageTests(FaultsFixture system, ITestOutputHelper output)
             Assert.Equal("PostgreSQL is unavailable", System.Text.Json.JsonDocument.Parse(await during.Content.ReadAsStringAsync()).RootElement.GetProperty("title").GetString());
         });
 
-    /// <param name="consumersMustReturn">
-    /// False only for the broker's kill -9: in 1 of 6 runs here a consumer was not back on its queue 90 s later (a known open defect,
-    /// issue 13's note; the job itself still counted exactly). The test then prints which queues lack consumers instead of failing.
-    /// </param>
     /// <summary>
-    /// For the known defect: what each service's bus health says now, and every log line that names a queue left without its
-    /// consumer (to tell an endpoint that faulted and stayed faulted from one that never noticed the broker went away).
+    /// When consumers are missing: what each service's bus health says now, and
+    /// every log line that names a queue left without its consumer (to tell an endpoint that faulted and stayed faulted from one that
+    /// never noticed the broker went away).
     /// </summary>
     private async Task WriteDefectDiagnosticsAsync(string missing)
     {
@@ -92,7 +89,26 @@ public sealed class OutageTests(FaultsFixture system, ITestOutputHelper output)
         }
     }
 
-    private async Task SurvivesAsync(Func<Task> outage, bool consumersMustReturn = true)
+    /// <summary>The endpoints each service's consumer watchdog restarted (its <c>bus_endpoint_restarts_total</c>), for the log.</summary>
+    private async Task WriteWatchdogRestartsAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        foreach (var service in system.Services)
+        {
+            try
+            {
+                var metrics = await http.GetStringAsync(new Uri(service.BaseAddress, "metrics"));
+                foreach (var line in metrics.Split('\n').Where(l => l.StartsWith("bus_endpoint_restarts_total{", StringComparison.Ordinal)))
+                    output.WriteLine($"{service.Name} consumer watchdog: {line}");
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                output.WriteLine($"{service.Name} /metrics: {ex.Message}");
+            }
+        }
+    }
+
+    private async Task SurvivesAsync(Func<Task> outage)
     {
         var consumers = await system.BaselineConsumersAsync();
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -135,12 +151,12 @@ public sealed class OutageTests(FaultsFixture system, ITestOutputHelper output)
         while (Missing(consumers, back = await system.ConsumersAsync()) is { Length: > 0 } && DateTime.UtcNow < deadline) await Task.Delay(500);
         if (Missing(consumers, back) is { Length: > 0 } missing)
         {
-            var text = $"consumers not back on their queues 90 s after the outage: {missing}";
-            if (consumersMustReturn) Assert.Fail(text);
-            output.WriteLine($"KNOWN DEFECT (issue 13): {text}");
             await WriteDefectDiagnosticsAsync(missing);
+            await WriteWatchdogRestartsAsync();
+            Assert.Fail($"consumers not back on their queues 90 s after the outage: {missing}");
         }
 
+        await WriteWatchdogRestartsAsync();
         var next = await system.SubmitAsync(new { children = 10 });
         var nextJob = await system.WaitForEndAsync(next, TimeSpan.FromSeconds(60));
         Assert.Equal("Completed", nextJob.GetProperty("status").GetString());

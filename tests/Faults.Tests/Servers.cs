@@ -50,6 +50,15 @@ public static class Servers
 
     public static Task StartPostgresAsync() => StartScriptAsync("postgres");
 
+    /// <summary>kill -9 of node <paramref name="node"/> (1-3) of the loopback cluster <c>infra/cluster.sh</c> runs.</summary>
+    public static Task KillClusterNodeAsync(int node) => ClusterScriptAsync($"kill {node}");
+
+    /// <summary>Starts node <paramref name="node"/> of the loopback cluster again on its data, and waits until it answers.</summary>
+    public static Task StartClusterNodeAsync(int node) => ClusterScriptAsync($"start {node}");
+
+    private static Task ClusterScriptAsync(string arguments) =>
+        RunAsync("bash", $"{Path.Combine(ServiceSystem.RepositoryRoot(), "infra", "cluster.sh")} {arguments}", TimeSpan.FromMinutes(4));
+
     private static Task StartScriptAsync(string server) =>
         RunAsync("bash", $"{Path.Combine(ServiceSystem.RepositoryRoot(), "infra", "start.sh")} {server}", TimeSpan.FromMinutes(4));
 

@@ -22,12 +22,27 @@ public static class Infrastructure
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static string? _rabbit, _redis, _postgres;
 
-    public static async Task<Uri> RabbitMqAsync() => new(await ResolveAsync(Connections.RabbitMqKey, () => _rabbit, v => _rabbit = v, async () =>
+    /// <summary>The broker (its first node when <c>RABBITMQ_URL</c> names a cluster: the tests' own management calls go there).</summary>
+    public static async Task<Uri> RabbitMqAsync() => Connections.RabbitMq(await RabbitMqUrlAsync()).Uri;
+
+    private static Task<string> RabbitMqUrlAsync() => ResolveAsync(Connections.RabbitMqKey, () => _rabbit, v => _rabbit = v, async () =>
     {
         var container = new RabbitMqBuilder("rabbitmq:3.10-management").Build();
         await container.StartAsync();
         return container.GetConnectionString();
-    }));
+    });
+
+    /// <summary>
+    /// The <c>RABBITMQ_URL</c> the services get for the virtual host <paramref name="vhostUri"/>: that address, with every node of
+    /// the configured <c>RABBITMQ_URL</c> when it names a cluster.
+    /// </summary>
+    public static async Task<string> ServicesRabbitMqUrlAsync(Uri vhostUri)
+    {
+        var nodes = Connections.RabbitMq(await RabbitMqUrlAsync()).Nodes;
+        if (nodes.Count < 2) return vhostUri.ToString();
+        var user = vhostUri.UserInfo is { Length: > 0 } u ? u + "@" : "";
+        return $"{vhostUri.Scheme}://{user}{string.Join(",", nodes.Select(n => $"{n.Host}:{n.Port}"))}{vhostUri.AbsolutePath}";
+    }
 
     public static Task<string> RedisAsync() => ResolveAsync(Connections.RedisKey, () => _redis, v => _redis = v, async () =>
     {
@@ -102,11 +117,16 @@ public static class Infrastructure
         await management.DeleteAsync($"api/vhosts/{vhostUri.AbsolutePath.TrimStart('/')}");
     }
 
-    /// <summary>An HTTP client for the RabbitMQ management API of the broker at <paramref name="broker"/> (port 15672).</summary>
-    public static HttpClient Management(Uri broker)
+    /// <summary>
+    /// An HTTP client for the RabbitMQ management API of the broker at <paramref name="broker"/>: <paramref name="management"/>, else
+    /// <c>RABBITMQ_MANAGEMENT_URL</c>, else port 15672 of the broker's host.
+    /// </summary>
+    public static HttpClient Management(Uri broker, Uri? management = null)
     {
-        var port = Environment.GetEnvironmentVariable("RABBITMQ_MANAGEMENT_PORT") ?? "15672";
-        var client = new HttpClient { BaseAddress = new Uri($"http://{broker.Host}:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
+        management ??= Environment.GetEnvironmentVariable(Connections.RabbitMqManagementKey) is { Length: > 0 } url
+            ? new Uri(url)
+            : new Uri($"http://{broker.Host}:15672/");
+        var client = new HttpClient { BaseAddress = management, Timeout = TimeSpan.FromSeconds(30) };
         var credentials = Uri.UnescapeDataString(broker.UserInfo is { Length: > 0 } u ? u : "guest:guest");
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
         return client;

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Globalization;
 using System.Text;
 
@@ -11,6 +12,32 @@ public sealed record MovieRow(
 /// <summary>Writes movies metadata and Wikipedia abstracts dumps in the real files' formats, for tests and the benchmark.</summary>
 public static class MoviesData
 {
+    /// <summary>A small metadata file (3 qualifying movies) and abstracts dump in <paramref name="directory"/>; a movies job's settings for them.</summary>
+    public static async Task<object> WriteSampleSourcesAsync(string directory)
+    {
+        var movies = Path.Combine(directory, "movies_metadata.csv");
+        await using (var writer = new StreamWriter(movies))
+        {
+            MoviesData.WriteCsv(writer, [
+                new MovieRow("244", "King Kong", "672000", "10000000", "1933-03-07"),
+                new MovieRow("10730", "King Kong", "24000000", "90614445", "1976-12-17"),
+                new MovieRow("862", "Toy Story", "30000000", "373554033.0", "1995-10-30"),
+                new MovieRow("1997-08-20", "Broken", "1", "1", ""),
+            ]);
+        }
+
+        var abstracts = Path.Combine(directory, "enwiki-latest-abstract.xml.gz");
+        await using (var gzip = new GZipStream(File.Create(abstracts), CompressionLevel.Fastest))
+        {
+            await gzip.WriteAsync(Encoding.UTF8.GetBytes(MoviesData.Dump(
+                MoviesData.Doc("King Kong", "King Kong is a fictional giant monster."),
+                MoviesData.Doc("King Kong (1933 film)", "King Kong is a 1933 American pre-Code adventure film."),
+                MoviesData.Doc("Toy Story", "Toy Story is a 1995 American computer-animated comedy film."))));
+        }
+
+        return new { abstracts_url = new Uri(abstracts).ToString(), movies_url = new Uri(movies).ToString(), cache_dir = Path.Combine(directory, "cache") };
+    }
+
     /// <summary>The 24 columns of Kaggle's <c>movies_metadata.csv</c>, in order.</summary>
     public const string Header =
         "adult,belongs_to_collection,budget,genres,homepage,id,imdb_id,original_language,original_title,overview,popularity,poster_path," +

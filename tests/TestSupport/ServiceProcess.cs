@@ -128,7 +128,8 @@ public sealed class ServiceProcess(string name, string dll, IReadOnlyDictionary<
         lock (_log) _log.AppendLine(line);
     }
 
-    private static int FreePort()
+    /// <summary>A TCP port on loopback that nothing listens on now.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();

@@ -27,10 +27,10 @@ public sealed class ServiceSystem : IAsyncDisposable
     /// <summary>The administrator API key (role internal) Reporting was started with.</summary>
     public string AdminKey { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
 
-    /// <summary>A client of the Reporting API that sends the administrator key.</summary>
-    public HttpClient ApiClient()
+    /// <summary>A client of the Reporting API (of <paramref name="reporting"/>, one of the Reporting instances) that sends the administrator key.</summary>
+    public HttpClient ApiClient(string reporting = "Reporting")
     {
-        var client = new HttpClient { BaseAddress = this["Reporting"].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient { BaseAddress = this[reporting].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
         return client;
     }
@@ -41,14 +41,20 @@ public sealed class ServiceSystem : IAsyncDisposable
 
     /// <param name="name">Prefix of the virtual host and database.</param>
     /// <param name="settings">Extra configuration (environment variables) for every service.</param>
-    /// <param name="perService">Configuration for one service only, by its name (added to <paramref name="settings"/>, winning over it).</param>
+    /// <param name="configuration">The build configuration of the services (that of the tests unless told).</param>
+    /// <param name="instances">Processes of each service, side by side on their own ports: the first is named after its service
+    /// ("Integrator"), the others get their number ("Integrator-2").</param>
+    /// <param name="instancesOf">Processes of the services it names, instead of <paramref name="instances"/>.</param>
+    /// <param name="perService">Configuration for one service only (every process of it), by its name (added to
+    /// <paramref name="settings"/>, winning over it).</param>
     public static async Task<ServiceSystem> StartAsync(string name, IReadOnlyDictionary<string, string> settings, string? configuration = null,
+        int instances = 1, IReadOnlyDictionary<string, int>? instancesOf = null,
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? perService = null)
     {
         var system = new ServiceSystem(await Infrastructure.CreateVirtualHostAsync(name), await Infrastructure.CreateDatabaseAsync($"{name}_audit"));
         var environment = new Dictionary<string, string>(settings)
         {
-            [Connections.RabbitMqKey] = system.VirtualHost.ToString(),
+            [Connections.RabbitMqKey] = await Infrastructure.ServicesRabbitMqUrlAsync(system.VirtualHost),
             [Connections.RedisKey] = WithDatabase(await Infrastructure.RedisAsync(), RedisDatabase),
             [Connections.PostgresKey] = system.AuditDatabase,
             ["Security__AdminKey"] = system.AdminKey,
@@ -57,7 +63,11 @@ public sealed class ServiceSystem : IAsyncDisposable
         {
             var own = new Dictionary<string, string>(environment);
             foreach (var (key, value) in perService?.GetValueOrDefault(service) ?? new Dictionary<string, string>()) own[key] = value;
-            system._services[service] = new ServiceProcess(service, DllOf(service, configuration), own);
+            foreach (var instance in Enumerable.Range(1, instancesOf?.GetValueOrDefault(service, instances) ?? instances))
+            {
+                var instanceName = instance == 1 ? service : $"{service}-{instance}";
+                system._services[instanceName] = new ServiceProcess(instanceName, DllOf(service, configuration), own);
+            }
         }
 
         try

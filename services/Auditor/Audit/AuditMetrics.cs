@@ -18,4 +18,11 @@ public static class AuditMetrics
 
     public static readonly Counter TimedOut = Metrics.CreateCounter("job_children_timed_out_total",
         "Children reported timed out by the sweeper", "platform");
+
+    /// <summary>The sweeper's counters of a platform exist (at 0) from its first audited root on, so an increase() sees its first repair.</summary>
+    public static void Track(string platform)
+    {
+        Repaired.WithLabels(platform);
+        TimedOut.WithLabels(platform);
+    }
 }

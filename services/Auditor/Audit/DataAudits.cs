@@ -24,8 +24,17 @@ public sealed class DataAuditRule
 /// Data audits: stores the figures jobs measured about their data, compares each with the same figure of the
 /// platform's previous run and reports drops beyond the configured share as <see cref="DataAuditFailed"/>.
 /// </summary>
-public sealed class DataAudits(IReadOnlyList<DataAuditRule> rules)
+public sealed class DataAudits
 {
+    private readonly IReadOnlyList<DataAuditRule> _rules;
+
+    /// <summary>Each rule's failure counter exists from the start (at 0, for a rule naming one dataset), so an alert on its increase sees the first failure.</summary>
+    public DataAudits(IReadOnlyList<DataAuditRule> rules)
+    {
+        _rules = rules;
+        foreach (var rule in rules.Where(r => r.Dataset != "*")) Failed.WithLabels(rule.Platform, rule.Dataset);
+    }
+
     private static readonly Gauge Measured = Metrics.CreateGauge("data_measurement_value",
         "The latest figure a job measured about its data", "platform", "dataset", "subject");
 
@@ -33,7 +42,7 @@ public sealed class DataAudits(IReadOnlyList<DataAuditRule> rules)
         "Data audits that failed: a measured figure dropped by more than its rule allows", "platform", "dataset");
 
     public DataAuditRule? RuleFor(string platform, string dataset) =>
-        rules.FirstOrDefault(r => r.Platform == platform && r.Dataset == dataset) ?? rules.FirstOrDefault(r => r.Platform == platform && r.Dataset == "*");
+        _rules.FirstOrDefault(r => r.Platform == platform && r.Dataset == dataset) ?? _rules.FirstOrDefault(r => r.Platform == platform && r.Dataset == "*");
 
     /// <summary>
     /// Records the measurements of a batch inside the caller's transaction and returns the failed audits, plus the

@@ -27,6 +27,7 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatal
 
     public async Task Consume(ConsumeContext<RootJobStarted> context)
     {
+        AuditMetrics.Track(context.Message.Platform);
         // Secrets never reach the audit trail: the stored settings and the stored event are masked.
         var masked = context.Message with { Settings = SecretMasking.Apply(context.Message.Settings, await catalog.FindAsync(context.Message.Platform)) };
         await RecordAsync(context, context.Message.RootJobId, async (connection, _) =>

@@ -1,6 +1,7 @@
 using Jobs.JobTree;
 using Jobs.Contracts;
 using MassTransit;
+using Jobs.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Jobs.Integrations.Hosting;
@@ -12,6 +13,7 @@ public static class IntegrationEndpoints
     {
         var registry = context.GetRequiredService<IntegrationRegistry>();
         var options = context.GetRequiredService<IOptions<IntegrationsOptions>>().Value;
+        var rabbitMq = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
         foreach (var integration in registry.Hosted)
         {
             configurator.ReceiveEndpoint(IntegrationQueues.QueueName(integration.Name), endpoint =>
@@ -19,6 +21,7 @@ public static class IntegrationEndpoints
                 // Only messages sent to this queue: no binding to the RunChildJobs exchange, so a publish
                 // never reaches every integration.
                 endpoint.ConfigureConsumeTopology = false;
+                rabbitMq.Apply(endpoint);
                 endpoint.ConcurrentMessageLimit = options.ConcurrentMessageLimit;
                 if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit) rabbit.PrefetchCount = options.PrefetchCount;
                 // Plugin failures become failed outcomes; what reaches here is the bus or Redis failing: retry,

@@ -47,6 +47,7 @@ public sealed class ChildJobsFinishedConsumer(JobLedger ledger, PlatformCatalog 
                 .SetTag("jobs.root.total", result.Total).SetTag("jobs.root.counted", result.Completed + result.Failed)
                 .SetTag("jobs.continuations_due", result.Continuations.Count).SetTag("jobs.root.finished", result.RootFinished);
         }
+        JobMetrics.Counted(batch.Platform, result.CountedSucceeded, result.CountedFailed);
 
         if (result.FailedBy is { } failedBy && batch.Items.FirstOrDefault(o => o.ChildJobId == failedBy) is { } failed)
         {

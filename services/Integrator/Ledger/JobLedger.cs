@@ -15,8 +15,10 @@ public sealed record ContinuationDue(ExpectedJob Expected, ContinuationJob Job)
 
 /// <param name="Failure">Why the root fails whatever its counts (<see cref="RootJobKeys.Failure"/>), once a child whose failure fails it has failed.</param>
 /// <param name="FailedBy">The child of this batch whose failure first failed the root, if it was one of this batch.</param>
+/// <param name="CountedSucceeded">Children (generation 1 and deeper) this call counted as succeeded for the first time: 0 for a redelivered batch.</param>
+/// <param name="CountedFailed">Children this call counted as failed for the first time: 0 for a redelivered batch.</param>
 public sealed record LedgerResult(long Total, long Completed, long Failed, bool RootFinished, IReadOnlyList<ContinuationDue> Continuations,
-    string? Failure = null, Guid? FailedBy = null);
+    string? Failure = null, Guid? FailedBy = null, long CountedSucceeded = 0, long CountedFailed = 0);
 
 /// <summary>
 /// Per-root bookkeeping of children in Redis, one script call per batch of outcomes.
@@ -38,6 +40,8 @@ public sealed record LedgerResult(long Total, long Completed, long Failed, bool 
 /// </summary>
 public sealed class JobLedger(IConnectionMultiplexer redis)
 {
+    private readonly RunningRoots _running = new(redis);
+
     public static readonly TimeSpan BatchMemory = TimeSpan.FromDays(7);
 
     private static readonly RedisChannel EndedChannel = RootJobReader.EndedChannel;
@@ -58,10 +62,11 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         local memo = redis.call('HGET', batches, batch)
         if memo then
           local c = redis.call('HMGET', job, 'total', 'completed', 'failed', 'failure')
-          return {c[1], c[2], c[3], memo, c[4]}
+          return {c[1], c[2], c[3], memo, c[4], 0, 0}
         end
         local failFast = redis.call('HGET', job, 'failurePolicy') == 'fail_fast'
         local actions = {}
+        local countedOk, countedFailed = 0, 0
         local function settle(g)
           if tonumber(redis.call('HGET', groups, g) or '0') ~= 0 or redis.call('SISMEMBER', done, g) == 0 then return end
           redis.call('HDEL', groups, g)
@@ -84,7 +89,13 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
           i = i + 11
           if redis.call('SADD', done, child) == 1 then
             if gen > 0 then
-              if ok == '1' then redis.call('HINCRBY', job, 'completed', 1) else redis.call('HINCRBY', job, 'failed', 1) end
+              if ok == '1' then
+                redis.call('HINCRBY', job, 'completed', 1)
+                countedOk = countedOk + 1
+              else
+                redis.call('HINCRBY', job, 'failed', 1)
+                countedFailed = countedFailed + 1
+              end
               if ok ~= '1' and required ~= 'stopped' and (required == 'required' or failFast) then
                 local reason
                 if required == 'required' then reason = "required task '" .. task .. "' failed: " .. err
@@ -116,7 +127,7 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         redis.call('HSET', batches, batch, encoded)
         redis.call('PEXPIRE', batches, ARGV[#ARGV])
         local c = redis.call('HMGET', job, 'total', 'completed', 'failed', 'failure')
-        return {c[1], c[2], c[3], encoded, c[4]}
+        return {c[1], c[2], c[3], encoded, c[4], countedOk, countedFailed}
         """;
 
     private IDatabase Database => redis.GetDatabase();
@@ -136,6 +147,8 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         var keys = Keys(rootJobId);
         var started = (int)await Database.ScriptEvaluateAsync(InitScript, [keys[0], keys[1], keys[2]],
             [Id(rootJobId), platform, schedule ?? "", startedAt.ToString("O", CultureInfo.InvariantCulture), failurePolicy, retryOf?.ToString() ?? ""]);
+        // Also when the root had been registered: a start redelivered after a crash between the two calls indexes it then.
+        await _running.AddAsync(rootJobId, startedAt);
         return started == 1;
     }
 
@@ -167,6 +180,7 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
 
         args.Add((long)BatchMemory.TotalMilliseconds);
         var result = (RedisResult[])(await Database.ScriptEvaluateAsync(RecordScript, Keys(rootJobId), args.ToArray()))!;
+        _running.Progressed(rootJobId, DateTimeOffset.UtcNow);
         var rootFinished = false;
         Guid? failedBy = null;
         var continuations = new List<ContinuationDue>();
@@ -189,16 +203,19 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
             continuations.Add(new ContinuationDue(stored.Expected(Guid.ParseExact(action[..bar], "N")), stored.Job));
         }
 
-        return new LedgerResult(Number(result[0]), Number(result[1]), Number(result[2]), rootFinished, continuations, (string?)result[4], failedBy);
+        return new LedgerResult(Number(result[0]), Number(result[1]), Number(result[2]), rootFinished, continuations, (string?)result[4], failedBy,
+            Number(result[5]), Number(result[6]));
     }
 
     private const string FailedAction = "failed|";
 
     /// <summary>
     /// Writes the saga's final view into the read model (its counts win over the ledger's after a repair) and, for a final
-    /// status, tells the waiting clients on <see cref="RootJobKeys.EndedChannel"/> (in the same round trip).
+    /// status, tells the waiting clients on <see cref="RootJobKeys.EndedChannel"/> and takes the root out of the running
+    /// roots (in the same round trip). True the first time a final status is written for the root (so its end is counted
+    /// once, however often the saga's activity runs).
     /// </summary>
-    public async Task SetStatusAsync(Guid rootJobId, string status, DateTimeOffset? finishedAt, string? error, (long Total, long Completed, long Failed)? counts = null)
+    public async Task<bool> SetStatusAsync(Guid rootJobId, string status, DateTimeOffset? finishedAt, string? error, (long Total, long Completed, long Failed)? counts = null)
     {
         var fields = new List<HashEntry> { new(RootJobKeys.Status, status) };
         if (counts is { } c)
@@ -210,11 +227,15 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
 
         if (finishedAt is { } f) fields.Add(new(RootJobKeys.FinishedAt, f.ToString("O", CultureInfo.InvariantCulture)));
         if (error is not null) fields.Add(new(RootJobKeys.Error, error));
+        var ended = JobStatus.HasEnded(status);
         var batch = Database.CreateBatch();
         var written = batch.HashSetAsync(RootJobKeys.Key(rootJobId), fields.ToArray());
-        var told = JobStatus.HasEnded(status) ? batch.PublishAsync(EndedChannel, Id(rootJobId)) : Task.CompletedTask;
+        var first = ended ? batch.HashSetAsync(RootJobKeys.Key(rootJobId), RootJobKeys.EndCounted, 1, When.NotExists) : Task.FromResult(false);
+        var told = ended ? batch.PublishAsync(EndedChannel, Id(rootJobId)) : Task.CompletedTask;
+        var removed = ended ? _running.RemoveAsync(batch, rootJobId) : Task.CompletedTask;
         batch.Execute();
-        await Task.WhenAll(written, told);
+        await Task.WhenAll(written, first, told, removed);
+        return await first;
     }
 
     /// <summary>Once the root has ended the per-child bookkeeping is only needed for late duplicates.</summary>

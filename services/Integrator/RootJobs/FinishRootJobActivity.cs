@@ -22,8 +22,9 @@ public sealed class FinishRootJobActivity(JobLedger ledger, ILogger<FinishRootJo
         span?.SetTag(JobTracing.RootJobId, job.CorrelationId.ToString()).SetTag(JobTracing.Platform, job.Platform).SetTag(JobTracing.Status, job.CurrentState)
             .SetTag(JobTracing.Children, job.Total).SetTag(JobTracing.Failed, job.Failed);
         // Counts only once every child has finished: a root that ended early keeps the ledger's live counts.
-        await ledger.SetStatusAsync(job.CorrelationId, job.CurrentState, job.FinishedAt, job.Reason,
-            job.AllChildrenFinished ? (job.Total, job.Completed, job.Failed) : null);
+        if (await ledger.SetStatusAsync(job.CorrelationId, job.CurrentState, job.FinishedAt, job.Reason,
+                job.AllChildrenFinished ? (job.Total, job.Completed, job.Failed) : null))
+            JobMetrics.Ended(job.Platform, job.CurrentState, job.StartedAt, job.FinishedAt);
         await ledger.ExpireBookkeepingAsync(job.CorrelationId, KeepBookkeeping);
         using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = job.CorrelationId }))
             logger.LogInformation("Root job {Status}: {Completed} completed and {Failed} failed of {Total} children{Reason}",

@@ -18,7 +18,8 @@ public sealed class StartRootJobActivity(JobLedger ledger, ILogger<StartRootJobA
         Activity.Current?.SetTag(JobTracing.RootJobId, job.CorrelationId.ToString()).SetTag(JobTracing.Platform, job.Platform);
         using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = job.CorrelationId }))
         {
-            await ledger.StartAsync(job.CorrelationId, job.Platform, job.Schedule, job.StartedAt, FailurePolicy.Of(job.Settings), job.RetryOf);
+            if (await ledger.StartAsync(job.CorrelationId, job.Platform, job.Schedule, job.StartedAt, FailurePolicy.Of(job.Settings), job.RetryOf))
+                JobMetrics.Started(job.Platform);
             var entry = job.RetryOf is { } retryOf
                 ? TreeRules.Entry(job.CorrelationId).Run(IntegrationTasks.RetryFailed,
                     JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["retry_of"] = retryOf }))

@@ -14,10 +14,14 @@ public static class PlatformEndpoints
     public static void AddTo(OutboundRules rules, IConfiguration configuration)
     {
         var connections = Connections.Read(configuration);
-        var rabbit = connections.RabbitMqUri;
-        var rabbitPort = rabbit.Port > 0 ? rabbit.Port : rabbit.Scheme == "amqps" ? 5671 : 5672;
-        rules.RefusedEndpoints.Add(Endpoint(rabbit.Host, rabbitPort));
-        rules.RefusedEndpoints.Add(Endpoint(rabbit.Host, 15672));
+        foreach (var node in connections.RabbitMqNodes)
+        {
+            rules.RefusedEndpoints.Add(Endpoint(node.Host, node.Port));
+            rules.RefusedEndpoints.Add(Endpoint(node.Host, 15672));
+        }
+
+        if (connections.RabbitMqManagementUrl is { Length: > 0 })
+            rules.RefusedEndpoints.Add(Endpoint(connections.RabbitMqManagementUri.Host, connections.RabbitMqManagementUri.Port));
 
         foreach (var endpoint in connections.RedisOptions.EndPoints)
         {

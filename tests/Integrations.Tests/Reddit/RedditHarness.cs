@@ -1,3 +1,4 @@
+using Jobs.TestSupport;
 using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
 using System.Text.Json;

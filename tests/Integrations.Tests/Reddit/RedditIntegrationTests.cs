@@ -1,3 +1,4 @@
+using Jobs.TestSupport;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Jobs.Plugins.Reddit;

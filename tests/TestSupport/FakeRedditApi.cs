@@ -2,11 +2,10 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using Jobs.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace Jobs.Integrations.Tests.Reddit;
+namespace Jobs.TestSupport;
 
 /// <summary>A request the fake API received, with when it arrived.</summary>
 public sealed record ReceivedRequest(DateTimeOffset At, string Method, string Path, string? Before, string? After, int? Limit,
