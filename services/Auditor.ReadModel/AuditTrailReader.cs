@@ -91,6 +91,12 @@ public sealed partial class AuditTrailReader(NpgsqlDataSource dataSource)
             p => p.Add(new() { Value = rootJobId }), r => (JsonElement?)ParseClone(r.GetString(0)), cancellationToken))
         .FirstOrDefault();
 
+    /// <summary>The trace id (32 hex digits) of a root job's trace, as recorded from its <c>RootJobStarted</c>, or null.</summary>
+    public async Task<string?> TraceIdAsync(Guid rootJobId, CancellationToken cancellationToken) =>
+        (await ListAsync("SELECT trace_id FROM root_jobs WHERE root_job_id = $1 AND trace_id IS NOT NULL",
+            p => p.Add(new() { Value = rootJobId }), r => r.GetString(0), cancellationToken))
+        .FirstOrDefault();
+
     private static JsonElement ParseClone(string json)
     {
         using var document = JsonDocument.Parse(json);

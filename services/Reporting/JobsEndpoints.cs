@@ -8,6 +8,7 @@ using Jobs.Platforms;
 using Jobs.Reporting.Data;
 using Jobs.Reporting.Queries;
 using Jobs.Reporting.Security;
+using Jobs.ServiceDefaults;
 using MassTransit;
 using StackExchange.Redis;
 
@@ -35,7 +36,8 @@ public sealed record JobResponse(
     IReadOnlyList<JobDataset>? Datasets = null,
     TableData? Data = null,
     JsonElement? Settings = null,
-    IReadOnlyList<Guid>? Retries = null);
+    IReadOnlyList<Guid>? Retries = null,
+    string? TraceId = null);
 
 public sealed record JobStatusResponse(Guid Id, string Status, ChildCounts Children);
 
@@ -95,6 +97,7 @@ public static class JobsEndpoints
 
         await AcceptedJobs.RecordAsync(redis.GetDatabase(), id, validation.Platform!.Name);
         var saga = await sender.GetSendEndpoint(IntegrationQueues.RootJobsAddress);
+        System.Diagnostics.Activity.Current?.SetTag(JobTracing.RootJobId, id.ToString()).SetTag(JobTracing.Platform, validation.Platform.Name);
         await saga.Send(new BeginRootJob(id, validation.Platform.Name, validation.Settings, null, request.MinSuccessPercent ?? 0,
             DateTimeOffset.UtcNow));
         return Results.Accepted(links.GetPathByName(http, "GetJob", new { id }), new SubmitJobResponse(id));
@@ -166,7 +169,8 @@ public static class JobsEndpoints
         var data = queries.TableDataAsync(platform, id, cancellationToken);
         var settings = queries.AuditedSettingsAsync(id, cancellationToken);
         var retries = queries.RetriesAsync(id, cancellationToken);
-        await Task.WhenAll(progress, generations, failures, datasets, data, settings, retries);
+        var traceId = queries.TraceIdAsync(id, cancellationToken);
+        await Task.WhenAll(progress, generations, failures, datasets, data, settings, retries, traceId);
         return Results.Ok(new JobResponse(
             id,
             platform,
@@ -183,7 +187,8 @@ public static class JobsEndpoints
             full ? await datasets : null,
             await data,
             await settings,
-            await retries));
+            await retries,
+            await traceId));
     }
 
     /// <summary>
@@ -210,6 +215,7 @@ public static class JobsEndpoints
         // The audit shows the original job's (masked) settings; the children bring their own.
         var settings = await queries.SettingsAsync(id, cancellationToken);
         var saga = await sender.GetSendEndpoint(IntegrationQueues.RootJobsAddress);
+        System.Diagnostics.Activity.Current?.SetTag(JobTracing.RootJobId, retry.ToString()).SetTag(JobTracing.Platform, platform);
         await saga.Send(new BeginRootJob(retry, platform, settings, null, 0, DateTimeOffset.UtcNow, id), cancellationToken);
         return Results.Accepted(links.GetPathByName(http, "GetJob", new { id = retry }), new { id = retry, retryOf = id, children = failed });
     }

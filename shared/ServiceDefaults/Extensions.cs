@@ -21,9 +21,9 @@ public static class Extensions
     public const string ReadyTag = "ready";
 
     private const string ConsoleTemplate =
-        "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {ServiceName} {SourceContext}{JobIds}: {Message:lj}{NewLine}{Exception}";
+        "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {ServiceName} {SourceContext}{JobIds}{TraceIds}: {Message:lj}{NewLine}{Exception}";
 
-    /// <summary>Serilog (console, and Seq when <c>Seq:ServerUrl</c> is set), health checks, the connection and Seq options.</summary>
+    /// <summary>Serilog (console, and Seq when <c>Seq:ServerUrl</c> is set), health checks, tracing (<see cref="Tracing"/>), the connection and Seq options.</summary>
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName)
     {
         var configuration = builder.Configuration;
@@ -40,11 +40,13 @@ public static class Extensions
                 .Enrich.FromLogContext()
                 .Enrich.WithProperty("ServiceName", serviceName)
                 .Enrich.With<JobIdsEnricher>()
+                .Enrich.With<TraceIdsEnricher>()
                 .WriteTo.Console(outputTemplate: ConsoleTemplate);
             if (seq.Enabled) logger.WriteTo.Seq(seq.ServerUrl!, apiKey: seq.ApiKey);
         });
 
         builder.Services.AddHealthChecks();
+        builder.AddTracing(serviceName);
         return builder;
     }
 

@@ -28,6 +28,9 @@ public sealed partial class OptionsPatternTests
         // A declared schedule's Settings is free-form JSON (its shape is the platform's schema), which the binder cannot
         // bind; the Schedules section is read in ScheduleOptions' configure step and validated at start like any option.
         ("services/Scheduler/Schedules/ScheduleOptions.cs", nameof(IndexerRead), "free-form schedule settings"),
+        // The standard OpenTelemetry variables (OTEL_EXPORTER_OTLP_ENDPOINT, _PROTOCOL) are not a section, and whether an exporter is
+        // added is decided while the services are registered; they are validated at start with the Tracing options.
+        ("shared/ServiceDefaults/Tracing.cs", nameof(IndexerRead), "the standard OTEL_* variables"),
         // The one helper itself.
         ("shared/ServiceDefaults/OptionsValidation.cs", nameof(BindingByHand), "AddValidatedOptions binds this way"),
     ];

@@ -11,16 +11,7 @@ namespace Jobs.EndToEnd.Tests;
 [Collection(SystemCollection.Name)]
 public sealed class RawJsonStartTests(SystemFixture system)
 {
-    private async Task<bool> PublishAsync(string payload, string? messageId = null)
-    {
-        using var management = Infrastructure.Management(system.VirtualHost);
-        var properties = new Dictionary<string, object> { ["content_type"] = "application/json", ["delivery_mode"] = 2 };
-        if (messageId is not null) properties["message_id"] = messageId;
-        var response = await management.PostAsJsonAsync($"api/exchanges/{system.VirtualHost.AbsolutePath.TrimStart('/')}/jobs.start/publish",
-            new { properties, routing_key = "", payload, payload_encoding = "string" });
-        response.EnsureSuccessStatusCode();
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("routed").GetBoolean();
-    }
+    private Task<bool> PublishAsync(string payload, string? messageId = null) => system.PublishStartAsync(payload, messageId);
 
     [Fact]
     public async Task Plain_json_published_to_jobs_start_starts_a_root_job_like_POST_jobs()

@@ -15,6 +15,12 @@ public sealed class SystemFixture : IAsyncLifetime
 
     private ServiceSystem _system = null!;
 
+    /// <summary>
+    /// The OTLP receiver every service but the Auditor exports its spans to. The Auditor runs without
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (but with the traces endpoint of the receiver, which alone must not switch exporting on).
+    /// </summary>
+    public OtlpReceiver Traces { get; private set; } = null!;
+
     public Uri VirtualHost => _system.VirtualHost;
 
     public string AuditDatabase => _system.AuditDatabase;
@@ -30,8 +36,9 @@ public sealed class SystemFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        Traces = await OtlpReceiver.StartAsync();
         // One schedule firing every second proves the Scheduler path; the shipped heartbeat is replaced.
-        _system = await ServiceSystem.StartAsync("e2e", new Dictionary<string, string>
+        _system = await ServiceSystem.StartAsync("e2e", new Dictionary<string, string>(Traces.Environment())
         {
             ["Schedules__0__Name"] = EverySecondSchedule,
             ["Schedules__0__Cron"] = "* * * * * ?",
@@ -44,6 +51,13 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Auditor__ChildTimeout"] = "00:00:40",
             ["Auditor__SweepInterval"] = "00:00:01",
             ["Movies__AllowedDirectories__0"] = FilesDirectory,
+        }, perService: new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            ["Auditor"] = new Dictionary<string, string>
+            {
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "",
+                ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = new Uri(Traces.Endpoint, "v1/traces").ToString(),
+            },
         });
         Api = _system.ApiClient();
     }
@@ -52,6 +66,7 @@ public sealed class SystemFixture : IAsyncLifetime
     {
         Api?.Dispose();
         await _system.DisposeAsync();
+        await Traces.DisposeAsync();
         Directory.Delete(FilesDirectory, recursive: true);
     }
 
@@ -61,6 +76,21 @@ public sealed class SystemFixture : IAsyncLifetime
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, body);
         return JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="payload"/> as plain JSON to the <c>jobs.start</c> exchange through the RabbitMQ management HTTP API,
+    /// exactly as the README's curl does (a client that is not .NET); true when the broker routed it.
+    /// </summary>
+    public async Task<bool> PublishStartAsync(string payload, string? messageId = null)
+    {
+        using var management = Infrastructure.Management(VirtualHost);
+        var properties = new Dictionary<string, object> { ["content_type"] = "application/json", ["delivery_mode"] = 2 };
+        if (messageId is not null) properties["message_id"] = messageId;
+        var response = await management.PostAsJsonAsync($"api/exchanges/{VirtualHost.AbsolutePath.TrimStart('/')}/jobs.start/publish",
+            new { properties, routing_key = "", payload, payload_encoding = "string" });
+        response.EnsureSuccessStatusCode();
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("routed").GetBoolean();
     }
 
     public async Task<JsonElement> GetJobAsync(Guid id)

@@ -65,6 +65,36 @@ public sealed class ChildJobRunnerTests(HostFixture host) : IClassFixture<HostFi
         Assert.False(Jobs.ServiceDefaults.TransientFaults.IsStoreOutage(new Npgsql.PostgresException("duplicate key", "ERROR", "ERROR", "23505")));
     }
 
+    [Theory]
+    [InlineData(0.0, 0)]
+    [InlineData(1.0, 5)]
+    public async Task Children_get_a_span_of_their_own_only_for_the_share_Tracing_ChildSpanRatio_asks_for(double ratio, int expected)
+    {
+        var root = Guid.NewGuid();
+        var spans = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == Jobs.ServiceDefaults.JobTracing.SourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a =>
+            {
+                if (a.GetTagItem(Jobs.ServiceDefaults.JobTracing.RootJobId) as string == root.ToString()) spans.Add(a);
+            },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        var options = new IntegrationsOptions();
+        var runner = new ChildJobRunner(new IntegrationRegistry([new SyntheticIntegration()], Options.Create(options)), _running, host.Redis, host.Postgres,
+            Options.Create(options), NullLogger<ChildJobRunner>.Instance, tracing: Options.Create(new Jobs.ServiceDefaults.TracingOptions { ChildSpanRatio = ratio }));
+
+        for (var i = 0; i < 5; i++)
+        {
+            var job = new ChildJob(JobIds.Child(JobIds.Entry(root), i), JobIds.Entry(root), root, 1, SyntheticIntegration.Child, SyntheticSettings("{}"));
+            Assert.True((await runner.ExecuteAsync(root, "synthetic", job, CancellationToken.None)).Outcome.Succeeded);
+        }
+
+        Assert.Equal(expected, spans.Count(s => s.DisplayName == "child " + SyntheticIntegration.Child));
+    }
+
     private ChildJobRunner SyntheticRunner() => Runner(new IntegrationsOptions(), new SyntheticIntegration());
 
     private static JsonElement SyntheticSettings(string json)

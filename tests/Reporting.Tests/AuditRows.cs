@@ -7,11 +7,11 @@ namespace Jobs.Reporting.Tests;
 public sealed class AuditRows(NpgsqlDataSource postgres)
 {
     public async Task RootAsync(Guid id, string platform, string status, DateTimeOffset startedAt, DateTimeOffset? finishedAt = null,
-        string? settings = null, string? error = null, long total = 0, long completed = 0, long failed = 0, string? schedule = null)
+        string? settings = null, string? error = null, long total = 0, long completed = 0, long failed = 0, string? schedule = null, string? traceId = null)
     {
         await using var command = postgres.CreateCommand("""
-            INSERT INTO root_jobs (root_job_id, platform, schedule, status, settings, total, completed, failed, started_at, finished_at, error)
-            VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11)
+            INSERT INTO root_jobs (root_job_id, platform, schedule, status, settings, total, completed, failed, started_at, finished_at, error, trace_id)
+            VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12)
             """);
         command.Parameters.Add(new() { Value = id });
         command.Parameters.Add(new() { Value = platform });
@@ -24,6 +24,7 @@ public sealed class AuditRows(NpgsqlDataSource postgres)
         command.Parameters.Add(new() { Value = startedAt });
         command.Parameters.Add(new() { Value = (object?)finishedAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new() { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = (object?)traceId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await command.ExecuteNonQueryAsync();
     }
 

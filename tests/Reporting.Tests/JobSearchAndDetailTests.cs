@@ -100,6 +100,26 @@ public sealed class JobSearchAndDetailTests(ReportingFixture reporting) : IClass
     }
 
     [Fact]
+    public async Task A_job_shows_the_trace_id_the_audit_trail_recorded_and_none_before_it_is_audited()
+    {
+        var (id, unaudited) = (Guid.NewGuid(), Guid.NewGuid());
+        const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        foreach (var job in new[] { id, unaudited })
+        {
+            reporting.Track(job);
+            await reporting.Redis.GetDatabase().HashSetAsync(RootJobKeys.Key(job), [
+                new HashEntry(RootJobKeys.Status, JobStatus.Running), new HashEntry(RootJobKeys.Platform, reporting.Platform),
+            ]);
+        }
+
+        await Rows.RootAsync(id, reporting.Platform, JobStatus.Running, T0, traceId: traceId);
+
+        Assert.Equal(traceId, (await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{id}"))).GetProperty("traceId").GetString());
+        var fresh = await OkJsonAsync(await reporting.Client.GetAsync($"/jobs/{unaudited}"));
+        Assert.True(!fresh.TryGetProperty("traceId", out var none) || none.ValueKind == JsonValueKind.Null, fresh.ToString());
+    }
+
+    [Fact]
     public async Task A_job_shows_its_audited_masked_settings_and_the_jobs_that_retried_its_failed_children()
     {
         var (id, retry1, retry2) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Xunit;
 
@@ -13,6 +14,13 @@ public static class OptionsFailures
         var failures = Flatten(thrown).OfType<OptionsValidationException>().SelectMany(e => e.Failures).ToList();
         if (failures.Count == 0) throw new InvalidOperationException($"expected the start to fail options validation, but it {(thrown is null ? "succeeded" : "threw " + thrown)}");
         return failures;
+    }
+
+    /// <summary>Runs the start's options validation of <paramref name="services"/>, which must fail; returns its messages joined by " | ".</summary>
+    public static string OfStartupValidation(IServiceProvider services)
+    {
+        var error = Assert.ThrowsAny<Exception>(() => services.GetRequiredService<IStartupValidator>().Validate());
+        return error is AggregateException all ? string.Join(" | ", all.InnerExceptions.Select(e => e.Message)) : error.Message;
     }
 
     private static IEnumerable<Exception> Flatten(Exception? exception) => exception switch

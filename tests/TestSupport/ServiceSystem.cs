@@ -45,8 +45,11 @@ public sealed class ServiceSystem : IAsyncDisposable
     /// <param name="instances">Processes of each service, side by side on their own ports: the first is named after its service
     /// ("Integrator"), the others get their number ("Integrator-2").</param>
     /// <param name="instancesOf">Processes of the services it names, instead of <paramref name="instances"/>.</param>
+    /// <param name="perService">Configuration for one service only (every process of it), by its name (added to
+    /// <paramref name="settings"/>, winning over it).</param>
     public static async Task<ServiceSystem> StartAsync(string name, IReadOnlyDictionary<string, string> settings, string? configuration = null,
-        int instances = 1, IReadOnlyDictionary<string, int>? instancesOf = null)
+        int instances = 1, IReadOnlyDictionary<string, int>? instancesOf = null,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? perService = null)
     {
         var system = new ServiceSystem(await Infrastructure.CreateVirtualHostAsync(name), await Infrastructure.CreateDatabaseAsync($"{name}_audit"));
         var environment = new Dictionary<string, string>(settings)
@@ -57,12 +60,15 @@ public sealed class ServiceSystem : IAsyncDisposable
             ["Security__AdminKey"] = system.AdminKey,
         };
         foreach (var service in Names)
-        foreach (var instance in Enumerable.Range(1, instancesOf?.GetValueOrDefault(service, instances) ?? instances))
         {
-            var instanceName = instance == 1 ? service : $"{service}-{instance}";
-            system._services[instanceName] = new ServiceProcess(instanceName, DllOf(service, configuration), environment);
+            var own = new Dictionary<string, string>(environment);
+            foreach (var (key, value) in perService?.GetValueOrDefault(service) ?? new Dictionary<string, string>()) own[key] = value;
+            foreach (var instance in Enumerable.Range(1, instancesOf?.GetValueOrDefault(service, instances) ?? instances))
+            {
+                var instanceName = instance == 1 ? service : $"{service}-{instance}";
+                system._services[instanceName] = new ServiceProcess(instanceName, DllOf(service, configuration), own);
+            }
         }
-
 
         try
         {

@@ -34,15 +34,22 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatal
         {
             var m = masked;
             await using var command = new NpgsqlCommand("""
-                INSERT INTO root_jobs (root_job_id, platform, schedule, status, settings, total, completed, failed, started_at, last_progress_at)
-                VALUES ($1, $2, $3, 'Running', $4::jsonb, 0, 0, 0, $5, now())
-                ON CONFLICT (root_job_id) DO UPDATE SET settings = EXCLUDED.settings, schedule = EXCLUDED.schedule, started_at = EXCLUDED.started_at
+                INSERT INTO root_jobs (root_job_id, platform, schedule, status, settings, total, completed, failed, started_at, last_progress_at,
+                                       trace_id, trace_parent)
+                VALUES ($1, $2, $3, 'Running', $4::jsonb, 0, 0, 0, $5, now(), $6, $7)
+                ON CONFLICT (root_job_id) DO UPDATE SET settings = EXCLUDED.settings, schedule = EXCLUDED.schedule, started_at = EXCLUDED.started_at,
+                    trace_id = coalesce(EXCLUDED.trace_id, root_jobs.trace_id), trace_parent = coalesce(EXCLUDED.trace_parent, root_jobs.trace_parent)
                 """, connection);
             command.Parameters.Add(new() { Value = m.RootJobId });
             command.Parameters.Add(new() { Value = m.Platform });
             command.Parameters.Add(new() { Value = (object?)m.Schedule ?? DBNull.Value });
             command.Parameters.Add(new() { Value = m.Settings.GetRawText() });
             command.Parameters.Add(new() { Value = m.StartedAt });
+            // The root's trace: from the event (the saga's span that began it), else from the trace this delivery continues.
+            var traceParent = m.TraceParent ?? JobTracing.CurrentTraceParent();
+            var traceId = JobTracing.TraceIdOf(traceParent);
+            command.Parameters.Add(new() { Value = (object?)traceId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            command.Parameters.Add(new() { Value = traceId is null ? DBNull.Value : traceParent!, NpgsqlDbType = NpgsqlDbType.Text });
             await command.ExecuteNonQueryAsync();
             return null;
         }, masked);

@@ -1,6 +1,7 @@
 using Jobs.Integrations.ReadModel;
 using Jobs.JobTree;
 using Jobs.Contracts;
+using Jobs.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -52,20 +53,20 @@ public sealed class StuckJobSweeper(
 
         try
         {
-            var stalled = new List<(Guid Root, string Platform)>();
+            var stalled = new List<(Guid Root, string Platform, string? TraceParent)>();
             await using (var query = new NpgsqlCommand("""
-                SELECT root_job_id, platform FROM root_jobs
+                SELECT root_job_id, platform, trace_parent FROM root_jobs
                 WHERE status = 'Running' AND coalesce(last_progress_at, started_at) < now() - $1
                 ORDER BY coalesce(last_progress_at, started_at) LIMIT 50
                 """, connection))
             {
                 query.Parameters.Add(new() { Value = _timeout });
                 await using var reader = await query.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken)) stalled.Add((reader.GetGuid(0), reader.GetString(1)));
+                while (await reader.ReadAsync(cancellationToken)) stalled.Add((reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
             }
 
             var reported = 0;
-            foreach (var (root, platform) in stalled)
+            foreach (var (root, platform, traceParent) in stalled)
             {
                 if (await ReportedProgressAsync(root) is { } at && at > DateTimeOffset.UtcNow - _timeout)
                 {
@@ -77,7 +78,11 @@ public sealed class StuckJobSweeper(
                     continue;
                 }
 
+                // The repair is part of the root's trace (the sweep itself belongs to none).
+                using var span = JobTracing.StartInRootTrace("stalled root repair", traceParent);
+                span?.SetTag(JobTracing.RootJobId, root.ToString()).SetTag(JobTracing.Platform, platform);
                 var missing = await MissingChildrenAsync(connection, root, cancellationToken);
+                span?.SetTag("jobs.missing", missing.Count);
                 using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = root }))
                 {
                     if (missing.Count == 0)

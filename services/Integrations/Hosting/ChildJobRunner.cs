@@ -30,8 +30,11 @@ public sealed class ChildJobRunner(
     NpgsqlDataSource postgres,
     IOptions<IntegrationsOptions> options,
     ILogger<ChildJobRunner> logger,
-    PoliteHttpFactory? http = null)
+    PoliteHttpFactory? http = null,
+    IOptions<TracingOptions>? tracing = null)
 {
+    private readonly double _childSpanRatio = tracing?.Value.ChildSpanRatio ?? 0;
+
     private readonly RunReports _reports = new(redis);
 
     /// <summary>The error of a child stopped while it ran because its root failed.</summary>
@@ -119,11 +122,15 @@ public sealed class ChildJobRunner(
     public async Task<ChildRun> ExecuteAsync(Guid rootJobId, string platform, ChildJob job, CancellationToken cancellationToken)
     {
         var startedAt = DateTimeOffset.UtcNow;
+        // A span per child only for the share Tracing:ChildSpanRatio asks for; the batch's span counts them all.
+        using var span = JobTracing.SamplesChild(job.ChildJobId, _childSpanRatio) ? JobTracing.Source.StartActivity("child " + job.Task) : null;
+        span?.SetTag(JobTracing.RootJobId, rootJobId.ToString()).SetTag(JobTracing.ChildJobId, job.ChildJobId.ToString())
+            .SetTag(JobTracing.TaskName, job.Task).SetTag(JobTracing.Generation, job.Generation);
         using var scope = logger.BeginJobScope(rootJobId, job.ChildJobId);
         ChildRun Outcome(bool ok, string? error, int attempts, IReadOnlyList<RunChildJobs>? spawned = null, int count = 0,
             ContinuationJob? continuation = null, IReadOnlyList<DataMeasurement>? measurements = null, bool stopped = false) =>
-            new(new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId, job.Generation, job.Task, ok, error, count, continuation, attempts, startedAt,
-                DateTimeOffset.UtcNow, measurements is { Count: > 0 } ? measurements : null, stopped), spawned ?? []);
+            Traced(span, new(new ChildJobOutcome(job.ChildJobId, job.ParentJobId, job.GroupId, job.Generation, job.Task, ok, error, count, continuation, attempts, startedAt,
+                DateTimeOffset.UtcNow, measurements is { Count: > 0 } ? measurements : null, stopped), spawned ?? []));
 
         var integration = registry.Find(platform);
         if (integration is null)
@@ -202,6 +209,14 @@ public sealed class ChildJobRunner(
             return Outcome(true, null, attempt, Batches(rootJobId, platform, job, context), context.Children.Count, context.Continuation,
                 context.Measurements);
         }
+    }
+
+    private static ChildRun Traced(Activity? span, ChildRun run)
+    {
+        if (span is null) return run;
+        span.SetTag(JobTracing.Spawned, run.Outcome.Spawned).SetTag("jobs.attempts", run.Outcome.Attempts);
+        if (!run.Outcome.Succeeded) span.SetStatus(ActivityStatusCode.Error, run.Outcome.Error);
+        return run;
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Jobs.JobTree;
 using Jobs.Contracts;
+using Jobs.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -24,6 +25,10 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
     public async Task Consume(ConsumeContext<RunChildJobs> context)
     {
         var message = context.Message;
+        // One span per delivered batch, whatever its size (a child's own span only under Tracing:ChildSpanRatio).
+        using var span = JobTracing.Source.StartActivity("run batch");
+        span?.SetTag(JobTracing.RootJobId, message.RootJobId.ToString()).SetTag(JobTracing.Platform, message.Platform)
+            .SetTag(JobTracing.Children, message.Children.Count).SetTag(JobTracing.Generation, message.Children.FirstOrDefault()?.Generation ?? 0);
         // The same message id on every redelivery; a batch sent without one is known by its first child.
         var delivery = (context.MessageId ?? message.Children.FirstOrDefault()?.ChildJobId ?? Guid.Empty).ToString("N");
         BatchRun run;
@@ -51,6 +56,9 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
             run = await runner.RunBatchAsync(message, context.CancellationToken, root.FailurePolicy == FailurePolicy.FailFast);
         }
 
+        span?.SetTag("jobs.children_run", run.Outcomes.Count).SetTag(JobTracing.Failed, run.Outcomes.Count(o => !o.Succeeded))
+            .SetTag(JobTracing.Spawned, run.Spawned.Sum(s => s.Children.Count));
+        if (notStarted is not null) span?.SetTag("jobs.not_started", notStarted);
         await ChildDefinitions.RecordFinishedAsync(redis.GetDatabase(), message with { Children = run.Jobs }, run.Outcomes, delivery);
         // Children and outcomes go out together; the message is acknowledged once both are confirmed.
         await Task.WhenAll(

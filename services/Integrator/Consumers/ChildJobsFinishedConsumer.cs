@@ -2,6 +2,7 @@ using Jobs.JobTree;
 using Jobs.Contracts;
 using Jobs.Integrator.Ledger;
 using Jobs.Platforms;
+using Jobs.ServiceDefaults;
 using MassTransit;
 
 namespace Jobs.Integrator.Consumers;
@@ -36,8 +37,16 @@ public sealed class ChildJobsFinishedConsumer(JobLedger ledger, PlatformCatalog 
 
         // Which tasks are required is the platform's declaration (published by its Integrations hosts), read only when something failed.
         var platform = batch.Items.Any(o => !o.Succeeded) ? await catalog.FindAsync(batch.Platform) : null;
-        var result = await ledger.RecordAsync(batch.RootJobId, batchId, batch.Items,
-            platform is null ? null : outcome => platform.IsRequired(outcome.Task));
+        LedgerResult result;
+        using (var span = JobTracing.Source.StartActivity("ledger record"))
+        {
+            result = await ledger.RecordAsync(batch.RootJobId, batchId, batch.Items,
+                platform is null ? null : outcome => platform.IsRequired(outcome.Task));
+            span?.SetTag(JobTracing.RootJobId, batch.RootJobId.ToString()).SetTag(JobTracing.Platform, batch.Platform)
+                .SetTag(JobTracing.Children, batch.Items.Count).SetTag(JobTracing.Failed, batch.Items.Count(o => !o.Succeeded))
+                .SetTag("jobs.root.total", result.Total).SetTag("jobs.root.counted", result.Completed + result.Failed)
+                .SetTag("jobs.continuations_due", result.Continuations.Count).SetTag("jobs.root.finished", result.RootFinished);
+        }
         JobMetrics.Counted(batch.Platform, result.CountedSucceeded, result.CountedFailed);
 
         if (result.FailedBy is { } failedBy && batch.Items.FirstOrDefault(o => o.ChildJobId == failedBy) is { } failed)

@@ -1,4 +1,5 @@
 using Jobs.Integrator.Ledger;
+using Jobs.ServiceDefaults;
 using MassTransit;
 
 namespace Jobs.Integrator.RootJobs;
@@ -16,6 +17,10 @@ public sealed class FinishRootJobActivity(JobLedger ledger, ILogger<FinishRootJo
     private async Task Finish(BehaviorContext<RootJobState> context, Func<Task> next)
     {
         var job = context.Saga;
+        // The end is a span of the root's trace, whichever trace ended it (the last batch's, a cancellation's, a repair's).
+        using var span = JobTracing.StartInRootTrace("root job end", job.TraceParent);
+        span?.SetTag(JobTracing.RootJobId, job.CorrelationId.ToString()).SetTag(JobTracing.Platform, job.Platform).SetTag(JobTracing.Status, job.CurrentState)
+            .SetTag(JobTracing.Children, job.Total).SetTag(JobTracing.Failed, job.Failed);
         // Counts only once every child has finished: a root that ended early keeps the ledger's live counts.
         if (await ledger.SetStatusAsync(job.CorrelationId, job.CurrentState, job.FinishedAt, job.Reason,
                 job.AllChildrenFinished ? (job.Total, job.Completed, job.Failed) : null))

@@ -43,4 +43,10 @@ public class RootJobState : SagaStateMachineInstance, ISagaVersion
     /// (cancelled, or failed at once by a failed required task): then the ledger keeps counting what still reports.
     /// </summary>
     public bool AllChildrenFinished { get; set; }
+
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the span that began the root (its trace is the root job's): work on the root that arrives from
+    /// another trace (a cancellation, a repair) starts its span there, so the root stays one trace.
+    /// </summary>
+    public string? TraceParent { get; set; }
 }

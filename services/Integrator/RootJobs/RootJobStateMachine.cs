@@ -1,5 +1,6 @@
 using Jobs.Contracts;
 using Jobs.Integrator.Ledger;
+using Jobs.ServiceDefaults;
 using MassTransit;
 
 namespace Jobs.Integrator.RootJobs;
@@ -45,10 +46,11 @@ public sealed class RootJobStateMachine : MassTransitStateMachine<RootJobState>
                     context.Saga.RetryOf = message.RetryOf;
                     context.Saga.MinSuccessPercent = message.MinSuccessPercent;
                     context.Saga.StartedAt = message.StartedAt;
+                    context.Saga.TraceParent = JobTracing.CurrentTraceParent();
                 })
                 .Activity(x => x.OfType<StartRootJobActivity>())
                 .Publish(context => new RootJobStarted(context.Saga.CorrelationId, context.Saga.Platform, context.Saga.Settings, context.Saga.Schedule,
-                    context.Saga.MinSuccessPercent, context.Saga.StartedAt, context.Saga.RetryOf))
+                    context.Saga.MinSuccessPercent, context.Saga.StartedAt, context.Saga.RetryOf, context.Saga.TraceParent))
                 .TransitionTo(Running));
 
         During(Running,

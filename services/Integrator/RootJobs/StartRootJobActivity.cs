@@ -2,6 +2,8 @@ using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrator.Ledger;
+using System.Diagnostics;
+using Jobs.ServiceDefaults;
 using MassTransit;
 
 namespace Jobs.Integrator.RootJobs;
@@ -13,6 +15,7 @@ public sealed class StartRootJobActivity(JobLedger ledger, ILogger<StartRootJobA
     public async Task Execute(BehaviorContext<RootJobState, BeginRootJob> context, IBehavior<RootJobState, BeginRootJob> next)
     {
         var job = context.Saga;
+        Activity.Current?.SetTag(JobTracing.RootJobId, job.CorrelationId.ToString()).SetTag(JobTracing.Platform, job.Platform);
         using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = job.CorrelationId }))
         {
             if (await ledger.StartAsync(job.CorrelationId, job.Platform, job.Schedule, job.StartedAt, FailurePolicy.Of(job.Settings), job.RetryOf))

@@ -83,6 +83,9 @@ public sealed class JobQueries(NpgsqlDataSource postgres, AuditTrailReader audit
     /// <summary>The settings the audit recorded for a job (secrets masked), or null when it holds none (yet).</summary>
     public Task<JsonElement?> AuditedSettingsAsync(Guid id, CancellationToken cancellationToken) => audit.SettingsAsync(id, cancellationToken);
 
+    /// <summary>The id of the job's trace (OpenTelemetry), as the audit trail recorded it when the job started; null before, or for a job without one.</summary>
+    public Task<string?> TraceIdAsync(Guid id, CancellationToken cancellationToken) => audit.TraceIdAsync(id, cancellationToken);
+
     /// <summary>The jobs started to re-run the failed children of this one (their <c>retryOf</c>), oldest first.</summary>
     public Task<IReadOnlyList<Guid>> RetriesAsync(Guid id, CancellationToken cancellationToken) => audit.RetriesAsync(id, cancellationToken);
 

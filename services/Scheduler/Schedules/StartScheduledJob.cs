@@ -1,4 +1,5 @@
 using Jobs.JobTree;
+using System.Diagnostics;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.ServiceDefaults;
@@ -23,6 +24,10 @@ public sealed class StartScheduledJob(ISendEndpointProvider sender, ScheduleRuns
         var name = context.JobDetail.Key.Name;
         var scheduledAt = ScheduledAt(context);
         var rootJobId = JobIds.ForSchedule(name, scheduledAt);
+        // Each fire is the root span of the trace of the job(s) it starts.
+        using var span = JobTracing.Source.StartActivity("schedule fire", ActivityKind.Internal, parentContext: default);
+        span?.SetTag(JobTracing.Schedule, name).SetTag(JobTracing.RootJobId, rootJobId.ToString()).SetTag("jobs.scheduled_at", scheduledAt.ToString("O"))
+            .SetTag("jobs.recovering", context.Recovering);
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = rootJobId, ["Schedule"] = name });
 
         var policy = options.Value.Retry;
@@ -41,6 +46,7 @@ public sealed class StartScheduledJob(ISendEndpointProvider sender, ScheduleRuns
         {
             var reason = ex is OperationCanceledException ? $"not started within {policy.Limit}" : ex.Message;
             foreach (var run in fire) failedFires.Record(name, new FailedFire(run.ScheduledAt, run.RootJobId, DateTimeOffset.UtcNow, reason));
+            span?.SetStatus(ActivityStatusCode.Error, reason);
         }
         catch (OperationCanceledException)
         {

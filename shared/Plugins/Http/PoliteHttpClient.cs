@@ -164,8 +164,11 @@ public sealed class PoliteHttpClient
         var host = uri.Authority;
         for (var attempt = 1; ; attempt++)
         {
+            // One span per attempt (HttpClient's own is suppressed under it): host, status, retry number and the rate limit's wait.
+            using var span = HttpAttemptSpan.Start(method, uri, Integration, attempt);
             var waited = await _limiter.AcquireAsync(host, policy.RequestsPerSecond, policy.Burst, cancellationToken);
             if (policy.RequestsPerSecond > 0) HttpMetrics.RateLimitWait.WithLabels(Integration, host).Observe(waited.TotalSeconds);
+            span?.SetTag(HttpAttemptSpan.RateLimitWaitMs, Math.Round(waited.TotalMilliseconds, 3));
 
             using var request = new HttpRequestMessage(method, uri);
             configure?.Invoke(request);
@@ -178,11 +181,12 @@ public sealed class PoliteHttpClient
             string failure;
             try
             {
-                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptTimeout.Token);
+                using (HttpAttemptSpan.SuppressInner(span)) response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptTimeout.Token);
                 HttpMetrics.TimeToFirstByte.WithLabels(Integration, host).Observe(watch.Elapsed.TotalSeconds);
                 response.Content = await BoundedBody.BufferAsync(response.Content, policy.MaxResponseBytes, attemptTimeout.Token);
                 HttpMetrics.Latency.WithLabels(Integration, host).Observe(watch.Elapsed.TotalSeconds);
                 var status = (int)response.StatusCode;
+                HttpAttemptSpan.Status(span, status);
                 HttpMetrics.Pages.WithLabels(Integration, host, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
                 var hold = holdBack?.Invoke(response);
                 if (hold is { } holdFor && holdFor > TimeSpan.Zero)
@@ -203,23 +207,27 @@ public sealed class PoliteHttpClient
             {
                 failure = $"timed out after {policy.Timeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s";
                 HttpMetrics.Errors.WithLabels(Integration, host, "timeout").Inc();
+                HttpAttemptSpan.Failed(span, "timeout", failure);
             }
             catch (HttpRequestException e) when (OutboundPolicy.RefusalFor(uri, e) is { } refused)
             {
                 response?.Dispose();
                 HttpMetrics.Errors.WithLabels(Integration, host, "outbound").Inc();
+                HttpAttemptSpan.Failed(span, "outbound", refused.Message);
                 throw refused;
             }
             catch (ResponseTooLargeException e)
             {
                 response?.Dispose();
                 HttpMetrics.Errors.WithLabels(Integration, host, "too-large").Inc();
+                HttpAttemptSpan.Failed(span, "too-large", e.Message);
                 throw new HttpFetchException(uri, response?.StatusCode, e.Message);
             }
             catch (HttpRequestException e)
             {
                 failure = e.Message;
                 HttpMetrics.Errors.WithLabels(Integration, host, "network").Inc();
+                HttpAttemptSpan.Failed(span, "network", failure);
             }
 
             response?.Dispose();
