@@ -9,16 +9,20 @@ namespace Jobs.Deployment.Tests;
 /// </summary>
 public sealed class OperatorObjectTests
 {
-    private static JsonObject Spec(IReadOnlyList<JsonObject> objects, string kind) => (JsonObject)Assert.Single(objects.OfKind(kind))["spec"]!;
+    /// <summary>The one object of an operator's kind in the render, checked to be of the operator's API version, and its spec.</summary>
+    private static (JsonObject Object, JsonObject Spec) Operated(IReadOnlyList<JsonObject> objects, string apiVersion, string kind)
+    {
+        var o = Assert.Single(objects.OfKind(kind));
+        Assert.Equal(apiVersion, o["apiVersion"].Str());
+        return (o, (JsonObject)o["spec"]!);
+    }
 
     [Theory]
     [MemberData(nameof(Manifests.Renders), MemberType = typeof(Manifests))]
     public void RabbitMQ_is_a_three_node_cluster_with_management_and_prometheus_that_RABBITMQ_URL_names_node_by_node(string render)
     {
         var objects = Manifests.Render(render);
-        var cluster = Assert.Single(objects.OfKind("RabbitmqCluster"));
-        Assert.Equal("rabbitmq.com/v1beta1", cluster["apiVersion"].Str());
-        var spec = (JsonObject)cluster["spec"]!;
+        var (cluster, spec) = Operated(objects, "rabbitmq.com/v1beta1", "RabbitmqCluster");
         Assert.Equal(3, spec["replicas"]!.GetValue<long>());
         var plugins = spec["rabbitmq"]!["additionalPlugins"]!.AsArray().Select(p => p.Str()).ToList();
         Assert.Contains("rabbitmq_management", plugins);
@@ -29,7 +33,8 @@ public sealed class OperatorObjectTests
         var nodes = Connections.RabbitMq(secrets[Connections.RabbitMqKey]).Nodes;
         // The operator's StatefulSet pods <name>-server-N behind the headless Service <name>-nodes.
         Assert.Equal(Enumerable.Range(0, 3).Select(i => new RabbitMqNode($"{name}-server-{i}.{name}-nodes", 5672)), nodes);
-        Assert.Equal(name, Connections.RabbitMq(secrets["KEDA_RABBITMQ_HOST"]).Uri.Host);
+        var keda = Assert.Single(objects.OfKind("TriggerAuthentication"))["spec"]!["secretTargetRef"]![0]!;
+        Assert.Equal(name, Connections.RabbitMq(Manifests.Data(objects, "Secret", keda["name"].Str())![keda["key"].Str()]).Uri.Host);
         Assert.Equal(name, new Uri(Manifests.Data(objects, "ConfigMap", "jobs-config")![Connections.RabbitMqManagementKey]).Host);
     }
 
@@ -38,9 +43,7 @@ public sealed class OperatorObjectTests
     public void PostgreSQL_is_a_CloudNativePG_cluster_whose_app_secret_gives_POSTGRES_URL(string render)
     {
         var objects = Manifests.Render(render);
-        var cluster = Assert.Single(objects.OfKind("Cluster"));
-        Assert.Equal("postgresql.cnpg.io/v1", cluster["apiVersion"].Str());
-        var spec = (JsonObject)cluster["spec"]!;
+        var (cluster, spec) = Operated(objects, "postgresql.cnpg.io/v1", "Cluster");
         Assert.True(spec["instances"]!.GetValue<long>() >= 2, "a primary and at least one replica");
         Assert.Equal("jobs", spec["bootstrap"]!["initdb"]!["database"].Str());
         foreach (var deployment in objects.OfKind("Deployment"))
@@ -58,9 +61,7 @@ public sealed class OperatorObjectTests
     public void Redis_is_a_RedisFailover_with_three_sentinels_that_REDIS_URL_names(string render)
     {
         var objects = Manifests.Render(render);
-        var failover = Assert.Single(objects.OfKind("RedisFailover"));
-        Assert.Equal("databases.spotahome.com/v1", failover["apiVersion"].Str());
-        var spec = Spec(objects, "RedisFailover");
+        var (failover, spec) = Operated(objects, "databases.spotahome.com/v1", "RedisFailover");
         Assert.Equal(3, spec["sentinel"]!["replicas"]!.GetValue<long>());
         Assert.True(spec["redis"]!["replicas"]!.GetValue<long>() >= 2, "a primary and at least one replica");
         Assert.Contains("appendonly yes", spec["redis"]!["customConfig"]!.AsArray().Select(c => c.Str()));

@@ -92,8 +92,18 @@ public sealed partial class SettingsTests
                 Assert.True(env[key].Source.StartsWith("Secret ", StringComparison.Ordinal), $"{Kustomize.Name(deployment)}: {key} comes from {env[key].Source}");
         }
 
-        Assert.True(Manifests.Environment(objects, Manifests.Container(objects.Named("Deployment", "reporting"))).ContainsKey(credentials[^1]),
-            "Reporting gets no administrator key");
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests.Renders), MemberType = typeof(Manifests))]
+    public void Only_Reporting_gets_the_administrator_key(string render)
+    {
+        var objects = Manifests.Render(render);
+        foreach (var deployment in objects.OfKind("Deployment"))
+        {
+            var has = Manifests.Environment(objects, Manifests.Container(deployment)).ContainsKey(AdminKey);
+            Assert.True(has == (Services.Of(deployment).Service == "Reporting"), $"{Kustomize.Name(deployment)}: administrator key {(has ? "given" : "missing")}");
+        }
     }
 
     [Theory]
