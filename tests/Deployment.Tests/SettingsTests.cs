@@ -45,6 +45,24 @@ public sealed partial class SettingsTests
         Assert.Superset(new HashSet<string> { Connections.RabbitMqKey, Connections.RedisKey, Connections.PostgresKey, Connections.RabbitMqManagementKey, "Urls" },
             ConnectionKeys().ToHashSet());
 
+    /// <summary>
+    /// The list above covers every loopback default only while <see cref="ConnectionOptions"/> is the one class whose code
+    /// defaults name one (any other option's loopback value would be in appsettings.json, which the list reads).
+    /// </summary>
+    [Fact]
+    public void No_code_but_ConnectionOptions_defaults_to_a_loopback_address()
+    {
+        var found = new[] { "services", "shared", "plugins" }
+            .SelectMany(f => Directory.EnumerateFiles(Path.Combine(Manifests.Root, f), "*.cs", SearchOption.AllDirectories))
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                        && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(f => File.ReadLines(f).Where(l => !l.TrimStart().StartsWith("//", StringComparison.Ordinal) && Loopback().IsMatch(l))
+                .Select(l => $"{Path.GetRelativePath(Manifests.Root, f)}: {l.Trim()}"))
+            .Where(l => !l.StartsWith(Path.Combine("shared", "ServiceDefaults", "Connections.cs"), StringComparison.Ordinal))
+            .ToList();
+        Assert.True(found.Count == 0, "loopback defaults outside ConnectionOptions (set them in infra/k8s too):\n" + string.Join("\n", found));
+    }
+
     [Theory]
     [MemberData(nameof(Manifests.Renders), MemberType = typeof(Manifests))]
     public void Every_setting_a_service_reads_is_set_in_its_deployment(string render)

@@ -15,6 +15,21 @@ public sealed partial class WorkloadTests
 
     private static IEnumerable<JsonObject> Deployments(string render) => Manifests.Render(render).OfKind("Deployment");
 
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    private static partial Regex DnsLabel();
+
+    [Theory]
+    [MemberData(nameof(Manifests.Renders), MemberType = typeof(Manifests))]
+    public void Every_name_is_a_DNS_label_the_API_server_accepts(string render)
+    {
+        var names = Manifests.Render(render).Select(Kustomize.Name)
+            .Concat(Manifests.Render(render).OfKind("Deployment").SelectMany(Kustomize.PodContainers).Select(c => c["name"].Str()));
+        Assert.All(names, n => Assert.True(n.Length <= 63 && DnsLabel().IsMatch(n), $"'{n}' is not a DNS-1123 label"));
+        var ports = Manifests.Render(render).OfKind("Deployment").SelectMany(Kustomize.PodContainers)
+            .SelectMany(c => c["ports"]!.AsArray()).Select(p => p!["name"].Str());
+        Assert.All(ports, p => Assert.True(p.Length <= 15 && DnsLabel().IsMatch(p), $"port name '{p}' is not an IANA service name"));
+    }
+
     [Fact]
     public void Every_service_docker_compose_builds_from_the_Dockerfile_is_deployed()
     {
