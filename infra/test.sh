@@ -15,8 +15,9 @@ trap 'rm -f "$log"' EXIT
 # Every test but the fault suite, the test projects side by side; then the fault suite alone (tests/Faults.Tests, trait
 # Category=Faults), since it takes RabbitMQ, Redis and PostgreSQL down under everything that runs meanwhile.
 # FAULTS=0 leaves the fault suite out; FAULTS=only runs just that (as `make test-faults` does).
-# Last, the cluster cases (trait Category=Cluster) on a three-node RabbitMQ cluster that infra/cluster.sh starts beside the
-# one-node broker and removes afterwards; CLUSTER=0 leaves them out, CLUSTER=only runs just them (`make test-cluster`).
+# Last, the cluster cases (trait Category=Cluster) on a three-node RabbitMQ cluster (infra/cluster.sh) and a Redis with a replica
+# and three Sentinels (infra/sentinel.sh), started beside the one-node servers and removed afterwards; CLUSTER=0 leaves them out,
+# CLUSTER=only runs just them (`make test-cluster`).
 rc=0
 if [[ "${FAULTS:-1}" != only && "${CLUSTER:-1}" != only ]]; then
   dotnet test Microservices.sln -c Release --no-build --filter "Category!=Faults&Category!=Cluster" --logger "console;verbosity=normal" 2>&1 | tee "$log"
@@ -29,14 +30,16 @@ if [[ "${FAULTS:-1}" != 0 && "${CLUSTER:-1}" != only ]]; then
   [[ $faults_rc -ne 0 ]] && rc=$faults_rc
 fi
 if [[ "${CLUSTER:-1}" != 0 && "${FAULTS:-1}" != only ]]; then
-  echo "[test] the cluster cases (a three-node RabbitMQ cluster on loopback, quorum queues, a node killed mid-job)"
-  trap 'bash infra/cluster.sh down >/dev/null 2>&1; rm -f "$log"' EXIT
-  if bash infra/cluster.sh up; then
+  echo "[test] the cluster cases (a three-node RabbitMQ cluster and a Redis with Sentinels on loopback, servers killed mid-job)"
+  trap 'bash infra/cluster.sh down >/dev/null 2>&1; bash infra/sentinel.sh down >/dev/null 2>&1; rm -f "$log"' EXIT
+  if bash infra/cluster.sh up && bash infra/sentinel.sh up; then
     cluster_rc=0
     (
       set -a
       # shellcheck disable=SC1090
       source <(bash infra/cluster.sh env)
+      # shellcheck disable=SC1090
+      source <(bash infra/sentinel.sh env)
       set +a
       dotnet test tests/Faults.Tests/Faults.Tests.csproj -c Release --no-build --filter "Category=Cluster" --logger "console;verbosity=normal"
     ) 2>&1 | tee -a "$log"
@@ -46,6 +49,7 @@ if [[ "${CLUSTER:-1}" != 0 && "${FAULTS:-1}" != only ]]; then
     cluster_rc=1
   fi
   bash infra/cluster.sh down
+  bash infra/sentinel.sh down
   [[ $cluster_rc -ne 0 ]] && rc=$cluster_rc
 fi
 

@@ -16,7 +16,9 @@ namespace Jobs.Bench;
 /// </summary>
 internal static class ScalingBench
 {
-    private sealed record Layout(string Name, int Integrations, int Integrators);
+    /// <param name="WaitForReplicas">Null: the Redis of <c>REDIS_URL</c>. A number: the failing-over Redis of infra/sentinel.sh, with
+    /// <c>Redis:WaitForReplicas</c> set to it (0: the same Redis without waiting, the reference for the cost of waiting).</param>
+    private sealed record Layout(string Name, int Integrations, int Integrators, int? WaitForReplicas = null);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -29,7 +31,10 @@ internal static class ScalingBench
             new("2 Integrations, 1 Integrator", 2, 1),
             new("3 Integrations, 1 Integrator", 3, 1),
             new("1 Integrations, 2 Integrators", 1, 2),
+            new("1 and 1, Redis with a replica and Sentinels, no WAIT", 1, 1, 0),
+            new("1 and 1, Redis with a replica and Sentinels, WAIT for 1 replica", 1, 1, 1),
         ];
+        string? sentinels = null;
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores; each layout on a fresh virtual host: a warm-up job, then synthetic jobs of " +
                           $"{children:N0} no-op children (work_ms=0: the platform's own cost) and of {waitingChildren:N0} children that each wait " +
                           $"{waitingMs} ms (work_ms={waitingMs}: children that wait on the outside world, as HTTP fetches do)");
@@ -37,26 +42,35 @@ internal static class ScalingBench
         Console.WriteLine($"| layout | no-op: wall s | no-op: children/s | waiting {waitingMs} ms: children/s | RabbitMQ msgs/child | Redis cmds/child | " +
                           "PostgreSQL rows/child | CPU ms/child per service |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---|");
-        var redisOptions = Connections.RedisOptions(await Infrastructure.RedisAsync());
-        redisOptions.AllowAdmin = true; // INFO, for the server's command count
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(redisOptions);
         foreach (var layout in layouts)
         {
-            await using var system = await ServiceSystem.StartAsync("scaling", new Dictionary<string, string>
+            var settings = new Dictionary<string, string>
             {
                 ["Schedules__0__Enabled"] = "false",
                 ["Security__RateLimit__PermitsPerSecond"] = "100000",
                 ["Security__RateLimit__Burst"] = "100000",
-            }, "Release", instancesOf: new Dictionary<string, int> { ["Integrations"] = layout.Integrations, ["Integrator"] = layout.Integrators });
+            };
+            if (layout.WaitForReplicas is { } replicas)
+            {
+                sentinels ??= await SentinelsAsync();
+                settings[Connections.RedisKey] = sentinels;
+                settings["Redis__WaitForReplicas"] = replicas.ToString(CultureInfo.InvariantCulture);
+            }
+
+            // The layout's Redis, for its command count (INFO needs admin mode).
+            var redisOptions = Connections.RedisOptions(settings.GetValueOrDefault(Connections.RedisKey) ?? await Infrastructure.RedisAsync());
+            redisOptions.AllowAdmin = true;
+            await using var redis = await ConnectionMultiplexer.ConnectAsync(redisOptions);
+            await using var system = await ServiceSystem.StartAsync("scaling", settings, "Release", instancesOf: new Dictionary<string, int> { ["Integrations"] = layout.Integrations, ["Integrator"] = layout.Integrators });
             using var api = system.ApiClient();
             using var management = Infrastructure.Management(system.VirtualHost);
             var vhost = system.VirtualHost.AbsolutePath.TrimStart('/');
 
             await RunJobAsync(api, system, 10_000, 0); // warm-up
-            await SettleAsync(system);
+            await SettleAsync(management, vhost);
             var before = await CountersAsync(management, vhost, redis, system);
             var (_, seconds) = await RunJobAsync(api, system, children, 0);
-            await SettleAsync(system);
+            await SettleAsync(management, vhost);
             var after = await CountersAsync(management, vhost, redis, system);
             var (_, waiting) = await RunJobAsync(api, system, waitingChildren, waitingMs);
 
@@ -67,6 +81,7 @@ internal static class ScalingBench
                               $"{(after.PostgresRows - before.PostgresRows) / (double)children:F2} | {string.Join(", ", cpu)} |");
         }
 
+        if (sentinels is not null) await Script("infra/sentinel.sh", "down");
         Console.WriteLine();
         Console.WriteLine("Counters of the no-op job, read once its audit trail was complete: RabbitMQ messages published in the layout's own virtual host; " +
                           "Redis commands are the server's total (other clients of the same Redis count too); PostgreSQL rows inserted and updated in " +
@@ -75,19 +90,18 @@ internal static class ScalingBench
     }
 
     /// <summary>
-    /// Until the audit database's row counts stop moving (the Auditor has written the job's trail), read 11 s apart: PostgreSQL reports
-    /// a backend's counts once it has been idle for 10 s, and the management API refreshes its counters every 5 s.
+    /// Until no queue of the layout's virtual host holds a message (the Auditor has consumed the job's events), then 11 s more:
+    /// PostgreSQL reports a backend's row counts once it has been idle for 10 s, and the management API refreshes every 5 s.
     /// </summary>
-    private static async Task SettleAsync(ServiceSystem system)
+    private static async Task SettleAsync(HttpClient management, string vhost)
     {
-        var last = -1L;
-        for (var round = 0; round < 30; round++)
+        await Eventually.Until(async () =>
         {
-            await Task.Delay(TimeSpan.FromSeconds(11));
-            var rows = await AuditRowsAsync(system);
-            if (rows == last) return;
-            last = rows;
-        }
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var queues = await management.GetFromJsonAsync<JsonElement>($"api/queues/{vhost}?columns=messages");
+            return queues.EnumerateArray().Sum(q => q.TryGetProperty("messages", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetInt64() : 0);
+        }, waiting => waiting == 0, TimeSpan.FromMinutes(5), "idle queues");
+        await Task.Delay(TimeSpan.FromSeconds(11));
     }
 
     private static async Task<long> AuditRowsAsync(ServiceSystem system)
@@ -96,6 +110,24 @@ internal static class ScalingBench
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT coalesce(sum(n_tup_ins + n_tup_upd), 0) FROM pg_stat_user_tables", connection);
         return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Starts infra/sentinel.sh's primary, replica and Sentinels; the REDIS_URL that names them.</summary>
+    private static async Task<string> SentinelsAsync()
+    {
+        await Script("infra/sentinel.sh", "up");
+        return (await Script("infra/sentinel.sh", "env")).Trim()["REDIS_URL=".Length..];
+    }
+
+    private static async Task<string> Script(string script, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo("bash", $"{Path.Combine(ServiceSystem.RepositoryRoot(), script)} {arguments}")
+        {
+            RedirectStandardOutput = true,
+        })!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode == 0 ? output : throw new InvalidOperationException($"{script} {arguments} exited with {process.ExitCode}");
     }
 
     private sealed record Counters(long Messages, long RedisCommands, long PostgresRows, Dictionary<string, double> Cpu);

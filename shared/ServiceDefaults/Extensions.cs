@@ -62,6 +62,7 @@ public static class Extensions
         builder.Services.AddConnectionOptions();
         builder.Services.AddValidatedOptions<RabbitMqOptions>(RabbitMqOptions.Section);
         builder.Services.AddValidatedOptions<RedisReplicationOptions>(RedisReplicationOptions.Section);
+        builder.Services.AddSingleton<RedisReplicaWaiter>();
         BusMetrics.Start();
         builder.Services.AddMassTransit(x =>
         {

@@ -26,32 +26,56 @@ public sealed class RedisReplicationOptions
     /// warning and <c>redis_replica_wait_short_total</c>: a lost replica must not stop the platform.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
-    public TimeSpan WaitTimeout { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan WaitTimeout { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>After a short wait, how long messages are acknowledged without waiting (counted as short) before waiting is tried again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan ShortRetryAfter { get; set; } = TimeSpan.FromSeconds(10);
 }
 
-/// <summary>The consume filter of <see cref="RedisReplicationOptions.WaitForReplicas"/>: every message of every endpoint.</summary>
-public sealed class RedisReplicaWait<T>(IConnectionMultiplexer redis, IOptions<RedisReplicationOptions> options, ILogger<RedisReplicationOptions> logger)
-    : IFilter<ConsumeContext<T>> where T : class
+/// <summary>
+/// Redis's <c>WAIT</c> for <see cref="RedisReplicationOptions.WaitForReplicas"/> replicas. <c>WAIT</c> holds this process's one
+/// connection to the primary while it waits, so when a wait comes back short (a replica is down, or a failover left the new primary
+/// without one) the next <see cref="RedisReplicationOptions.ShortRetryAfter"/> skip it, counted as short, instead of stalling every
+/// Redis command of the process for the whole timeout on each message.
+/// </summary>
+public sealed class RedisReplicaWaiter(IConnectionMultiplexer redis, IOptions<RedisReplicationOptions> options, ILogger<RedisReplicaWaiter> logger)
 {
     private static readonly Counter Short = Metrics.CreateCounter("redis_replica_wait_short_total",
-        "Messages acknowledged although fewer Redis replicas than Redis:WaitForReplicas confirmed their writes in time");
+        "Messages acknowledged although fewer Redis replicas than Redis:WaitForReplicas confirmed their writes (or were waited for)");
 
     private static readonly Histogram Seconds = Metrics.CreateHistogram("redis_replica_wait_seconds", "Time of Redis WAIT after a consumed message",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 4, 8) });
 
+    private long _skipUntil;
+
+    public async Task WaitAsync(Guid? messageId)
+    {
+        var settings = options.Value;
+        if (Environment.TickCount64 < Interlocked.Read(ref _skipUntil))
+        {
+            Short.Inc();
+            return;
+        }
+
+        long acknowledged;
+        using (Seconds.NewTimer())
+            acknowledged = (long)await redis.GetDatabase().ExecuteAsync("WAIT", settings.WaitForReplicas, (long)settings.WaitTimeout.TotalMilliseconds);
+        if (acknowledged >= settings.WaitForReplicas) return;
+        Short.Inc();
+        Interlocked.Exchange(ref _skipUntil, Environment.TickCount64 + (long)settings.ShortRetryAfter.TotalMilliseconds);
+        logger.LogWarning("Only {Acknowledged} of {Wanted} Redis replicas confirmed the writes of message {MessageId} within {Timeout}; not waiting " +
+                          "for replicas for {RetryAfter}", acknowledged, settings.WaitForReplicas, messageId, settings.WaitTimeout, settings.ShortRetryAfter);
+    }
+}
+
+/// <summary>The consume filter of <see cref="RedisReplicationOptions.WaitForReplicas"/>: every message of every endpoint.</summary>
+public sealed class RedisReplicaWait<T>(RedisReplicaWaiter waiter) : IFilter<ConsumeContext<T>> where T : class
+{
     public async Task Send(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
     {
         await next.Send(context);
-        var wanted = options.Value.WaitForReplicas;
-        using (Seconds.NewTimer())
-        {
-            // On the connection every write of this process went through: WAIT covers all of them.
-            var acknowledged = (long)await redis.GetDatabase().ExecuteAsync("WAIT", wanted, (long)options.Value.WaitTimeout.TotalMilliseconds);
-            if (acknowledged >= wanted) return;
-            Short.Inc();
-            logger.LogWarning("Only {Acknowledged} of {Wanted} Redis replicas confirmed the writes of message {MessageId} within {Timeout}",
-                acknowledged, wanted, context.MessageId, options.Value.WaitTimeout);
-        }
+        await waiter.WaitAsync(context.MessageId);
     }
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("redisReplicaWait");

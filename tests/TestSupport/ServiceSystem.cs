@@ -55,7 +55,8 @@ public sealed class ServiceSystem : IAsyncDisposable
         var environment = new Dictionary<string, string>(settings)
         {
             [Connections.RabbitMqKey] = await Infrastructure.ServicesRabbitMqUrlAsync(system.VirtualHost),
-            [Connections.RedisKey] = WithDatabase(await Infrastructure.RedisAsync(), RedisDatabase),
+            // The Redis of the settings when they name one (a Redis that fails over, say), in this checkout's database either way.
+            [Connections.RedisKey] = WithDatabase(settings.GetValueOrDefault(Connections.RedisKey) ?? await Infrastructure.RedisAsync(), RedisDatabase),
             [Connections.PostgresKey] = system.AuditDatabase,
             ["Security__AdminKey"] = system.AdminKey,
         };
