@@ -146,6 +146,54 @@ public abstract class FaultSystem : IAsyncLifetime
             .All(q => queues.GetValueOrDefault(q) > 0), TimeSpan.FromSeconds(60), "consumers on jobs.start, integration-synthetic and scheduler-commands");
 
     public string Diagnostics() => _system.Diagnostics();
+
+    /// <summary>What a fault did to a 10,000-child job: when it struck, how many were counted before, when the job ended.</summary>
+    public sealed record Survived(Guid Id, TimeSpan FaultAt, long CountedBefore, TimeSpan EndedAt, System.Diagnostics.Stopwatch Clock);
+
+    /// <summary>
+    /// Submits a 10,000-child synthetic job (<paramref name="workMs"/> per child), strikes with <paramref name="fault"/> once 1,000
+    /// are counted, and checks the job ends Completed with exactly 10,000 counted and 10,000 children audited, each once.
+    /// </summary>
+    public async Task<Survived> TenThousandSurviveAsync(int workMs, Func<Task> fault)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var id = await SubmitAsync(new { children = 10_000, work_ms = workMs });
+        var progress = await Eventually.Until(() => StatusAsync(id), j => OutageTests.Completed(j) >= 1000, TimeSpan.FromMinutes(5), "the first 1,000 children");
+        Assert.True(OutageTests.Completed(progress) < 10_000, "the job finished before the fault");
+        await fault();
+        var faultAt = clock.Elapsed;
+
+        var job = await WaitForEndAsync(id, TimeSpan.FromMinutes(8));
+        var ended = clock.Elapsed;
+        Assert.Equal("Completed", job.GetProperty("status").GetString());
+        Assert.Equal((10_000L, 10_000L, 0L), OutageTests.Counts(job));
+        // One audit row per child (several Auditors do not double-write) and one root, as it ended.
+        var audited = await Eventually.Until(async () => (
+                Rows: await ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation >= 1", id),
+                Completed: await ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation >= 1 AND status = 'Completed'", id),
+                Roots: await ScalarAsync("SELECT count(*) FROM root_jobs WHERE root_job_id = $1 AND status = 'Completed' AND completed = 10000", id)),
+            a => a.Completed >= 10_000 && a.Roots == 1, TimeSpan.FromSeconds(60), "the audit trail of the job");
+        Assert.Equal((10_000L, 10_000L, 1L), (audited.Rows ?? 0, audited.Completed ?? 0, audited.Roots ?? 0));
+        return new Survived(id, faultAt, OutageTests.Completed(progress), ended, clock);
+    }
+
+    /// <summary>A small job after a fault: it completes, every child counted.</summary>
+    public async Task NextJobCompletesAsync(int children = 50)
+    {
+        var next = await SubmitAsync(new { children });
+        var job = await WaitForEndAsync(next, TimeSpan.FromSeconds(90));
+        Assert.Equal("Completed", job.GetProperty("status").GetString());
+        Assert.Equal((children, children, 0L), OutageTests.Counts(job));
+    }
+
+    /// <summary>The settings of a system under a fault test: the shipped schedule off, and quorum queues when <c>RABBITMQ_URL</c> names a cluster.</summary>
+    protected static Dictionary<string, string> FaultSettings()
+    {
+        var settings = new Dictionary<string, string> { ["Schedules__0__Enabled"] = "false" };
+        if (Jobs.ServiceDefaults.Connections.RabbitMq(Environment.GetEnvironmentVariable("RABBITMQ_URL") ?? "amqp://localhost/").Nodes.Count > 1)
+            settings["RabbitMq__QueueType"] = "Quorum";
+        return settings;
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -1,4 +1,3 @@
-using Jobs.ServiceDefaults;
 using Jobs.TestSupport;
 using Xunit.Abstractions;
 
@@ -7,13 +6,7 @@ namespace Jobs.Faults.Tests;
 /// <summary>Two processes of every service side by side, on the broker of <c>RABBITMQ_URL</c> (the cluster, in <c>make test</c>).</summary>
 public sealed class ScaleOutFixture : FaultSystem
 {
-    protected override Task<ServiceSystem> StartAsync()
-    {
-        var settings = new Dictionary<string, string> { ["Schedules__0__Enabled"] = "false" };
-        if (Connections.RabbitMq(Environment.GetEnvironmentVariable(Connections.RabbitMqKey) ?? "amqp://localhost/").Nodes.Count > 1)
-            settings["RabbitMq__QueueType"] = nameof(RabbitMqQueueType.Quorum);
-        return ServiceSystem.StartAsync("scaleout", settings, instances: 2);
-    }
+    protected override Task<ServiceSystem> StartAsync() => ServiceSystem.StartAsync("scaleout", FaultSettings(), instances: 2);
 }
 
 [CollectionDefinition(Name)]
@@ -34,37 +27,17 @@ public sealed class ScaleOutTests(ScaleOutFixture system, ITestOutputHelper outp
     public async Task With_two_of_each_service_a_10000_child_job_survives_a_SIGKILL_of_one_instance_of_every_service_counted_and_audited_once()
     {
         await system.BaselineConsumersAsync();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var id = await system.SubmitAsync(new { children = 10_000, work_ms = 200 });
-        var progress = await Eventually.Until(() => system.StatusAsync(id), j => OutageTests.Completed(j) >= 1000, TimeSpan.FromMinutes(5), "the first 1,000 children");
-        Assert.True(OutageTests.Completed(progress) < 10_000, "the job finished before the kills");
-
-        // One of each, the API's own Reporting among them: the rest of the test talks to the other one.
-        foreach (var service in ServiceSystem.Names) system[service].Kill();
-        system.UseApiOf("Reporting-2");
-        var killedAt = clock.Elapsed;
-
-        var job = await system.WaitForEndAsync(id, TimeSpan.FromMinutes(8));
-        var ended = clock.Elapsed;
-        Assert.Equal("Completed", job.GetProperty("status").GetString());
-        Assert.Equal((10_000L, 10_000L, 0L), OutageTests.Counts(job));
-
-        // Audited once each: one row per child (the Auditors do not double-write) and one root, as it ended.
-        var audited = await Eventually.Until(async () => (
-                Rows: await system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation >= 1", id),
-                Completed: await system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation >= 1 AND status = 'Completed'", id),
-                Roots: await system.ScalarAsync("SELECT count(*) FROM root_jobs WHERE root_job_id = $1 AND status = 'Completed' AND completed = 10000", id)),
-            a => a.Completed >= 10_000 && a.Roots == 1, TimeSpan.FromSeconds(60), "the audit trail of the job");
-        Assert.Equal(10_000, audited.Rows);
-        Assert.Equal(10_000, audited.Completed);
-        Assert.Equal(1, audited.Roots);
+        var run = await system.TenThousandSurviveAsync(200, () =>
+        {
+            // One of each, the API's own Reporting among them: the rest of the test talks to the other one.
+            foreach (var service in ServiceSystem.Names) system[service].Kill();
+            system.UseApiOf("Reporting-2");
+            return Task.CompletedTask;
+        });
 
         // The survivors run the next job alone.
-        var next = await system.SubmitAsync(new { children = 50 });
-        var nextJob = await system.WaitForEndAsync(next, TimeSpan.FromSeconds(90));
-        Assert.Equal("Completed", nextJob.GetProperty("status").GetString());
-        Assert.Equal((50L, 50L, 0L), OutageTests.Counts(nextJob));
-        output.WriteLine($"one instance of each service killed at {killedAt.TotalSeconds:0.0} s ({OutageTests.Completed(progress)} counted before), " +
-                         $"job Completed (10000/10000) at {ended.TotalSeconds:0.0} s, the next job done at {clock.Elapsed.TotalSeconds:0.0} s");
+        await system.NextJobCompletesAsync();
+        output.WriteLine($"one instance of each service killed at {run.FaultAt.TotalSeconds:0.0} s ({run.CountedBefore} counted before), " +
+                         $"job Completed (10000/10000) at {run.EndedAt.TotalSeconds:0.0} s, the next job done at {run.Clock.Elapsed.TotalSeconds:0.0} s");
     }
 }
