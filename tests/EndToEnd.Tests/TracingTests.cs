@@ -21,7 +21,7 @@ public sealed class TracingTests(SystemFixture system)
         var id = await system.SubmitAsync(new { children = 250, grandchildren = 2, continuation = true });
         var job = await system.WaitForEndAsync(id, JobTimeout);
         Assert.Equal("Completed", job.GetProperty("status").GetString());
-        var traceId = TraceIdOf(job);
+        var traceId = await TraceIdOfAsync(id);
 
         var trace = await WholeTraceAsync(traceId, spans => spans.Any(s => s.Name == "root job end"));
 
@@ -40,7 +40,7 @@ public sealed class TracingTests(SystemFixture system)
     {
         var id = await system.SubmitAsync(new { children = 300 });
         var job = await system.WaitForEndAsync(id, JobTimeout);
-        var traceId = TraceIdOf(job);
+        var traceId = await TraceIdOfAsync(id);
 
         var trace = await WholeTraceAsync(traceId, spans => spans.Any(s => s.Name == "root job end"));
 
@@ -63,7 +63,7 @@ public sealed class TracingTests(SystemFixture system)
                 return page.GetProperty("items").EnumerateArray().Select(j => (Guid?)j.GetProperty("id").GetGuid()).FirstOrDefault();
             },
             found => found is not null, TimeSpan.FromSeconds(60), "a completed job of the every-second schedule");
-        var traceId = TraceIdOf(await system.GetJobAsync(id!.Value));
+        var traceId = await TraceIdOfAsync(id!.Value);
 
         var trace = await WholeTraceAsync(traceId, spans => spans.Any(s => s.Name == "root job end"));
 
@@ -78,7 +78,7 @@ public sealed class TracingTests(SystemFixture system)
         var id = Guid.NewGuid();
         Assert.True(await system.PublishStartAsync("""{"platform":"synthetic","settings":{"children":5}}""", id.ToString()));
         var job = await system.WaitForEndAsync(id, JobTimeout);
-        var traceId = TraceIdOf(job);
+        var traceId = await TraceIdOfAsync(id);
 
         var trace = await WholeTraceAsync(traceId, spans => spans.Any(s => s.Name == "root job end"));
 
@@ -97,7 +97,7 @@ public sealed class TracingTests(SystemFixture system)
         Assert.Equal(System.Net.HttpStatusCode.Accepted, (await system.Api.DeleteAsync($"jobs/{id}")).StatusCode);
         var job = await system.WaitForEndAsync(id, TimeSpan.FromSeconds(60));
         Assert.Equal("Cancelled", job.GetProperty("status").GetString());
-        var traceId = TraceIdOf(job);
+        var traceId = await TraceIdOfAsync(id);
 
         var trace = await WholeTraceAsync(traceId, spans => spans.Any(s => s.Name == "root job end"));
 
@@ -130,7 +130,7 @@ public sealed class TracingTests(SystemFixture system)
     {
         var id = await system.SubmitAsync(new { children = 2 });
         var job = await system.WaitForEndAsync(id, JobTimeout);
-        var traceId = TraceIdOf(job);
+        var traceId = await TraceIdOfAsync(id);
         await WholeTraceAsync(traceId, spans => spans.Any(s => s.Name == "root job end"));
 
         // The Auditor has OTEL_EXPORTER_OTLP_TRACES_ENDPOINT pointing at the receiver, but not the variable that switches exporting on.
@@ -138,12 +138,20 @@ public sealed class TracingTests(SystemFixture system)
         Assert.Equal(traceId, await AuditedTraceIdAsync(id));
     }
 
-    private static string TraceIdOf(JsonElement job)
+    /// <summary>
+    /// The job's <c>traceId</c> (from the audit trail): waited for, since the Auditor records the root's start asynchronously and may
+    /// not have yet when the live status already says the job ended.
+    /// </summary>
+    private async Task<string> TraceIdOfAsync(Guid id)
     {
-        var traceId = job.TryGetProperty("traceId", out var value) ? value.GetString() : null;
+        var job = await Eventually.Until(() => system.GetJobAsync(id), j => TraceIdIn(j) is not null, TimeSpan.FromSeconds(30), $"the traceId of job {id}");
+        var traceId = TraceIdIn(job);
         Assert.True(traceId is { Length: 32 } && traceId.All(Uri.IsHexDigit), $"traceId of {job}");
         return traceId!;
     }
+
+    private static string? TraceIdIn(JsonElement job) =>
+        job.TryGetProperty("traceId", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private async Task<string?> AuditedTraceIdAsync(Guid id)
     {

@@ -58,8 +58,23 @@ public sealed class ScheduleOutageTests(FaultsFixture system)
         Assert.True(paused.IsSuccessStatusCode, $"{await paused.Content.ReadAsStringAsync()}\n{system.Diagnostics()}");
 
         // Every fire's job ends (the Scheduler hears of it), then: one run per fire time, the id derived from it, none failed.
-        var runs = await Eventually.Until(() => RunsAsync(), all => all.All(r => r.Outcome is not null), TimeSpan.FromMinutes(2),
-            "every scheduled job to end");
+        List<(Guid RootJobId, DateTimeOffset ScheduledAt, string? Outcome)> runs;
+        try
+        {
+            runs = await Eventually.Until(() => RunsAsync(), all => all.All(r => r.Outcome is not null), TimeSpan.FromMinutes(2),
+                "every scheduled job to end");
+        }
+        catch (TimeoutException timeout)
+        {
+            // Which runs have no outcome, what the API says of their jobs, and the services' last lines: to tell a job that never
+            // ended from an end the Scheduler never heard of.
+            var open = (await RunsAsync()).Where(r => r.Outcome is null).ToList();
+            var statuses = new List<string>();
+            foreach (var run in open.Take(5)) statuses.Add($"{run.RootJobId} at {run.ScheduledAt:O}: {await system.StatusAsync(run.RootJobId)}");
+            throw new TimeoutException($"{timeout.Message}\n{open.Count} run(s) without an outcome:\n{string.Join("\n", statuses)}\n" +
+                                       $"consumers: {string.Join(", ", (await system.ConsumersAsync()).Select(q => $"{q.Key} {q.Value}"))}\n{system.Diagnostics()}", timeout);
+        }
+
         var times = runs.Select(r => r.ScheduledAt).Order().ToList();
         var missing = new List<DateTimeOffset>();
         for (var at = times[0]; at <= times[^1]; at += Interval)
