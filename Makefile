@@ -5,7 +5,7 @@ export DOTNET_CLI_USE_MSBUILD_SERVER := 0
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: run stop infra infra-stop build test test-faults test-cluster cluster-up cluster-down bench demo clean
+.PHONY: run stop infra infra-stop build test test-faults test-cluster test-cluster-node-kill cluster-up cluster-down bench demo clean
 
 run: infra
 	bash infra/services.sh start
@@ -34,6 +34,10 @@ test-faults:
 # Only the cluster cases (a three-node RabbitMQ cluster with quorum queues, a node killed mid-job); make test runs them last.
 test-cluster: infra
 	CLUSTER=only bash infra/test.sh
+
+# Only the RabbitMQ node-kill case, which has an open defect (README, "Running on more than one machine") and is not in make test.
+test-cluster-node-kill: infra
+	CLUSTER=only CLUSTER_FILTER="&KnownDefect=PublishFailover" bash infra/test.sh
 
 # A three-node RabbitMQ cluster on loopback (AMQP 5681-5683, management 15681-15683) beside the one-node broker;
 # `bash infra/cluster.sh env` prints the settings that point the services at it.
