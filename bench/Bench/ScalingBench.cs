@@ -69,10 +69,10 @@ internal static class ScalingBench
             await RunJobAsync(api, system, 10_000, 0); // warm-up
             await SettleAsync(management, vhost);
             var before = await CountersAsync(management, vhost, redis, system);
-            var (_, seconds) = await RunJobAsync(api, system, children, 0);
+            var seconds = await RunJobAsync(api, system, children, 0);
             await SettleAsync(management, vhost);
             var after = await CountersAsync(management, vhost, redis, system);
-            var (_, waiting) = await RunJobAsync(api, system, waitingChildren, waitingMs);
+            var waiting = await RunJobAsync(api, system, waitingChildren, waitingMs);
 
             var cpu = after.Cpu.GroupBy(c => c.Key.Split('-')[0])
                 .Select(g => $"{g.Key} {g.Sum(c => c.Value - before.Cpu.GetValueOrDefault(c.Key)) * 1000 / children:F3}");
@@ -143,7 +143,7 @@ internal static class ScalingBench
             system.Services.ToDictionary(s => s.Name, s => s.CpuSeconds() ?? 0));
     }
 
-    private static async Task<(Guid Id, double Seconds)> RunJobAsync(HttpClient api, ServiceSystem system, int children, int workMs)
+    private static async Task<double> RunJobAsync(HttpClient api, ServiceSystem system, int children, int workMs)
     {
         var watch = Stopwatch.StartNew();
         var response = await api.PostAsJsonAsync("jobs", new { platform = "synthetic", settings = new { children, work_ms = workMs } });
@@ -153,7 +153,7 @@ internal static class ScalingBench
         {
             var job = await api.GetFromJsonAsync<JsonElement>($"jobs/{id}/status?wait=5");
             var status = job.GetProperty("status").GetString();
-            if (status is "Completed") return (id, watch.Elapsed.TotalSeconds);
+            if (status is "Completed") return watch.Elapsed.TotalSeconds;
             if (status is "CompletedWithFailures" or "Failed" or "Cancelled")
                 throw new InvalidOperationException($"the job of {children} children ended {status}:\n{system.Diagnostics()}");
             if (watch.Elapsed > TimeSpan.FromMinutes(10)) throw new TimeoutException($"the job of {children} children did not end:\n{system.Diagnostics()}");
