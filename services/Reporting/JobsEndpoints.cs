@@ -56,7 +56,8 @@ public static class JobsEndpoints
             .WithDescription("Status (Completed only when every child succeeded; CompletedWithFailures when the failure policy accepted failed " +
                              "children; Failed with the failed task's error), counts, progress, generations and failures; for a platform whose runs " +
                              "replace a table (movies), data.loadedBy / data.loadedAt / data.holdsThisJob: whose data the table holds now; settings: as audited " +
-                             "(secrets masked; null before the audit has them); retries: the jobs started to re-run its failed children, oldest first.");
+                             "(secrets masked; null before the audit has them); retries: the jobs started to re-run its failed children, oldest first; " +
+                             "traceId: the W3C trace id of the job's trace (null until the Auditor has recorded the job's start).");
         app.MapGet("/jobs/{id:guid}/status", StatusAsync).WithName("GetJobStatus").RequireAuthorization(Operations.Read);
         app.MapPost("/jobs/{id:guid}/retry-failed", RetryFailedAsync).WithName("RetryFailedChildren").RequireAuthorization(Operations.Run);
         app.MapDelete("/jobs/{id:guid}", CancelAsync).WithName("CancelJob").RequireAuthorization(Operations.Run);
