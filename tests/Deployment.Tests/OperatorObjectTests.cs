@@ -4,8 +4,8 @@ using Jobs.ServiceDefaults;
 namespace Jobs.Deployment.Tests;
 
 /// <summary>
-/// The servers' objects, whose CRD schemas are not vendored (<see cref="SchemaTests.WithoutSchema"/>): what the services
-/// need of them, and that the addresses the services are given name what the operators make of them.
+/// The servers' objects (their shape is checked against the operators' CRDs by <see cref="SchemaTests"/>): what the
+/// services need of them, and that the addresses the services are given name what the operators make of them.
 /// </summary>
 public sealed class OperatorObjectTests
 {

@@ -10,7 +10,9 @@ namespace Jobs.Deployment.Tests;
 /// (see the README there): JSON Schema validation (types, enums, required fields) by JsonSchema.Net, and a strictness rule
 /// of ours on top, since these schemas, like Kubernetes' own OpenAPI, leave <c>additionalProperties</c> open: every
 /// property of an object must be one its schema defines, unless the schema gives <c>additionalProperties</c> a schema,
-/// says <c>true</c>, or defines no properties at all (a free-form map).
+/// says <c>true</c>, or defines no properties at all (a free-form map), or says <c>x-kubernetes-preserve-unknown-fields</c>.
+/// The operators' schemas, made of their CRDs by extract.js, spell <c>additionalProperties: false</c> out themselves, as
+/// Kubernetes' structural-schema rules have it.
 /// </summary>
 public static class SchemaValidator
 {
