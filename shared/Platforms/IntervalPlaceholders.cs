@@ -84,7 +84,7 @@ public static partial class IntervalPlaceholders
             case JsonArray array:
                 return new JsonArray(array.Select(item => Replace(item?.DeepClone(), interval)).ToArray());
             case JsonValue value when value.GetValueKind() == JsonValueKind.String:
-                return JsonValue.Create(Resolve(value.GetValue<string>(), interval));
+                return JsonValue.Create(Resolve((string)value!, interval));
             default:
                 return node;
         }
