@@ -29,7 +29,9 @@ public sealed record BackfillRequest(DateTimeOffset? From, DateTimeOffset? To, i
 /// <summary>
 /// Schedules through the Scheduler's bus commands, sent as requests so the API can answer with the outcome: list,
 /// create or replace, pause, resume, trigger now, delete. Settings are validated against the platform's schema
-/// here (relative dates stay relative: they are resolved at each fire); cron and time zone by the Scheduler.
+/// here (relative dates and the
+/// <c>{interval_start}</c> / <c>{interval_end}</c> placeholders stay as they are: they are resolved at each fire; an unknown placeholder is
+/// refused); cron and time zone by the Scheduler. Backfills are asked of the Scheduler the same way.
 /// </summary>
 public static class SchedulesEndpoints
 {
@@ -154,11 +156,15 @@ public static class SchedulesEndpoints
     {
         // {interval_start} / {interval_end} are checked here and stand for a sample interval while the settings are validated, so a
         // date setting may hold "{interval_start:yyyy-MM-dd}"; the schedule keeps them, to be replaced at each fire.
-        var placeholders = request.Settings is { ValueKind: JsonValueKind.Object } given ? IntervalPlaceholders.Problems(given) : new Dictionary<string, string[]>();
-        var now = DateTimeOffset.UtcNow;
-        var sample = request.Settings is { ValueKind: JsonValueKind.Object } template
-            ? IntervalPlaceholders.Resolve(template, new DataInterval(now.AddHours(-1), now))
-            : request.Settings;
+        IReadOnlyDictionary<string, string[]> placeholders = new Dictionary<string, string[]>();
+        var sample = request.Settings;
+        if (request.Settings is { ValueKind: JsonValueKind.Object } template)
+        {
+            placeholders = IntervalPlaceholders.Problems(template);
+            var now = DateTimeOffset.UtcNow;
+            sample = IntervalPlaceholders.Resolve(template, new DataInterval(now.AddHours(-1), now));
+        }
+
         var validation = await validator.ValidateAsync(request.Platform, sample);
         var errors = validation.Errors.ToDictionary(e => e.Key, e => e.Value);
         foreach (var (path, problems) in placeholders) errors[$"settings.{path}"] = [.. errors.GetValueOrDefault($"settings.{path}", []), .. problems];
