@@ -1,3 +1,4 @@
+using System.Globalization;
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
@@ -20,9 +21,17 @@ public sealed record ScheduleRequest(
     int? MaxCatchUp = null);
 
 /// <summary>
+/// The body of <c>POST /schedules/{name}/backfill</c>: the range [<see cref="From"/>, <see cref="To"/>) whose intervals get a run, and
+/// how many of those may run at a time (default 1).
+/// </summary>
+public sealed record BackfillRequest(DateTimeOffset? From, DateTimeOffset? To, int? MaxConcurrent = 1);
+
+/// <summary>
 /// Schedules through the Scheduler's bus commands, sent as requests so the API can answer with the outcome: list,
 /// create or replace, pause, resume, trigger now, delete. Settings are validated against the platform's schema
-/// here (relative dates stay relative: they are resolved at each fire); cron and time zone by the Scheduler.
+/// here (relative dates and the
+/// <c>{interval_start}</c> / <c>{interval_end}</c> placeholders stay as they are: they are resolved at each fire; an unknown placeholder is
+/// refused); cron and time zone by the Scheduler. Backfills are asked of the Scheduler the same way.
 /// </summary>
 public static class SchedulesEndpoints
 {
@@ -42,6 +51,10 @@ public static class SchedulesEndpoints
         AddScheduleClient<ResumeSchedule>(bus);
         AddScheduleClient<TriggerSchedule>(bus);
         AddScheduleClient<DeleteSchedule>(bus);
+        AddScheduleClient<StartBackfill>(bus);
+        AddScheduleClient<ListBackfills>(bus);
+        AddScheduleClient<GetBackfill>(bus);
+        AddScheduleClient<CancelBackfill>(bus);
     }
 
     private static void AddScheduleClient<T>(IServiceCollection services) where T : class =>
@@ -65,8 +78,64 @@ public static class SchedulesEndpoints
         schedules.MapDelete("/{name}", (string name, IRequestClient<DeleteSchedule> client, CancellationToken ct) =>
             CommandAsync(name, () => client.GetResponse<ScheduleCommandResult>(new DeleteSchedule(name), ct), Results.NoContent())).WithName("DeleteSchedule")
             .RequireAuthorization(Operations.Manage);
+        schedules.MapPost("/{name}/backfill", StartBackfillAsync).WithName("StartBackfill").RequireAuthorization(Operations.Manage)
+            .WithDescription("Starts one root job per interval of the schedule's cron expression (in its time zone) that lies within [from, to): " +
+                             "each interval runs from a fire time to the next, its job id is the one a scheduled fire at the interval's end has, so an " +
+                             "interval that had its run already (a fire, an earlier backfill) is not started again. At most maxConcurrent " +
+                             $"(1-{BackfillLimits.MaxConcurrent}, default 1) run at a time; the next starts when one ends. At most " +
+                             $"{BackfillLimits.MaxIntervals.ToString("N0", CultureInfo.InvariantCulture)} intervals; to must not be in " +
+                             "the future. {interval_start} / {interval_end} in the settings are replaced per job. 202 with the backfill and its Location.");
+        schedules.MapGet("/{name}/backfills", ListBackfillsAsync).WithName("ListBackfills").RequireAuthorization(Operations.Read)
+            .WithDescription("The schedule's backfills, newest first (the latest 100), with their status (Running, Completed, Cancelled) and the " +
+                             "counts of their jobs: waiting, running, ended, notStarted (cancelled before their turn) and alreadyRun (intervals that had " +
+                             "their run before the backfill; counted as running or ended too).");
+        schedules.MapGet("/{name}/backfills/{id:guid}", GetBackfillAsync).WithName("GetBackfill").RequireAuthorization(Operations.Read)
+            .WithDescription("One backfill with its jobs, oldest interval first: rootJobId (GET /jobs/{id}), intervalStart, intervalEnd (in the " +
+                             "schedule's time zone), status (Waiting, NotStarted, Running, or the state the job ended in) and alreadyRun.");
+        schedules.MapDelete("/{name}/backfills/{id:guid}", CancelBackfillAsync).WithName("CancelBackfill").RequireAuthorization(Operations.Manage)
+            .WithDescription("Cancels the backfill: no further job of it starts, and the jobs it started that are still running are cancelled " +
+                             "(as DELETE /jobs/{id} does). 202 with the backfill; 409 when every job of it has ended already.");
         return app;
     }
+
+    private static async Task<IResult> StartBackfillAsync(string name, BackfillRequest request, IRequestClient<StartBackfill> client, LinkGenerator links,
+        HttpContext http, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (request.From is null) errors["from"] = ["is required: the start of the range (ISO 8601, with an offset)"];
+        if (request.To is null) errors["to"] = ["is required: the end of the range (ISO 8601, with an offset), exclusive"];
+        if (errors.Count > 0) return Results.ValidationProblem(errors, title: "The backfill is invalid");
+
+        var id = NewId.NextGuid();
+        return await BackfillAsync(() => client.GetResponse<BackfillResult>(
+                new StartBackfill(id, name, request.From!.Value, request.To!.Value, request.MaxConcurrent ?? 1), cancellationToken),
+            backfills => Results.Accepted(links.GetPathByName(http, "GetBackfill", new { name, id }), backfills.Single()));
+    }
+
+    private static Task<IResult> ListBackfillsAsync(string name, IRequestClient<ListBackfills> client, CancellationToken cancellationToken) =>
+        BackfillAsync(() => client.GetResponse<BackfillResult>(new ListBackfills(name), cancellationToken), Results.Ok);
+
+    private static Task<IResult> GetBackfillAsync(string name, Guid id, IRequestClient<GetBackfill> client, CancellationToken cancellationToken) =>
+        BackfillAsync(() => client.GetResponse<BackfillResult>(new GetBackfill(name, id), cancellationToken), backfills => Results.Ok(backfills.Single()));
+
+    private static Task<IResult> CancelBackfillAsync(string name, Guid id, IRequestClient<CancelBackfill> client, CancellationToken cancellationToken) =>
+        BackfillAsync(() => client.GetResponse<BackfillResult>(new CancelBackfill(name, id), cancellationToken),
+            backfills => Results.Accepted($"/schedules/{name}/backfills/{id}", backfills.Single()));
+
+    /// <summary>Asks the Scheduler and answers with its verdict: <paramref name="accepted"/>, 400 with every problem, 404, 409 or 503.</summary>
+    private static Task<IResult> BackfillAsync(Func<Task<Response<BackfillResult>>> ask, Func<IReadOnlyList<BackfillState>, IResult> accepted) =>
+        AskAsync(async () =>
+        {
+            var result = (await ask()).Message;
+            return result.Outcome switch
+            {
+                BackfillOutcome.Accepted => accepted(result.Backfills),
+                BackfillOutcome.NotFound => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: result.Error),
+                BackfillOutcome.Ended => Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The backfill has ended", detail: result.Error),
+                _ when result.Errors is { Count: > 0 } errors => Results.ValidationProblem(errors, title: "The backfill is invalid", detail: result.Error),
+                _ => Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The backfill is invalid", detail: result.Error),
+            };
+        });
 
     private static Task<IResult> ListAsync(IRequestClient<ListSchedules> client, PlatformCatalog catalog, CancellationToken cancellationToken) =>
         AskAsync(async () =>
@@ -85,8 +154,20 @@ public static class SchedulesEndpoints
     private static async Task<IResult> UpsertAsync(string name, ScheduleRequest request, JobRequestValidator validator, IRequestClient<UpsertSchedule> client,
         CancellationToken cancellationToken)
     {
-        var validation = await validator.ValidateAsync(request.Platform, request.Settings);
+        // {interval_start} / {interval_end} are checked here and stand for a sample interval while the settings are validated, so a
+        // date setting may hold "{interval_start:yyyy-MM-dd}"; the schedule keeps them, to be replaced at each fire.
+        IReadOnlyDictionary<string, string[]> placeholders = new Dictionary<string, string[]>();
+        var sample = request.Settings;
+        if (request.Settings is { ValueKind: JsonValueKind.Object } template)
+        {
+            placeholders = IntervalPlaceholders.Problems(template);
+            var now = DateTimeOffset.UtcNow;
+            sample = IntervalPlaceholders.Resolve(template, new DataInterval(now.AddHours(-1), now));
+        }
+
+        var validation = await validator.ValidateAsync(request.Platform, sample);
         var errors = validation.Errors.ToDictionary(e => e.Key, e => e.Value);
+        foreach (var (path, problems) in placeholders) errors[$"settings.{path}"] = [.. errors.GetValueOrDefault($"settings.{path}", []), .. problems];
         if (string.IsNullOrWhiteSpace(request.Cron)) errors["cron"] = ["is required: a Quartz cron expression, seconds first (\"0 */5 * * * ?\")"];
         if (name.Length > 100 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
             errors["name"] = ["at most 100 characters: letters, digits, '-', '_' and '.'"];

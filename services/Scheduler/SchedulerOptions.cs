@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Jobs.Scheduler;
 
-/// <summary>Section <c>Scheduler</c>: how late a fire may be, and how long an unfinished run blocks its schedule.</summary>
+/// <summary>Section <c>Scheduler</c>: how late a fire may be, and how long an unfinished run blocks its schedule, how often backfills are swept.</summary>
 public sealed class SchedulerOptions
 {
     public const string Section = "Scheduler";
@@ -14,4 +14,8 @@ public sealed class SchedulerOptions
     /// <summary>A run not reported ended after this long no longer blocks its schedule (its end may have been lost).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00", ErrorMessage = Section + ":" + nameof(MaxRunAge) + ": must be between {1} and {2}")]
     public TimeSpan MaxRunAge { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>How often each Scheduler goes on with the backfills that have jobs to start (after a restart, a lost start or end).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = Section + ":" + nameof(BackfillSweepInterval) + ": must be between {1} and {2}")]
+    public TimeSpan BackfillSweepInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

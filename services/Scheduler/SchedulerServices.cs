@@ -36,7 +36,9 @@ public static class SchedulerServices
         builder.Services.AddSingleton<FailedFires>();
         builder.Services.AddHostedService(services => services.GetRequiredService<FailedFires>());
         builder.Services.AddSingleton<ScheduleStore>();
+        builder.Services.AddSingleton<Backfills>();
         builder.Services.AddHostedService<ConfiguredSchedules>();
+        builder.Services.AddHostedService<BackfillSweeper>();
         builder.AddBus(x =>
         {
             x.AddConsumer<ScheduleCommandsConsumer, ScheduleCommandsConsumerDefinition>();

@@ -66,6 +66,25 @@ public sealed class ApiSurfaceTests(ReportingFixture reporting) : IClassFixture<
         Assert.Equal(HttpStatusCode.Unauthorized, (await reporting.ClientWith(null).GetAsync(concrete)).StatusCode);
     }
 
+    [Theory]
+    [InlineData("/schedules/{name}/backfill", "post", "StartBackfill")]
+    [InlineData("/schedules/{name}/backfills", "get", "ListBackfills")]
+    [InlineData("/schedules/{name}/backfills/{id}", "get", "GetBackfill")]
+    [InlineData("/schedules/{name}/backfills/{id}", "delete", "CancelBackfill")]
+    public async Task The_openapi_document_describes_each_backfill_endpoint_by_name_and_a_caller_without_a_key_is_refused(string path, string method,
+        string name)
+    {
+        var document = await reporting.Client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        Assert.True(document.GetProperty("paths").TryGetProperty(path, out var item), path);
+        var operation = item.GetProperty(method);
+        Assert.Equal(name, operation.GetProperty("operationId").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(operation.GetProperty("description").GetString()));
+        var concrete = path.Replace("{name}", "nightly", StringComparison.Ordinal).Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
+        using var request = new HttpRequestMessage(new HttpMethod(method.ToUpperInvariant()), concrete);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await reporting.ClientWith(null).SendAsync(request)).StatusCode);
+    }
+
     [Fact]
     public async Task Diagnostics_report_each_dependency_with_latency_and_a_queue_without_consumer_as_an_error()
     {

@@ -36,13 +36,18 @@ public sealed class SecurityTests(ReportingFixture reporting) : IClassFixture<Re
         "list jobs" => (await client.GetAsync("/jobs")).StatusCode,
         "list schedules" => (await client.GetAsync("/schedules")).StatusCode,
         "change schedule" => (await client.PutAsJsonAsync("/schedules/matrix", new { platform = reporting.Platform })).StatusCode,
+        "start backfill" => (await client.PostAsJsonAsync("/schedules/matrix/backfill",
+            new { from = DateTimeOffset.UtcNow.AddDays(-1), to = DateTimeOffset.UtcNow, maxConcurrent = 1 })).StatusCode,
+        "list backfills" => (await client.GetAsync("/schedules/matrix/backfills")).StatusCode,
+        "read backfill" => (await client.GetAsync($"/schedules/matrix/backfills/{Guid.NewGuid()}")).StatusCode,
+        "cancel backfill" => (await client.DeleteAsync($"/schedules/matrix/backfills/{Guid.NewGuid()}")).StatusCode,
         _ => throw new ArgumentOutOfRangeException(nameof(operation)),
     };
 
     public static TheoryData<string, string, HttpStatusCode> Matrix() => new()
     {
         // role, operation, expected (404 = allowed, the job does not exist; 503 = allowed, no Scheduler answers in the tests;
-        // 400 = allowed, the schedule lacks its cron)
+        // 400 = allowed, the schedule lacks its cron). Backfills: started and cancelled by the roles that manage schedules, read by all.
         { ApiKeys.User, "read job", HttpStatusCode.NotFound },
         { ApiKeys.User, "read platforms", HttpStatusCode.OK },
         { ApiKeys.User, "run job", HttpStatusCode.Forbidden },
@@ -51,6 +56,10 @@ public sealed class SecurityTests(ReportingFixture reporting) : IClassFixture<Re
         { ApiKeys.User, "list jobs", HttpStatusCode.OK },
         { ApiKeys.User, "list schedules", HttpStatusCode.ServiceUnavailable },
         { ApiKeys.User, "change schedule", HttpStatusCode.Forbidden },
+        { ApiKeys.User, "start backfill", HttpStatusCode.Forbidden },
+        { ApiKeys.User, "list backfills", HttpStatusCode.ServiceUnavailable },
+        { ApiKeys.User, "read backfill", HttpStatusCode.ServiceUnavailable },
+        { ApiKeys.User, "cancel backfill", HttpStatusCode.Forbidden },
         { ApiKeys.Service, "read job", HttpStatusCode.NotFound },
         { ApiKeys.Service, "read platforms", HttpStatusCode.OK },
         { ApiKeys.Service, "run job", HttpStatusCode.Accepted },
@@ -59,6 +68,10 @@ public sealed class SecurityTests(ReportingFixture reporting) : IClassFixture<Re
         { ApiKeys.Service, "list jobs", HttpStatusCode.OK },
         { ApiKeys.Service, "list schedules", HttpStatusCode.ServiceUnavailable },
         { ApiKeys.Service, "change schedule", HttpStatusCode.Forbidden },
+        { ApiKeys.Service, "start backfill", HttpStatusCode.Forbidden },
+        { ApiKeys.Service, "list backfills", HttpStatusCode.ServiceUnavailable },
+        { ApiKeys.Service, "read backfill", HttpStatusCode.ServiceUnavailable },
+        { ApiKeys.Service, "cancel backfill", HttpStatusCode.Forbidden },
         { ApiKeys.Internal, "read job", HttpStatusCode.NotFound },
         { ApiKeys.Internal, "read platforms", HttpStatusCode.OK },
         { ApiKeys.Internal, "run job", HttpStatusCode.Accepted },
@@ -67,6 +80,10 @@ public sealed class SecurityTests(ReportingFixture reporting) : IClassFixture<Re
         { ApiKeys.Internal, "list jobs", HttpStatusCode.OK },
         { ApiKeys.Internal, "list schedules", HttpStatusCode.ServiceUnavailable },
         { ApiKeys.Internal, "change schedule", HttpStatusCode.BadRequest },
+        { ApiKeys.Internal, "start backfill", HttpStatusCode.ServiceUnavailable },
+        { ApiKeys.Internal, "list backfills", HttpStatusCode.ServiceUnavailable },
+        { ApiKeys.Internal, "read backfill", HttpStatusCode.ServiceUnavailable },
+        { ApiKeys.Internal, "cancel backfill", HttpStatusCode.ServiceUnavailable },
     };
 
     [Theory]

@@ -294,6 +294,159 @@ public sealed class SchedulerProcessTests : IAsyncLifetime
         Assert.True(Counter(metrics, "scheduler_misfires_total", "latest-only") >= without);
     }
 
+    [Fact]
+    public async Task Each_scheduled_fire_resolves_the_interval_placeholders_to_its_own_cron_slot_and_a_fire_by_hand_to_the_last_slot()
+    {
+        await StartSchedulerAsync(new Dictionary<string, string>
+            {
+                ["Schedules__0__Settings__note"] = "{interval_start}/{interval_end}",
+                ["Schedules__0__Settings__day"] = "{interval_end:yyyy-MM-dd}",
+            },
+            ("intervals", "* * * * * ?", ScheduleMisfire.Skip, ScheduleOverlap.Allow));
+        var berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+
+        var started = await WaitForStartedAsync("intervals", 3);
+        foreach (var message in started)
+        {
+            var end = TimeZoneInfo.ConvertTime(ScheduledAt(message), berlin);
+            var start = end.AddSeconds(-1);
+            var settings = message.GetProperty("settings");
+            Assert.Equal($"{Iso(start)}/{Iso(end)}", settings.GetProperty("note").GetString());
+            Assert.Equal(end.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), settings.GetProperty("day").GetString());
+            Assert.Equal(1, settings.GetProperty("children").GetInt32());
+            Assert.Equal(start, message.GetProperty("intervalStart").GetDateTimeOffset());
+            Assert.Equal(end, message.GetProperty("intervalEnd").GetDateTimeOffset());
+            Assert.EndsWith(end.Offset == TimeSpan.FromHours(2) ? "+02:00" : "+01:00", message.GetProperty("intervalEnd").GetString());
+        }
+
+        // A fire by hand of an hourly schedule covers the last hour that has ended.
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new UpsertSchedule(new ScheduleSpec("hourly", "0 0 * * * ?",
+            "Europe/Berlin", "synthetic", JsonSerializer.SerializeToElement(new { note = "{interval_start:HH:mm}-{interval_end:HH:mm}" }),
+            ScheduleMisfire.Skip, ScheduleOverlap.Allow, Enabled: false)));
+        var before = DateTimeOffset.UtcNow;
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new TriggerSchedule("hourly"));
+        var triggered = Assert.Single(await WaitForStartedAsync("hourly", 1));
+        var hourEnd = TimeZoneInfo.ConvertTime(new DateTimeOffset(before.Year, before.Month, before.Day, before.Hour, 0, 0, TimeSpan.Zero), berlin);
+        if (DateTimeOffset.UtcNow.Hour != before.Hour) return; // the hour turned during the test: the slot is not known for sure
+        Assert.Equal($"{hourEnd.AddHours(-1):HH:mm}-{hourEnd:HH:mm}", triggered.GetProperty("settings").GetProperty("note").GetString());
+        Assert.Equal(hourEnd.AddHours(-1), triggered.GetProperty("intervalStart").GetDateTimeOffset());
+    }
+
+    private static string Iso(DateTimeOffset value) => value.ToString(Jobs.Platforms.IntervalPlaceholders.DefaultFormat, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A paused hourly schedule in Europe/Berlin whose settings carry the interval (only backfills start its jobs here).</summary>
+    private async Task CreateBackfillScheduleAsync(string name) =>
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new UpsertSchedule(new ScheduleSpec(name, "0 0 * * * ?", "Europe/Berlin",
+            "synthetic", JsonSerializer.SerializeToElement(new { children = 1, note = "{interval_start}/{interval_end}" }), ScheduleMisfire.Skip,
+            ScheduleOverlap.Skip, Enabled: false)));
+
+    private static readonly DateTimeOffset BackfillDay = new(2026, 3, 10, 0, 0, 0, TimeSpan.FromHours(1));
+
+    [Fact]
+    public async Task A_backfill_of_24_hourly_intervals_starts_one_job_per_interval_with_its_interval_and_repeating_it_starts_none()
+    {
+        await StartSchedulerAsync(("placeholder", "0 0 0 1 1 ? 2099", ScheduleMisfire.Skip, ScheduleOverlap.Allow));
+        await CreateBackfillScheduleAsync("hourly-backfill");
+        var first = Guid.NewGuid();
+
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new StartBackfill(first, "hourly-backfill", BackfillDay,
+            BackfillDay.AddDays(1), 100));
+
+        var started = await WaitForStartedAsync("hourly-backfill", 24);
+        AssertNoFireTwice(started);
+        var berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+        var expected = Enumerable.Range(0, 24).Select(h => TimeZoneInfo.ConvertTime(BackfillDay.AddHours(h), berlin)).ToList();
+        Assert.Equal(expected, started.Select(m => m.GetProperty("intervalStart").GetDateTimeOffset()).Order());
+        foreach (var message in started)
+        {
+            var (start, end) = (message.GetProperty("intervalStart").GetDateTimeOffset(), message.GetProperty("intervalEnd").GetDateTimeOffset());
+            Assert.Equal(TimeSpan.FromHours(1), end - start);
+            Assert.Equal(JobIds.ForSchedule("hourly-backfill", end), message.GetProperty("rootJobId").GetGuid());
+            Assert.Equal(end, ScheduledAt(message));
+            Assert.Equal($"{Iso(start)}/{Iso(end)}", message.GetProperty("settings").GetProperty("note").GetString());
+        }
+
+        // Again, and once more over half of it: every interval had its run, nothing starts.
+        var again = Guid.NewGuid();
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new StartBackfill(again, "hourly-backfill", BackfillDay,
+            BackfillDay.AddDays(1), 100));
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new StartBackfill(Guid.NewGuid(), "hourly-backfill",
+            BackfillDay.AddHours(12), BackfillDay.AddDays(1).AddHours(1), 100));
+        await Eventually.Until(() => BackfillRunStatesAsync(again), states => states.Count == 24 && states.All(s => s == "existing"),
+            TimeSpan.FromSeconds(30), "the repeated backfill's intervals recognised as run");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var all = await StartedAsync("hourly-backfill");
+        Assert.Equal(25, all.Count); // the third backfill's one new interval, 00:00-01:00 of the next day
+        AssertNoFireTwice(all);
+    }
+
+    [Fact]
+    public async Task A_backfill_runs_at_most_max_concurrent_jobs_goes_on_as_they_end_also_after_a_restart_and_once_cancelled_starts_no_more()
+    {
+        await BrokerMessages.BindQueueAsync<CancelRootJob>(_vhost, "test-cancellations");
+        var scheduler = await StartSchedulerAsync(new Dictionary<string, string> { ["Scheduler__BackfillSweepInterval"] = "00:00:01" },
+            ("placeholder", "0 0 0 1 1 ? 2099", ScheduleMisfire.Skip, ScheduleOverlap.Allow));
+        await CreateBackfillScheduleAsync("limited");
+        var backfill = Guid.NewGuid();
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new StartBackfill(backfill, "limited", BackfillDay,
+            BackfillDay.AddHours(8), 2));
+
+        async Task<IReadOnlyList<Guid>> StartsAfterASecondAsync(int count)
+        {
+            var list = await WaitForStartedAsync("limited", count);
+            await Task.Delay(TimeSpan.FromSeconds(2.5)); // two sweeps: nothing more may start
+            var now = await StartedAsync("limited");
+            Assert.Equal(count, now.Count);
+            return now.Select(m => m.GetProperty("rootJobId").GetGuid()).ToList();
+        }
+
+        async Task EndAsync(Guid id) => await BrokerMessages.PublishAsync(_vhost, "Jobs.Contracts:RootJobCompleted",
+            new RootJobCompleted(id, "synthetic", "limited", 1, 1, 0, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+
+        var ids = await StartsAfterASecondAsync(2);
+        await EndAsync(ids[0]);
+        ids = await StartsAfterASecondAsync(3);
+
+        // Two ends while no Scheduler runs: after the restart the backfill goes on from its state in PostgreSQL.
+        await scheduler.StopAsync();
+        await EndAsync(ids[1]);
+        await EndAsync(ids[2]);
+        await scheduler.StartAsync();
+        ids = await StartsAfterASecondAsync(5);
+
+        // Cancelled: the two running jobs are cancelled, and their ends start nothing.
+        await BrokerMessages.PublishAsync(_vhost, IntegrationQueues.SchedulerCommands, new CancelBackfill("limited", backfill));
+        var cancellations = await Eventually.Until(() => BrokerMessages.TakeAsync(_vhost, "test-cancellations"), l => l.Count >= 2,
+            TimeSpan.FromSeconds(30), "the running jobs cancelled");
+        Assert.Equal(ids.Skip(3).Order(), cancellations.Select(c => c.GetProperty("rootJobId").GetGuid()).Order());
+        await EndAsync(ids[3]);
+        await EndAsync(ids[4]);
+        await StartsAfterASecondAsync(5);
+        var states = await BackfillRunStatesAsync(backfill);
+        Assert.Equal(["started", "started", "started", "started", "started", "not_started", "not_started", "not_started"], states);
+    }
+
+    /// <summary>The state of each run of a backfill, oldest interval first, as the Scheduler keeps it.</summary>
+    private async Task<IReadOnlyList<string>> BackfillRunStatesAsync(Guid backfill)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_database);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT state FROM schedule_backfill_runs WHERE backfill_id = $1 ORDER BY position", connection);
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = backfill });
+        var states = new List<string>();
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) states.Add(reader.GetString(0));
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState == "42P01")
+        {
+            // not created yet
+        }
+
+        return states;
+    }
+
     private static double Counter(string metrics, string name, string schedule) =>
         metrics.Split('\n')
             .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) && l.Contains($"schedule=\"{schedule}\""))

@@ -5,13 +5,17 @@ using MassTransit;
 namespace Jobs.Scheduler.Schedules;
 
 /// <summary>Schedule management through the bus (any Scheduler instance; the store is shared).</summary>
-public sealed class ScheduleCommandsConsumer(ScheduleStore store) :
+public sealed class ScheduleCommandsConsumer(ScheduleStore store, Backfills backfills) :
     IConsumer<UpsertSchedule>,
     IConsumer<PauseSchedule>,
     IConsumer<ResumeSchedule>,
     IConsumer<TriggerSchedule>,
     IConsumer<DeleteSchedule>,
-    IConsumer<ListSchedules>
+    IConsumer<ListSchedules>,
+    IConsumer<StartBackfill>,
+    IConsumer<ListBackfills>,
+    IConsumer<GetBackfill>,
+    IConsumer<CancelBackfill>
 {
     public Task Consume(ConsumeContext<UpsertSchedule> context) =>
         RunAsync(context, context.Message.Schedule.Name, () => store.UpsertAsync(context.Message.Schedule, context.CancellationToken));
@@ -25,11 +29,54 @@ public sealed class ScheduleCommandsConsumer(ScheduleStore store) :
     public Task Consume(ConsumeContext<TriggerSchedule> context) =>
         RunAsync(context, context.Message.Name, () => store.TriggerAsync(context.Message.Name, context.CancellationToken));
 
+    /// <summary>Deletes the schedule and cancels its backfills that still run.</summary>
     public Task Consume(ConsumeContext<DeleteSchedule> context) =>
-        RunAsync(context, context.Message.Name, () => store.DeleteAsync(context.Message.Name, context.CancellationToken));
+        RunAsync(context, context.Message.Name, async () =>
+        {
+            await store.DeleteAsync(context.Message.Name, context.CancellationToken);
+            await backfills.CancelAllAsync(context.Message.Name, context.CancellationToken);
+        });
 
     public async Task Consume(ConsumeContext<ListSchedules> context) =>
         await context.RespondAsync(new ScheduleList(await store.ListAsync(context.CancellationToken)));
+
+    public Task Consume(ConsumeContext<StartBackfill> context) =>
+        BackfillAsync(context, async () => [await backfills.StartAsync(context.Message, context.CancellationToken)]);
+
+    public Task Consume(ConsumeContext<ListBackfills> context) =>
+        BackfillAsync(context, async () => await store.FindAsync(context.Message.Schedule, context.CancellationToken) is null
+            ? throw new ScheduleNotFoundException(context.Message.Schedule)
+            : await backfills.StatesAsync(context.Message.Schedule, null, context.CancellationToken));
+
+    public Task Consume(ConsumeContext<GetBackfill> context) =>
+        BackfillAsync(context, async () => [await backfills.GetAsync(context.Message.Schedule, context.Message.BackfillId, context.CancellationToken)]);
+
+    public Task Consume(ConsumeContext<CancelBackfill> context) =>
+        BackfillAsync(context, async () => [await backfills.CancelAsync(context.Message.Schedule, context.Message.BackfillId, context.CancellationToken)]);
+
+    /// <summary>Runs a backfill request and answers with <see cref="BackfillResult"/>; refusals as <see cref="RunAsync"/> handles them.</summary>
+    private static async Task BackfillAsync(ConsumeContext context, Func<Task<IReadOnlyList<BackfillState>>> request)
+    {
+        var isRequest = context.RequestId is not null && context.ResponseAddress is not null;
+        IReadOnlyList<BackfillState> backfills;
+        try
+        {
+            backfills = await request();
+        }
+        catch (InvalidScheduleException ex) when (isRequest)
+        {
+            var outcome = ex switch
+            {
+                ScheduleNotFoundException or BackfillNotFoundException => BackfillOutcome.NotFound,
+                BackfillEndedException => BackfillOutcome.Ended,
+                _ => BackfillOutcome.Invalid,
+            };
+            await context.RespondAsync(new BackfillResult(outcome, ex.Message, (ex as InvalidBackfillException)?.Errors, []));
+            return;
+        }
+
+        if (isRequest) await context.RespondAsync(new BackfillResult(BackfillOutcome.Accepted, null, null, backfills));
+    }
 
     /// <summary>
     /// Runs a command. A request (from Reporting) is answered, refusals included; a plain command that is refused
@@ -73,8 +120,11 @@ public sealed class ScheduleCommandsConsumerDefinition : ConsumerDefinition<Sche
     }
 }
 
-/// <summary>Ends a schedule's run when its root job ends (or never started), which lets the next fire through.</summary>
-public sealed class RootJobEndsConsumer(ScheduleRuns runs) :
+/// <summary>
+/// Ends a schedule's run when its root job ends (or never started), which lets the next fire through, and for a run of a
+/// backfill starts the backfill's next job.
+/// </summary>
+public sealed class RootJobEndsConsumer(ScheduleRuns runs, Backfills backfills) :
     IConsumer<RootJobCompleted>,
     IConsumer<RootJobFailed>,
     IConsumer<RootJobCancelled>,
@@ -91,8 +141,12 @@ public sealed class RootJobEndsConsumer(ScheduleRuns runs) :
     public Task Consume(ConsumeContext<Fault<StartRootJob>> context) =>
         End(context.Message.Message.Schedule, context.Message.Message.RootJobId, "Rejected", context);
 
-    private Task End(string? schedule, Guid? rootJobId, string outcome, ConsumeContext context) =>
-        schedule is null || rootJobId is not { } id ? Task.CompletedTask : runs.FinishAsync(id, outcome, context.CancellationToken);
+    private async Task End(string? schedule, Guid? rootJobId, string outcome, ConsumeContext context)
+    {
+        if (schedule is null || rootJobId is not { } id) return;
+        if (await runs.FinishAsync(id, outcome, context.CancellationToken) is { } backfill)
+            await backfills.AdvanceAsync(backfill, context.CancellationToken);
+    }
 }
 
 public sealed class RootJobEndsConsumerDefinition : ConsumerDefinition<RootJobEndsConsumer>

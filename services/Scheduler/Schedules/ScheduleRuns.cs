@@ -27,6 +27,7 @@ public sealed class ScheduleRuns(NpgsqlDataSource dataSource, IOptions<Scheduler
               finished_at timestamptz NULL,
               outcome text NULL);
             ALTER TABLE schedule_runs ADD COLUMN IF NOT EXISTS error text NULL;
+            ALTER TABLE schedule_runs ADD COLUMN IF NOT EXISTS backfill_id uuid NULL;
             CREATE INDEX IF NOT EXISTS schedule_runs_running ON schedule_runs (schedule) WHERE finished_at IS NULL;
             CREATE INDEX IF NOT EXISTS schedule_runs_by_slot ON schedule_runs (schedule, scheduled_at);
             """);
@@ -43,32 +44,39 @@ public sealed class ScheduleRuns(NpgsqlDataSource dataSource, IOptions<Scheduler
     }
 
     /// <summary>
-    /// Records the runs of one fire (several under catch-up, oldest first) unless the overlap policy forbids it; returns the
-    /// id of the run still going when it does. Recording a run again changes nothing, except that a fire recorded as failed
-    /// becomes a run. Serialised per schedule by a transaction-scoped advisory lock.
+    /// Records the runs of one fire (several under catch-up, oldest first) unless the overlap policy forbids it: then the id of
+    /// the run still going is returned (runs of a backfill do not count: they never hold back the schedule's own fires).
+    /// Recording a run again changes nothing, except that a fire recorded as failed becomes a run. Runs a backfill started
+    /// already are left out of <see cref="FireBegun.Runs"/>: they are not started twice. Serialised per schedule by a
+    /// transaction-scoped advisory lock (<see cref="LockAsync"/>).
     /// </summary>
-    public async Task<Guid?> TryBeginAsync(string schedule, IReadOnlyList<ScheduledRun> fire, bool skipIfRunning, CancellationToken cancellationToken)
+    public async Task<FireBegun> TryBeginAsync(string schedule, IReadOnlyList<ScheduledRun> fire, bool skipIfRunning, CancellationToken cancellationToken)
     {
         var ids = fire.Select(r => r.RootJobId).ToArray();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('schedule:' || $1))", connection, transaction))
-        {
-            command.Parameters.Add(new() { Value = schedule });
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await LockAsync(connection, transaction, schedule, cancellationToken);
 
         if (skipIfRunning)
         {
             await using var running = new NpgsqlCommand("""
                 SELECT root_job_id FROM schedule_runs
-                WHERE schedule = $1 AND finished_at IS NULL AND NOT (root_job_id = ANY($2)) AND started_at > now() - $3
+                WHERE schedule = $1 AND finished_at IS NULL AND backfill_id IS NULL AND NOT (root_job_id = ANY($2)) AND started_at > now() - $3
                 ORDER BY started_at DESC LIMIT 1
                 """, connection, transaction);
             running.Parameters.Add(new() { Value = schedule });
             running.Parameters.Add(new() { Value = ids });
             running.Parameters.Add(new() { Value = MaxRunAge });
-            if (await running.ExecuteScalarAsync(cancellationToken) is Guid busy) return busy;
+            if (await running.ExecuteScalarAsync(cancellationToken) is Guid busy) return new FireBegun(busy, []);
+        }
+
+        var backfilled = new HashSet<Guid>();
+        await using (var started = new NpgsqlCommand("SELECT root_job_id FROM schedule_runs WHERE root_job_id = ANY($1) AND backfill_id IS NOT NULL",
+                         connection, transaction))
+        {
+            started.Parameters.Add(new() { Value = ids });
+            await using var reader = await started.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) backfilled.Add(reader.GetGuid(0));
         }
 
         await using (var insert = new NpgsqlCommand($"""
@@ -85,17 +93,30 @@ public sealed class ScheduleRuns(NpgsqlDataSource dataSource, IOptions<Scheduler
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return null;
+        return new FireBegun(null, fire.Where(r => !backfilled.Contains(r.RootJobId)).ToList());
     }
 
-    public async Task FinishAsync(Guid rootJobId, string outcome, CancellationToken cancellationToken)
+    /// <summary>Serialises what changes the runs of <paramref name="schedule"/> (fires, backfills) until the transaction ends.</summary>
+    public static async Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string schedule, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('schedule:' || $1))", connection, transaction);
+        command.Parameters.Add(new() { Value = schedule });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Ends the run of <paramref name="rootJobId"/>; returns the backfill that started it, if one did.</summary>
+    public async Task<Guid?> FinishAsync(Guid rootJobId, string outcome, CancellationToken cancellationToken)
     {
         // A fire given up on whose start did reach the Integrator after all: its end is what happened.
-        await using var command = dataSource.CreateCommand(
-            $"UPDATE schedule_runs SET finished_at = now(), outcome = $2, error = NULL WHERE root_job_id = $1 AND (finished_at IS NULL OR outcome = '{FireFailed}')");
+        await using var command = dataSource.CreateCommand($"""
+            WITH ended AS (
+              UPDATE schedule_runs SET finished_at = now(), outcome = $2, error = NULL
+              WHERE root_job_id = $1 AND (finished_at IS NULL OR outcome = '{FireFailed}'))
+            SELECT backfill_id FROM schedule_runs WHERE root_job_id = $1
+            """);
         command.Parameters.Add(new() { Value = rootJobId });
         command.Parameters.Add(new() { Value = outcome });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return await command.ExecuteScalarAsync(cancellationToken) is Guid backfill ? backfill : null;
     }
 
     /// <summary>Records a fire whose root job could not be started (a run recorded for it is ended as failed).</summary>
@@ -136,3 +157,9 @@ public sealed class ScheduleRuns(NpgsqlDataSource dataSource, IOptions<Scheduler
 
 /// <summary>One root job a fire starts: its id (derived from the schedule and <paramref name="ScheduledAt"/>) and fire time.</summary>
 public readonly record struct ScheduledRun(Guid RootJobId, DateTimeOffset ScheduledAt);
+
+/// <summary>
+/// What a fire may start: nothing while <paramref name="Running"/> (the schedule's run still going) is set, otherwise
+/// <paramref name="Runs"/>: the fire's runs but those a backfill started already.
+/// </summary>
+public sealed record FireBegun(Guid? Running, IReadOnlyList<ScheduledRun> Runs);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Jobs.Contracts;
+using Jobs.Platforms;
 using Quartz;
 
 namespace Jobs.Scheduler.Schedules;
@@ -104,20 +105,32 @@ public sealed class ScheduleStore(ISchedulerFactory factory, ScheduleRuns runs, 
         var result = new List<ScheduleState>();
         foreach (var key in (await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(Group), cancellationToken)).OrderBy(k => k.Name, StringComparer.Ordinal))
         {
-            var job = await scheduler.GetJobDetail(key, cancellationToken);
-            if (job is null || await scheduler.GetTrigger(TriggerKeyOf(key.Name), cancellationToken) is not ICronTrigger trigger) continue;
-            var state = await scheduler.GetTriggerState(trigger.Key, cancellationToken);
-            using var settings = JsonDocument.Parse(job.JobDataMap.GetString(SettingsKey) ?? "{}");
-            var misfire = job.JobDataMap.GetString(MisfireKey) ??
-                          (trigger.MisfireInstruction == CronTriggerMisfireInstruction.DoNothing ? ScheduleMisfire.Skip : ScheduleMisfire.FireOnceNow);
-            var spec = new ScheduleSpec(key.Name, trigger.CronExpressionString ?? "", trigger.TimeZone.Id, job.JobDataMap.GetString(PlatformKey) ?? "",
-                settings.RootElement.Clone(), misfire, job.JobDataMap.GetString(OverlapKey) ?? ScheduleOverlap.Allow, state != TriggerState.Paused,
-                misfire == ScheduleMisfire.CatchUp && int.TryParse(job.JobDataMap.GetString(MaxCatchUpKey), out var maxCatchUp) ? maxCatchUp : null);
+            if (await StoredAsync(scheduler, key.Name, cancellationToken) is not { } stored) continue;
+            var (spec, trigger, state) = stored;
             var failures = unrecorded[key.Name].Concat(failed[key.Name]).OrderByDescending(f => f.ScheduledAt).Take(ListedFailedFires).ToList();
             result.Add(new ScheduleState(spec, state.ToString(), trigger.NextFireTimeUtc, trigger.PreviousFireTimeUtc, failures));
         }
 
         return result;
+    }
+
+    /// <summary>The stored definition of the schedule <paramref name="name"/>, or null when there is none.</summary>
+    public async Task<ScheduleSpec?> FindAsync(string name, CancellationToken cancellationToken) =>
+        (await StoredAsync(await factory.GetScheduler(cancellationToken), name, cancellationToken))?.Spec;
+
+    private static async Task<(ScheduleSpec Spec, ICronTrigger Trigger, TriggerState State)?> StoredAsync(IScheduler scheduler, string name,
+        CancellationToken cancellationToken)
+    {
+        var job = await scheduler.GetJobDetail(JobKeyOf(name), cancellationToken);
+        if (job is null || await scheduler.GetTrigger(TriggerKeyOf(name), cancellationToken) is not ICronTrigger trigger) return null;
+        var state = await scheduler.GetTriggerState(trigger.Key, cancellationToken);
+        using var settings = JsonDocument.Parse(job.JobDataMap.GetString(SettingsKey) ?? "{}");
+        var misfire = job.JobDataMap.GetString(MisfireKey) ??
+                      (trigger.MisfireInstruction == CronTriggerMisfireInstruction.DoNothing ? ScheduleMisfire.Skip : ScheduleMisfire.FireOnceNow);
+        var spec = new ScheduleSpec(name, trigger.CronExpressionString ?? "", trigger.TimeZone.Id, job.JobDataMap.GetString(PlatformKey) ?? "",
+            settings.RootElement.Clone(), misfire, job.JobDataMap.GetString(OverlapKey) ?? ScheduleOverlap.Allow, state != TriggerState.Paused,
+            misfire == ScheduleMisfire.CatchUp && int.TryParse(job.JobDataMap.GetString(MaxCatchUpKey), out var maxCatchUp) ? maxCatchUp : null);
+        return (spec, trigger, state);
     }
 
     /// <summary>
@@ -138,13 +151,19 @@ public sealed class ScheduleStore(ISchedulerFactory factory, ScheduleRuns runs, 
             yield return new(nameof(spec.Overlap), $"must be {ScheduleOverlap.Skip} or {ScheduleOverlap.Allow}");
         if (spec.Settings.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined))
             yield return new(nameof(spec.Settings), "must be a JSON object");
+        else if (spec.Settings.ValueKind == JsonValueKind.Object)
+            foreach (var (path, problems) in IntervalPlaceholders.Problems(spec.Settings))
+                yield return new(nameof(spec.Settings), $"{path}: {string.Join(", ", problems)}");
     }
 
-    private static TimeZoneInfo? ZoneOf(ScheduleSpec spec)
+    private static TimeZoneInfo? ZoneOf(ScheduleSpec spec) => ZoneOf(spec.TimeZone);
+
+    /// <summary>The IANA time zone <paramref name="id"/>, or null when it is not known.</summary>
+    public static TimeZoneInfo? ZoneOf(string id)
     {
         try
         {
-            return TimeZoneInfo.FindSystemTimeZoneById(spec.TimeZone);
+            return TimeZoneInfo.FindSystemTimeZoneById(id);
         }
         catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
         {

@@ -2,6 +2,7 @@ using Jobs.JobTree;
 using System.Diagnostics;
 using System.Text.Json;
 using Jobs.Contracts;
+using Jobs.Platforms;
 using Jobs.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -66,25 +67,30 @@ public sealed class StartScheduledJob(ISendEndpointProvider sender, ScheduleRuns
 
         var data = context.MergedJobDataMap;
         var skipIfRunning = data.GetString(ScheduleStore.OverlapKey) != ScheduleOverlap.Allow;
-        if (await runs.TryBeginAsync(name, fire, skipIfRunning, cancellationToken) is { } running)
+        var begun = await runs.TryBeginAsync(name, fire, skipIfRunning, cancellationToken);
+        if (begun.Running is { } running)
         {
             SchedulerMetrics.SkippedOverlap.WithLabels(name).Inc();
             logger.LogInformation("Schedule {Schedule} skipped its fire of {ScheduledAt:O}: run {RunningJobId} is still going", name, fire[^1].ScheduledAt, running);
             return;
         }
 
+        if (begun.Runs.Count < fire.Count)
+            logger.LogInformation("Schedule {Schedule}: a backfill started {Count} run(s) of this fire already; they are not started again", name,
+                fire.Count - begun.Runs.Count);
+        if (begun.Runs.Count == 0) return;
+        fire = begun.Runs;
+
         using var settings = JsonDocument.Parse(data.GetString(ScheduleStore.SettingsKey) ?? "{}");
+        // The interval of each run comes from the schedule's cron expression (a fire by hand runs under a trigger of its own).
+        var cron = await context.Scheduler.GetTrigger(ScheduleStore.TriggerKeyOf(name), cancellationToken) as ICronTrigger;
         var endpoint = await sender.GetSendEndpoint(IntegrationQueues.StartJobsAddress);
         foreach (var run in fire)
         {
-            await endpoint.Send(new StartRootJob
-            {
-                RootJobId = run.RootJobId,
-                Platform = data.GetString(ScheduleStore.PlatformKey),
-                Settings = settings.RootElement.Clone(),
-                Schedule = name,
-                ScheduledAt = run.ScheduledAt,
-            }, cancellationToken);
+            var interval = cron?.CronExpressionString is { } expression
+                ? DataIntervals.Of(expression, cron.TimeZone, run.ScheduledAt)
+                : new DataInterval(run.ScheduledAt, run.ScheduledAt);
+            await endpoint.Send(ScheduledStart(run, name, data.GetString(ScheduleStore.PlatformKey), settings.RootElement, interval), cancellationToken);
         }
 
         SchedulerMetrics.Fires.WithLabels(name).Inc(fire.Count);
@@ -99,6 +105,21 @@ public sealed class StartScheduledJob(ISendEndpointProvider sender, ScheduleRuns
             logger.LogInformation("Schedule {Schedule} fired for {ScheduledAt:O}", name, fire[0].ScheduledAt);
         }
     }
+
+    /// <summary>
+    /// The start of one run of a schedule, by a fire or a backfill: <c>{interval_start}</c> / <c>{interval_end}</c> in the settings
+    /// replaced by the run's <paramref name="interval"/>, which the message also carries.
+    /// </summary>
+    public static StartRootJob ScheduledStart(ScheduledRun run, string schedule, string? platform, JsonElement settings, DataInterval interval) => new()
+    {
+        RootJobId = run.RootJobId,
+        Platform = platform,
+        Settings = IntervalPlaceholders.Resolve(settings, interval),
+        Schedule = schedule,
+        ScheduledAt = run.ScheduledAt,
+        IntervalStart = interval.Start,
+        IntervalEnd = interval.End,
+    };
 
     /// <summary>
     /// The runs a fire starts: its own, and under <c>catch_up</c> before it every fire time of the schedule's cron expression since

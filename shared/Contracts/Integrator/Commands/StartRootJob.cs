@@ -26,6 +26,16 @@ public record StartRootJob
     /// </summary>
     public DateTimeOffset? ScheduledAt { get; init; }
 
+    /// <summary>
+    /// When a schedule started it: the start (inclusive) of the data interval the run covers, the fire time of the schedule's cron
+    /// expression before <see cref="IntervalEnd"/>, in the schedule's time zone. <c>{interval_start}</c> in the schedule's settings
+    /// was replaced by it.
+    /// </summary>
+    public DateTimeOffset? IntervalStart { get; init; }
+
+    /// <summary>When a schedule started it: the end (exclusive) of its data interval, the fire time it runs for (<c>{interval_end}</c>).</summary>
+    public DateTimeOffset? IntervalEnd { get; init; }
+
     /// <summary>Minimum share of children (0-100) that must succeed for the root to complete; default 0.</summary>
     public double? MinSuccessPercent { get; init; }
 }
