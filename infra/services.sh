@@ -19,7 +19,8 @@ stop() {
     if kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
+      # The whole session: supervise.sh and the service it runs.
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
       echo "[services] stopped $name (pid $pid)"
     fi
     rm -f "$pidfile"
@@ -48,8 +49,9 @@ start() {
     fi
     dll="$root/services/$name/bin/$configuration/net10.0/$name.dll"
     cd "$root/services/$name/bin/$configuration/net10.0"
-    # setsid: the service outlives this script and holds none of its file descriptors.
-    Urls="http://127.0.0.1:${ports[$name]}" setsid dotnet "$dll" >>"$run/logs/$name.log" 2>&1 </dev/null &
+    # setsid: the service outlives this script and holds none of its file descriptors; supervise.sh starts it again when it asks
+    # to be (exit 75, the send watchdog), as Kubernetes or systemd would.
+    Urls="http://127.0.0.1:${ports[$name]}" setsid bash "$root/infra/supervise.sh" dotnet "$dll" >>"$run/logs/$name.log" 2>&1 </dev/null &
     echo $! >"$pidfile"
     cd "$root"
     echo "[services] started $name on http://127.0.0.1:${ports[$name]} (pid $(cat "$pidfile"), log .run/logs/$name.log)"

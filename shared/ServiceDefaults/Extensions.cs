@@ -52,7 +52,8 @@ public static class Extensions
 
     /// <summary>
     /// MassTransit on RabbitMQ: kebab-case endpoints from definitions, telemetry off, start awaited, and the
-    /// <see cref="ConsumerWatchdog"/> that restarts an endpoint left without its consumer after a broker outage.
+    /// <see cref="ConsumerWatchdog"/> that restarts an endpoint left without its consumer after a broker outage, and the
+    /// <see cref="SendWatchdog"/> that exits (for its supervisor to start it again) when the send side stays wedged.
     /// </summary>
     public static WebApplicationBuilder AddBus(
         this WebApplicationBuilder builder,
@@ -88,6 +89,11 @@ public static class Extensions
         builder.Services.AddHostedService(services => services.GetRequiredService<ConsumerWatchdog>());
         builder.Services.AddReceiveEndpointObserver(services => services.GetRequiredService<ConsumerWatchdog>());
         builder.Services.AddBusObserver<WellKnownQueues>();
+        builder.Services.AddValidatedOptions<SendWatchdogOptions>(SendWatchdogOptions.Section);
+        builder.Services.AddSingleton<SendWatchdog>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<SendWatchdog>());
+        builder.Services.AddSendObserver(services => services.GetRequiredService<SendWatchdog>());
+        builder.Services.AddPublishObserver(services => services.GetRequiredService<SendWatchdog>());
         builder.Services.Configure<MassTransitHostOptions>(options =>
         {
             options.WaitUntilStarted = true;

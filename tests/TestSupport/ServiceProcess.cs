@@ -20,6 +20,12 @@ public sealed class ServiceProcess(string name, string dll, IReadOnlyDictionary<
 
     public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
+    /// <summary>
+    /// How often the process exited with 75 (the send watchdog's "start me again", <c>SendWatchdog.ExitCode</c>) and was started again,
+    /// as its supervisor (Kubernetes, systemd, infra/supervise.sh) would.
+    /// </summary>
+    public int Restarts { get; private set; }
+
     /// <summary>Peak resident set size (VmHWM) of the running process, from /proc.</summary>
     public long? PeakRssBytes()
     {
@@ -58,7 +64,10 @@ public sealed class ServiceProcess(string name, string dll, IReadOnlyDictionary<
         foreach (var (key, value) in environment) info.Environment[key] = value;
         info.Environment["Urls"] = BaseAddress.ToString().TrimEnd('/');
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        _process = Process.Start(info) ?? throw new InvalidOperationException($"{Name} did not start");
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"{Name} did not start");
+        _process = process;
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => RestartOnRequest(process);
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
         _process.BeginOutputReadLine();
@@ -83,6 +92,25 @@ public sealed class ServiceProcess(string name, string dll, IReadOnlyDictionary<
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"{Name} was not ready within 90 s:\n{Tail()}");
             await Task.Delay(200);
         }
+    }
+
+    private void RestartOnRequest(Process exited)
+    {
+        // Exit code 75 only: a kill or a crash stays what the test made of it.
+        if (exited.ExitCode != 75 || !ReferenceEquals(exited, _process)) return;
+        Restarts++;
+        Append($"[test harness] {Name} exited with 75 (start me again): starting it again, as its supervisor would");
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await StartAsync();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
+            {
+                Append($"[test harness] {Name} did not start again: {ex.Message}");
+            }
+        });
     }
 
     /// <summary>SIGKILL: no shutdown, no acknowledgement of what is in flight.</summary>
