@@ -53,15 +53,15 @@ public abstract class FaultSystem : IAsyncLifetime
         Api = _system.ApiClient();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Api?.Dispose();
         await _system.DisposeAsync();
     }
 
-    public async Task<Guid> SubmitAsync(object settings)
+    public async Task<Guid> SubmitAsync(object settings, string platform = "synthetic")
     {
-        var response = await Api.PostAsJsonAsync("jobs", new { platform = "synthetic", settings });
+        var response = await Api.PostAsJsonAsync("jobs", new { platform, settings });
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, body);
         return JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
