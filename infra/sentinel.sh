@@ -5,7 +5,7 @@
 #   bash infra/sentinel.sh up            start from empty data: primary 127.0.0.1:6391, replica 6392, Sentinels 26391-26393
 #   bash infra/sentinel.sh down          stop all five and remove their data
 #   bash infra/sentinel.sh kill-primary  kill -9 whichever instance is the primary now (prints its port)
-#   bash infra/sentinel.sh start PORT    start the instance of PORT (6391 or 6392) again on its data: the Sentinels make it a replica
+#   bash infra/sentinel.sh start PORT    start the instance of PORT (6391 or 6392) again on its data, as a replica of the current primary
 #   bash infra/sentinel.sh primary       the primary's port, as the Sentinels say
 #   bash infra/sentinel.sh env           REDIS_URL naming the Sentinels (eval "$(bash infra/sentinel.sh env)")
 #
@@ -107,8 +107,17 @@ case "${1:-}" in
   start)
     port="${2:?the port of the instance: 6391 or 6392}"
     pid_of "$port" >/dev/null && { log "127.0.0.1:$port is running"; exit 0; }
-    start_data "$port"
-    log "127.0.0.1:$port is up again"
+    # As a replica of the primary the Sentinels name now, as an operator restarts a lost pod: started from its own config, an old
+    # primary would come back as a primary with its stale data and take writes (the services may reach it before the Sentinels
+    # demote it) that its resync from the real primary then throws away.
+    current="$(primary)"
+    if [ -n "$current" ] && [ "$current" != "$port" ]; then
+      redis-server "$BASE/$port/redis.conf" --replicaof 127.0.0.1 "$current"; wait_ping "$port"
+      log "127.0.0.1:$port is up again, a replica of 127.0.0.1:$current"
+    else
+      start_data "$port"
+      log "127.0.0.1:$port is up again"
+    fi
     ;;
   primary)
     primary
