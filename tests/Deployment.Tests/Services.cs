@@ -1,5 +1,8 @@
+using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Jobs.ServiceDefaults;
+using Microsoft.Extensions.Configuration;
 
 namespace Jobs.Deployment.Tests;
 
@@ -11,19 +14,15 @@ public static partial class Services
     public const string Dockerfile = "infra/docker/Dockerfile";
 
     /// <summary>The images docker-compose.yml builds with <see cref="Dockerfile"/>, each with its <c>SERVICE</c> build argument.</summary>
-    public static IReadOnlyList<ServiceImage> Images()
-    {
-        var compose = Yaml.Document(File.ReadAllText(Path.Combine(Manifests.Root, "docker-compose.yml")));
-        return compose["services"]!.AsObject()
-            .Where(s => s.Value?["build"]?["dockerfile"]?.GetValue<string>() == Dockerfile)
-            .Select(s =>
-            {
-                var image = s.Value!["image"].Str();
-                var colon = image.LastIndexOf(':');
-                return new ServiceImage(s.Value["build"]!["args"]!["SERVICE"].Str(), image[..colon], image[(colon + 1)..]);
-            })
-            .ToList();
-    }
+    public static IReadOnlyList<ServiceImage> Images() => Compose.Built(Compose.Raw())
+        .Where(s => s.Definition["build"]?["dockerfile"]?.GetValue<string>() == Dockerfile)
+        .Select(s =>
+        {
+            var image = s.Definition["image"].Str();
+            var colon = image.LastIndexOf(':');
+            return new ServiceImage(s.Service, image[..colon], image[(colon + 1)..]);
+        })
+        .ToList();
 
     /// <summary>The service a Deployment runs: the one whose image it names (its repository, with the overlay's registry prefix if any).</summary>
     public static ServiceImage Of(JsonObject deployment)
@@ -33,6 +32,42 @@ public static partial class Services
         return Images().SingleOrDefault(i => repository == i.Repository || repository.EndsWith("/" + i.Repository, StringComparison.Ordinal))
                ?? throw new InvalidOperationException($"{Kustomize.Name(deployment)} runs {image}, which docker-compose does not build from {Dockerfile}");
     }
+
+    /// <summary>A setting a service reads at start and that a deployment must set: its key, and whether it is a list (set as <c>Key__0</c>, ...).</summary>
+    public sealed record Read(string Key, bool List);
+
+    /// <summary>Root keys of <see cref="ConnectionOptions"/> that stand in for another: ASP.NET Core's ASPNETCORE_URLS for Urls.</summary>
+    private static readonly Dictionary<string, string> Alternatives = new() { ["ASPNETCORE_URLS"] = "Urls" };
+
+    [GeneratedRegex(@"\b(127\.0\.0\.1|localhost)\b")]
+    public static partial Regex Loopback();
+
+    /// <summary>The root keys <see cref="ConnectionOptions"/> binds (<c>RABBITMQ_URL</c>, ..., <c>Urls</c>).</summary>
+    public static IEnumerable<string> ConnectionKeys() =>
+        typeof(ConnectionOptions).GetProperties()
+            .Select(p => p.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name)
+            .OfType<string>();
+
+    /// <summary>
+    /// What a deployment of <paramref name="service"/> must set: the root keys of <see cref="ConnectionOptions"/>, and every
+    /// value of its appsettings.json that is a loopback address or empty, unless empty means something in that deployment
+    /// (<paramref name="optionalWhenEmpty"/>).
+    /// </summary>
+    public static IReadOnlyList<Read> Reads(string service, IReadOnlySet<string> optionalWhenEmpty)
+    {
+        var required = new List<Read>();
+        required.AddRange(ConnectionKeys().Where(k => !Alternatives.ContainsKey(k)).Select(k => new Read(k, false)));
+        foreach (var (key, value) in Leaves(AppSettings(service)))
+        {
+            if (value is JsonValue v && v.ToString() is var text && Loopback().IsMatch(text)) required.Add(new Read(key, false));
+            else if (IsEmpty(value) && !optionalWhenEmpty.Contains(key)) required.Add(new Read(key, value is JsonArray));
+        }
+
+        return required.Distinct().ToList();
+    }
+
+    private static bool IsEmpty(JsonNode? value) =>
+        value is null or JsonArray { Count: 0 } or JsonObject { Count: 0 } || (value is JsonValue v && v.ToString().Length == 0);
 
     public static JsonObject AppSettings(string service) =>
         (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(Manifests.Root, "services", service, "appsettings.json")))!;

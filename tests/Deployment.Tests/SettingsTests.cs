@@ -1,8 +1,5 @@
-using System.Reflection;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Jobs.ServiceDefaults;
-using Microsoft.Extensions.Configuration;
 
 namespace Jobs.Deployment.Tests;
 
@@ -11,10 +8,10 @@ namespace Jobs.Deployment.Tests;
 /// from the code: the root keys <see cref="ConnectionOptions"/> binds, and each service's appsettings.json, whose
 /// loopback addresses and empty values must be overridden unless empty means something (<see cref="OptionalWhenEmpty"/>).
 /// </summary>
-public sealed partial class SettingsTests
+public sealed class SettingsTests
 {
-    /// <summary>appsettings.json keys left empty on purpose, with what empty means.</summary>
-    private static readonly Dictionary<string, string> OptionalWhenEmpty = new()
+    /// <summary>appsettings.json keys left empty on purpose in the cluster, with what empty means.</summary>
+    internal static readonly Dictionary<string, string> OptionalWhenEmpty = new()
     {
         ["Seq:ServerUrl"] = "no Seq: logs go to the console, which the cluster collects",
         ["Catalogue:VendorDirectory"] = "only the vendors shipped with the catalogue plugin",
@@ -26,24 +23,13 @@ public sealed partial class SettingsTests
         ["Preaggregates:Sources"] = "no preaggregates source configured (a deployment adds its own)",
     };
 
-    /// <summary>Root keys of <see cref="ConnectionOptions"/> that stand in for another: ASP.NET Core's ASPNETCORE_URLS for Urls.</summary>
-    private static readonly Dictionary<string, string> Alternatives = new() { ["ASPNETCORE_URLS"] = "Urls" };
-
     /// <summary>Reporting's administrator key (services/Reporting/Security/SecurityOptions.cs, section Security).</summary>
-    private const string AdminKey = "Security__AdminKey";
-
-    [GeneratedRegex(@"\b(127\.0\.0\.1|localhost)\b")]
-    private static partial Regex Loopback();
-
-    private static IEnumerable<string> ConnectionKeys() =>
-        typeof(ConnectionOptions).GetProperties()
-            .Select(p => p.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name)
-            .OfType<string>();
+    internal const string AdminKey = "Security__AdminKey";
 
     [Fact]
     public void The_connection_keys_come_from_ConnectionOptions() =>
         Assert.Superset(new HashSet<string> { Connections.RabbitMqKey, Connections.RedisKey, Connections.PostgresKey, Connections.RabbitMqManagementKey, "Urls" },
-            ConnectionKeys().ToHashSet());
+            Services.ConnectionKeys().ToHashSet());
 
     /// <summary>
     /// The list above covers every loopback default only while <see cref="ConnectionOptions"/> is the one class whose code
@@ -56,7 +42,7 @@ public sealed partial class SettingsTests
             .SelectMany(f => Directory.EnumerateFiles(Path.Combine(Manifests.Root, f), "*.cs", SearchOption.AllDirectories))
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                         && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
-            .SelectMany(f => File.ReadLines(f).Where(l => !l.TrimStart().StartsWith("//", StringComparison.Ordinal) && Loopback().IsMatch(l))
+            .SelectMany(f => File.ReadLines(f).Where(l => !l.TrimStart().StartsWith("//", StringComparison.Ordinal) && Services.Loopback().IsMatch(l))
                 .Select(l => $"{Path.GetRelativePath(Manifests.Root, f)}: {l.Trim()}"))
             .Where(l => !l.StartsWith(Path.Combine("shared", "ServiceDefaults", "Connections.cs"), StringComparison.Ordinal))
             .ToList();
@@ -73,15 +59,7 @@ public sealed partial class SettingsTests
         {
             var service = Services.Of(deployment).Service;
             var env = Manifests.Environment(objects, Manifests.Container(deployment));
-            var required = new List<(string Key, bool List)>();
-            required.AddRange(ConnectionKeys().Where(k => !Alternatives.ContainsKey(k)).Select(k => (k, false)));
-            foreach (var (key, value) in Services.Leaves(Services.AppSettings(service)))
-            {
-                if (value is JsonValue v && v.ToString() is var text && Loopback().IsMatch(text)) required.Add((key, false));
-                else if (IsEmpty(value) && !OptionalWhenEmpty.ContainsKey(key)) required.Add((key, value is JsonArray));
-            }
-
-            foreach (var (key, list) in required.Distinct())
+            foreach (var (key, list) in Services.Reads(service, OptionalWhenEmpty.Keys.ToHashSet()))
             {
                 var name = Services.EnvironmentName(key);
                 var set = list
@@ -93,9 +71,6 @@ public sealed partial class SettingsTests
 
         Assert.True(missing.Count == 0, "not set:\n" + string.Join("\n", missing));
     }
-
-    private static bool IsEmpty(JsonNode? value) =>
-        value is null or JsonArray { Count: 0 } or JsonObject { Count: 0 } || (value is JsonValue v && v.ToString().Length == 0);
 
     [Theory]
     [MemberData(nameof(Manifests.Renders), MemberType = typeof(Manifests))]

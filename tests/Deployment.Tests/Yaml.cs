@@ -5,7 +5,10 @@ using YamlDotNet.RepresentationModel;
 
 namespace Jobs.Deployment.Tests;
 
-/// <summary>YAML documents as JSON nodes, plain scalars typed by YAML 1.2's core schema (what Kubernetes reads them as).</summary>
+/// <summary>
+/// YAML documents as JSON nodes, plain scalars typed by YAML 1.2's core schema (what Kubernetes reads them as); aliases
+/// resolved and merge keys (<c>&lt;&lt;: *anchor</c>, which docker-compose.yml uses) merged, as docker compose reads them.
+/// </summary>
 public static partial class Yaml
 {
     [GeneratedRegex(@"^[-+]?[0-9]+$")]
@@ -18,7 +21,7 @@ public static partial class Yaml
     public static IReadOnlyList<JsonNode> Documents(string text)
     {
         var stream = new YamlStream();
-        stream.Load(new StringReader(text));
+        stream.Load(new YamlDotNet.Core.MergingParser(new YamlDotNet.Core.Parser(new StringReader(text))));
         return stream.Documents.Select(d => ToJson(d.RootNode)).OfType<JsonNode>().ToList();
     }
 
