@@ -156,11 +156,33 @@ public sealed class ServiceProcess(string name, string dll, IReadOnlyDictionary<
         lock (_log) _log.AppendLine(line);
     }
 
-    /// <summary>A TCP port on loopback that nothing listens on now.</summary>
+    // Ports below the kernel's ephemeral range (32768-60999 on Linux): a port the kernel handed out (port 0) is free only
+    // until some outgoing connection (to RabbitMQ, Redis, PostgreSQL) is given the same ephemeral port, which happened in
+    // CI between choosing a service's port and the service binding it. Above the fixed ports infra/ gives its servers
+    // (management 1568N, Erlang distribution 2568N, Sentinels 26391-26393): a node killed by a test keeps its port for its
+    // restart. A random start keeps parallel test processes apart.
+    private const int FirstPort = 27_000;
+    private const int PortCount = 5_700;
+    private static int _nextPort = Random.Shared.Next(PortCount);
+
+    /// <summary>A TCP port on loopback that nothing listens on now, outside the range the kernel gives outgoing connections.</summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; attempt < PortCount; attempt++)
+        {
+            var port = FirstPort + (Interlocked.Increment(ref _nextPort) % PortCount);
+            try
+            {
+                using var listener = new TcpListener(System.Net.IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: the next one.
+            }
+        }
+
+        throw new InvalidOperationException($"No free TCP port on loopback in {FirstPort}-{FirstPort + PortCount - 1}");
     }
 }
