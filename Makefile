@@ -5,7 +5,7 @@ export DOTNET_CLI_USE_MSBUILD_SERVER := 0
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: run stop infra infra-stop build test test-faults test-cluster test-cluster-node-kill cluster-up cluster-down bench demo clean
+.PHONY: run stop infra infra-stop build test test-faults test-cluster test-cluster-node-kill test-redis-cluster cluster-up cluster-down bench demo clean
 
 run: infra
 	bash infra/services.sh start
@@ -38,6 +38,10 @@ test-cluster: infra
 # Only the RabbitMQ node-kill case (a 10,000-child job while the node the services are connected to is killed -9).
 test-cluster-node-kill: infra
 	CLUSTER=only CLUSTER_FILTER="&FullyQualifiedName~kill_9_of_the_node" bash infra/test.sh
+
+# Only the end-to-end job tests against a Redis Cluster of three primaries (infra/redis-cluster.sh, ports 6401-6403); make test runs them last.
+test-redis-cluster: infra
+	REDIS_CLUSTER=only bash infra/test.sh
 
 # A three-node RabbitMQ cluster on loopback (AMQP 5681-5683, management 15681-15683) beside the one-node broker;
 # `bash infra/cluster.sh env` prints the settings that point the services at it.

@@ -18,8 +18,13 @@ trap 'rm -f "$log"' EXIT
 # Last, the cluster cases (trait Category=Cluster) on a three-node RabbitMQ cluster (infra/cluster.sh) and a Redis with a replica
 # and three Sentinels (infra/sentinel.sh), started beside the one-node servers and removed afterwards; CLUSTER=0 leaves them out,
 # CLUSTER=only runs just them (`make test-cluster`); CLUSTER_FILTER narrows them (`make test-cluster-node-kill` runs just the node kill).
+# Then the end-to-end job tests (tests/EndToEnd.Tests) and the tests of the services that keep state in Redis (Integrator, Integrations,
+# Reporting) again, against a Redis Cluster of three primaries (infra/redis-cluster.sh): every multi-key script and transaction must
+# stay in one hash slot. REDIS_CLUSTER=0 leaves that run out, REDIS_CLUSTER=only runs
+# just it (`make test-redis-cluster`).
 rc=0
-if [[ "${FAULTS:-1}" != only && "${CLUSTER:-1}" != only ]]; then
+if [[ "${REDIS_CLUSTER:-1}" == only ]]; then FAULTS=0 CLUSTER=0 ONLY_REDIS_CLUSTER=1; fi
+if [[ "${FAULTS:-1}" != only && "${CLUSTER:-1}" != only && -z "${ONLY_REDIS_CLUSTER:-}" ]]; then
   dotnet test Microservices.sln -c Release --no-build --filter "Category!=Faults&Category!=Cluster" --logger "console;verbosity=normal" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
 fi
@@ -51,6 +56,29 @@ if [[ "${CLUSTER:-1}" != 0 && "${FAULTS:-1}" != only ]]; then
   bash infra/cluster.sh down
   bash infra/sentinel.sh down
   [[ $cluster_rc -ne 0 ]] && rc=$cluster_rc
+fi
+if [[ "${REDIS_CLUSTER:-1}" != 0 && "${FAULTS:-1}" != only && "${CLUSTER:-1}" != only ]]; then
+  echo "[test] the end-to-end, Integrator, Integrations and Reporting tests against a Redis Cluster (three primaries on loopback)"
+  trap 'bash infra/cluster.sh down >/dev/null 2>&1; bash infra/sentinel.sh down >/dev/null 2>&1; bash infra/redis-cluster.sh down >/dev/null 2>&1; rm -f "$log"' EXIT
+  if bash infra/redis-cluster.sh up; then
+    (
+      set -a
+      # shellcheck disable=SC1090
+      source <(bash infra/redis-cluster.sh env)
+      set +a
+      project_rc=0
+      for project in EndToEnd Integrator Integrations Reporting; do
+        dotnet test "tests/$project.Tests/$project.Tests.csproj" -c Release --no-build --logger "console;verbosity=normal" || project_rc=1
+      done
+      exit $project_rc
+    ) 2>&1 | tee -a "$log"
+    redis_cluster_rc=${PIPESTATUS[0]}
+  else
+    echo "[test] the Redis Cluster did not come up"
+    redis_cluster_rc=1
+  fi
+  bash infra/redis-cluster.sh down
+  [[ $redis_cluster_rc -ne 0 ]] && rc=$redis_cluster_rc
 fi
 
 passed=$(awk '/^[[:space:]]+Passed:[[:space:]]+[0-9]+/ {s += $2} END {print s + 0}' "$log")

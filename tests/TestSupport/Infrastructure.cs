@@ -51,6 +51,16 @@ public static class Infrastructure
         return container.GetConnectionString();
     });
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<bool>>> RedisClusters = new();
+
+    /// <summary>Whether <paramref name="redis"/> (a <c>REDIS_URL</c>) is a Redis Cluster, asked once per address.</summary>
+    public static Task<bool> IsRedisClusterAsync(string redis) => RedisClusters.GetOrAdd(redis, r => new Lazy<Task<bool>>(async () =>
+    {
+        var options = Connections.RedisOptions(r);
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(options);
+        return connection.GetServers().Any(s => s.ServerType == StackExchange.Redis.ServerType.Cluster);
+    })).Value;
+
     public static Task<string> PostgresAsync() => ResolveAsync(Connections.PostgresKey, () => _postgres, v => _postgres = v, async () =>
     {
         var container = new PostgreSqlBuilder("postgres:15").Build();

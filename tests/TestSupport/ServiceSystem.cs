@@ -56,7 +56,7 @@ public sealed class ServiceSystem : IAsyncDisposable
         {
             [Connections.RabbitMqKey] = await Infrastructure.ServicesRabbitMqUrlAsync(system.VirtualHost),
             // The Redis of the settings when they name one (a Redis that fails over, say), in this checkout's database either way.
-            [Connections.RedisKey] = WithDatabase(settings.GetValueOrDefault(Connections.RedisKey) ?? await Infrastructure.RedisAsync(), RedisDatabase),
+            [Connections.RedisKey] = await WithDatabaseAsync(settings.GetValueOrDefault(Connections.RedisKey) ?? await Infrastructure.RedisAsync(), RedisDatabase),
             [Connections.PostgresKey] = system.AuditDatabase,
             ["Security__AdminKey"] = system.AdminKey,
         };
@@ -88,10 +88,17 @@ public sealed class ServiceSystem : IAsyncDisposable
     public static int RedisDatabase { get; } =
         1 + (int)(BitConverter.ToUInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(RepositoryRoot()))) % 15);
 
-    private static string WithDatabase(string redis, int database) =>
-        redis.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)
+    /// <summary>
+    /// The Redis with this checkout's database, except a Redis Cluster (the Redis Cluster test run, infra/redis-cluster.sh), which has
+    /// database 0 alone and is this run's own anyway.
+    /// </summary>
+    private static async Task<string> WithDatabaseAsync(string redis, int database)
+    {
+        if (await Infrastructure.IsRedisClusterAsync(redis)) return redis;
+        return redis.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)
             ? new UriBuilder(redis) { Path = $"/{database}" }.Uri.ToString()
             : $"{redis},defaultDatabase={database}";
+    }
 
     public string Diagnostics() =>
         string.Join("\n", _services.Values.Select(s => $"--- {s.Name} (running: {s.IsRunning})\n{s.Tail(15)}"));

@@ -104,9 +104,9 @@ public sealed class PreaggregatesHarness(PreaggregatesFixture fixture) : IAsyncD
 
     public async ValueTask DisposeAsync()
     {
-        var server = fixture.Redis.GetServers().First();
+        foreach (var server in fixture.Redis.GetServers().Where(s => !s.IsReplica))
         foreach (var view in new[] { View, SubsetView })
-            await foreach (var key in server.KeysAsync(pattern: $"preaggregates:{view}:*")) await Redis.KeyDeleteAsync(key);
+            await foreach (var key in server.KeysAsync(pattern: $"preaggregates:{{{view}}}:*")) await Redis.KeyDeleteAsync(key);
         foreach (var root in _roots) await Redis.KeyDeleteAsync(SourceReadings.Key(root));
         await _reader.DisposeAsync();
     }
