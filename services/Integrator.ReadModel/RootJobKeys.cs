@@ -25,7 +25,14 @@ internal static class RootJobKeys
     public const string Failed = "failed";
     public const string StartedAt = "startedAt";
     public const string FinishedAt = "finishedAt";
+    /// <summary>The error a root ended with (the saga's reason), as the read model shows it.</summary>
     public const string Error = "error";
+
+    /// <summary>
+    /// The entry run's error, recorded by the ledger when the entry fails. Its own field: the saga's reason written to
+    /// <see cref="Error"/> when the root ends must never be read back as the entry's error by a batch counted at the same time.
+    /// </summary>
+    public const string EntryError = "entryError";
     public const string RetryOf = "retryOf";
     public const string FailurePolicy = "failurePolicy";
     public const string Failure = "failure";

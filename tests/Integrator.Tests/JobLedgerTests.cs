@@ -41,6 +41,20 @@ public sealed class JobLedgerTests(RedisFixture fixture) : IClassFixture<RedisFi
     }
 
     [Fact]
+    public async Task When_the_root_ends_with_a_required_tasks_failure_Should_not_read_it_back_as_the_entry_runs_error()
+    {
+        // The saga may end the root (writing its reason to the read model) while the batch that finished the tree is still
+        // being counted: that batch must tell the saga "no entry error", not the reason it just wrote.
+        var root = await StartAsync();
+        await _ledger.SetStatusAsync(root, JobStatus.Failed, DateTimeOffset.UtcNow, "required task 'load' failed: boom", (3, 2, 1));
+        Assert.Null(await _ledger.EntryErrorAsync(root));
+
+        await _ledger.RecordEntryErrorAsync(root, "bad settings");
+        Assert.Equal("bad settings", await _ledger.EntryErrorAsync(root));
+        Assert.Equal("required task 'load' failed: boom", (await RootJobReader.GetAsync(fixture.Redis.GetDatabase(), root))?.Error);
+    }
+
+    [Fact]
     public async Task When_a_child_fails_that_is_not_required_under_continue_Should_record_no_failure_of_the_root()
     {
         var root = await StartAsync();

@@ -249,14 +249,14 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
     }
 
     public async Task<string?> EntryErrorAsync(Guid rootJobId) =>
-        (string?)await Database.HashGetAsync(RootJobKeys.Key(rootJobId), RootJobKeys.Error);
+        (string?)await Database.HashGetAsync(RootJobKeys.Key(rootJobId), RootJobKeys.EntryError);
 
     /// <summary>Why the root fails whatever its counts (<see cref="RootJobKeys.Failure"/>), or null.</summary>
     public async Task<string?> FailureAsync(Guid rootJobId) =>
         (string?)await Database.HashGetAsync(RootJobKeys.Key(rootJobId), RootJobKeys.Failure);
 
     public Task RecordEntryErrorAsync(Guid rootJobId, string error) =>
-        Database.HashSetAsync(RootJobKeys.Key(rootJobId), RootJobKeys.Error, error);
+        Database.HashSetAsync(RootJobKeys.Key(rootJobId), RootJobKeys.EntryError, error);
 
     private static string Id(Guid id) => id.ToString("N");
 
