@@ -8,8 +8,9 @@ public sealed record AuditPage<T>(IReadOnlyList<T> Items, long Total);
 /// Matches a root's id (the whole id, or a prefix of at least 4 hex digits written with or without the dashes), or, case-insensitively,
 /// text in the root's settings (as audited: secrets masked), its error or any of its children's errors (see <see cref="JobSearch"/>).
 /// </param>
+/// <param name="Platforms">When set, only jobs of these platforms (an API key scoped to platforms); <paramref name="Platform"/> narrows further.</param>
 public sealed record AuditedRootJobFilter(string? Platform, string? Status, string? Schedule, DateTimeOffset? StartedFrom, DateTimeOffset? StartedBefore,
-    int Page, int PageSize, string? Text = null);
+    int Page, int PageSize, string? Text = null, IReadOnlyList<string>? Platforms = null);
 
 /// <summary>A root job as the audit trail holds it: its last known status and counts, and its duration once it ended.</summary>
 public sealed record AuditedRootJob(Guid RootJobId, string Platform, string Status, string? Schedule, long Total, long Completed, long Failed,

@@ -13,6 +13,7 @@ public sealed partial class AuditTrailReader(NpgsqlDataSource dataSource)
     private const string RootJobsWhere = """
         WHERE ($1::text IS NULL OR platform = $1) AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR schedule = $3)
           AND ($4::timestamptz IS NULL OR started_at >= $4) AND ($5::timestamptz IS NULL OR started_at < $5)
+          AND ($8::text[] IS NULL OR platform = ANY($8))
           AND ($6::text IS NULL AND $7::text IS NULL
                OR replace(root_job_id::text, '-', '') LIKE $7
                OR settings::text ILIKE $6 OR error ILIKE $6
@@ -32,12 +33,13 @@ public sealed partial class AuditTrailReader(NpgsqlDataSource dataSource)
             var search = JobSearch.Of(filter.Text);
             p.Add(new() { Value = (object?)search?.TextPattern ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             p.Add(new() { Value = (object?)search?.IdPattern ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            p.Add(new() { Value = (object?)filter.Platforms?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         }
 
         var total = (await ListAsync($"SELECT count(*) FROM root_jobs {RootJobsWhere}", Bind, r => r.GetInt64(0), cancellationToken)).FirstOrDefault();
         var items = await ListAsync($"""
             SELECT root_job_id, platform, status, schedule, total, completed, failed, started_at, finished_at, duration_ms, error
-            FROM root_jobs {RootJobsWhere} ORDER BY started_at DESC, root_job_id LIMIT $8 OFFSET $9
+            FROM root_jobs {RootJobsWhere} ORDER BY started_at DESC, root_job_id LIMIT $9 OFFSET $10
             """, p =>
             {
                 Bind(p);

@@ -52,16 +52,17 @@ public static class JobsEndpoints
                              $"or any run of at least {Jobs.Auditor.ReadModel.JobSearch.MinIdDigits} of its hex digits, with or without dashes, such as the " +
                              "console's short id '…5099854a'), or text " +
                              "found (case-insensitive) in the job's settings (secrets masked), its error or any of its children's errors.");
-        app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob").RequireAuthorization(Operations.Read)
+        app.MapGet("/jobs/{id:guid}", GetAsync).WithName("GetJob").RequireAuthorization(Operations.Read).ScopedToJob()
             .WithDescription("Status (Completed only when every child succeeded; CompletedWithFailures when the failure policy accepted failed " +
                              "children; Failed with the failed task's error), counts, progress, generations and failures; for a platform whose runs " +
                              "replace a table (movies), data.loadedBy / data.loadedAt / data.holdsThisJob: whose data the table holds now; settings: as audited " +
                              "(secrets masked; null before the audit has them); retries: the jobs started to re-run its failed children, oldest first; " +
                              "traceId: the W3C trace id of the job's trace (null until the Auditor has recorded the job's start).");
-        app.MapGet("/jobs/{id:guid}/status", StatusAsync).WithName("GetJobStatus").RequireAuthorization(Operations.Read);
-        app.MapPost("/jobs/{id:guid}/retry-failed", RetryFailedAsync).WithName("RetryFailedChildren").RequireAuthorization(Operations.Run);
-        app.MapDelete("/jobs/{id:guid}", CancelAsync).WithName("CancelJob").RequireAuthorization(Operations.Run);
-        app.MapGet("/platforms", async (PlatformCatalog catalog) => Results.Ok(await catalog.ListAsync())).WithName("ListPlatforms")
+        app.MapGet("/jobs/{id:guid}/status", StatusAsync).WithName("GetJobStatus").RequireAuthorization(Operations.Read).ScopedToJob();
+        app.MapPost("/jobs/{id:guid}/retry-failed", RetryFailedAsync).WithName("RetryFailedChildren").RequireAuthorization(Operations.Run).ScopedToJob();
+        app.MapDelete("/jobs/{id:guid}", CancelAsync).WithName("CancelJob").RequireAuthorization(Operations.Run).ScopedToJob();
+        app.MapGet("/platforms", async (PlatformCatalog catalog, System.Security.Claims.ClaimsPrincipal user) =>
+                Results.Ok((await catalog.ListAsync()).Where(p => KeyScope.Allows(user, p.Name)))).WithName("ListPlatforms")
             .RequireAuthorization(Operations.Read);
         app.MapGet("/system/alive", () => Results.Ok(new { alive = true })).WithName("Alive");
         app.MapPost("/system/alive", async (SystemDiagnostics diagnostics, CancellationToken cancellationToken) =>
@@ -83,6 +84,9 @@ public static class JobsEndpoints
         var validation = await validator.ValidateAsync(request.Platform, request.Settings, minSuccessPercent: request.MinSuccessPercent);
         if (!validation.IsValid)
             return Results.ValidationProblem(validation.Errors, title: "The job request is invalid", detail: validation.Describe());
+        if (!KeyScope.Allows(http.User, validation.Platform!.Name))
+            return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Outside this key's scope",
+                detail: $"This key may run jobs of {string.Join(", ", KeyScope.Platforms(http.User)!)} only, not of '{validation.Platform.Name}'.");
 
         var id = NewId.NextGuid();
         if (!string.IsNullOrEmpty(idempotencyKey))
@@ -108,14 +112,17 @@ public static class JobsEndpoints
     /// Jobs from the audit trail, newest first: filtered by platform, status, schedule and start time
     /// (<c>from</c> inclusive, <c>to</c> exclusive), paged.
     /// </summary>
-    private static async Task<IResult> ListAsync(JobQueries queries, CancellationToken cancellationToken, string? platform = null, string? status = null,
+    private static async Task<IResult> ListAsync(JobQueries queries, System.Security.Claims.ClaimsPrincipal user, CancellationToken cancellationToken,
+        string? platform = null, string? status = null,
         string? schedule = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int page = 1, int pageSize = 50, string? q = null)
     {
         var errors = PagingErrors(page, pageSize, "page", "pageSize");
         if (status is not null && !KnownStatuses.Contains(status)) errors["status"] = [$"unknown status '{status}'; one of {string.Join(", ", KnownStatuses)}"];
         if (from is not null && to is not null && from >= to) errors["to"] = ["must be later than from"];
         if (errors.Count > 0) return Results.ValidationProblem(errors, title: "The job query is invalid");
-        return Results.Ok(await queries.ListAsync(new JobFilter(platform, status, schedule, from, to, page, pageSize, q), cancellationToken));
+        // A key scoped to platforms lists only their jobs.
+        return Results.Ok(await queries.ListAsync(new JobFilter(platform, status, schedule, from, to, page, pageSize, q, KeyScope.Platforms(user)),
+            cancellationToken));
     }
 
     private static readonly IReadOnlyList<string> KnownStatuses = JobStatus.All;

@@ -63,7 +63,7 @@ public static class SchedulesEndpoints
 
     public static IEndpointRouteBuilder MapSchedulesEndpoints(this IEndpointRouteBuilder app)
     {
-        var schedules = app.MapGroup("/schedules").WithTags("Schedules");
+        var schedules = app.MapGroup("/schedules").WithTags("Schedules").UnscopedOnly();
         schedules.MapGet("", ListAsync).WithName("ListSchedules").RequireAuthorization(Operations.Read);
         schedules.MapPut("/{name}", UpsertAsync).WithName("PutSchedule").RequireAuthorization(Operations.Manage);
         schedules.MapPost("/{name}/pause", (string name, IRequestClient<PauseSchedule> client, CancellationToken ct) =>

@@ -15,7 +15,7 @@ public static class DataEndpoints
 {
     public static IEndpointRouteBuilder MapDataEndpoints(this IEndpointRouteBuilder app)
     {
-        var data = app.MapGroup("/data").RequireAuthorization(Operations.Read).WithTags("Data");
+        var data = app.MapGroup("/data").RequireAuthorization(Operations.Read).WithTags("Data").ScopedToDataPlatform();
         data.MapPluginData<PreaggregatesPlugin>();
         data.MapPluginData<MoviesPlugin>();
         data.MapPluginData<CataloguePlugin>();

@@ -17,7 +17,7 @@ public static class DataAuditsEndpoints
 {
     public static IEndpointRouteBuilder MapDataAuditsEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/data-audits", GetAsync).WithName("GetDataAudits").RequireAuthorization(Operations.Read)
+        app.MapGet("/data-audits", GetAsync).WithName("GetDataAudits").RequireAuthorization(Operations.Read).UnscopedOnly()
             .WithDescription("The data audits (the Auditor's measurements): one series per platform, dataset and subject with its latest " +
                              $"{AuditTrailReader.MaxPointsPerSeries} points oldest first (value, the previous run's value it was compared with, " +
                              $"whether the audit failed), and the latest {AuditTrailReader.MaxAuditFailures} failed audits newest first. Filters " +

@@ -22,11 +22,11 @@ public static class JobEventsEndpoints
 
     public static IEndpointRouteBuilder MapJobEventsEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/jobs/{id:guid}/events", GetAsync).WithName("ListJobEvents").RequireAuthorization(Operations.Read)
+        app.MapGet("/jobs/{id:guid}/events", GetAsync).WithName("ListJobEvents").RequireAuthorization(Operations.Read).ScopedToJob()
             .WithDescription("The job's audited events (the Auditor's trail), oldest first, paged: type (the event's contract name), " +
                              $"receivedAt, bytes (the message's size as stored, compressed), outcomes (children a batch reports) and payload (the message as audited: " +
                              $"settings with secrets masked) when it is at most {InlineBytes} bytes, else null. pageSize at most {MaxPageSize}.");
-        app.MapGet("/jobs/{id:guid}/events/{eventId:long}", GetOneAsync).WithName("GetJobEvent").RequireAuthorization(Operations.Read)
+        app.MapGet("/jobs/{id:guid}/events/{eventId:long}", GetOneAsync).WithName("GetJobEvent").RequireAuthorization(Operations.Read).ScopedToJob()
             .WithDescription("One audited event of the job with its whole message (payload), however large.");
         return app;
     }

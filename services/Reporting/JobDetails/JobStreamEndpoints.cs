@@ -22,7 +22,7 @@ public static class JobStreamEndpoints
 
     public static IEndpointRouteBuilder MapJobStreamEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/jobs/{id:guid}/stream", StreamAsync).WithName("StreamJob").RequireAuthorization(Operations.Read)
+        app.MapGet("/jobs/{id:guid}/stream", StreamAsync).WithName("StreamJob").RequireAuthorization(Operations.Read).ScopedToJob()
             .WithDescription($"Server-sent events, type '{EventType}', data: {{ id, status, children: {{ total, completed, failed }}, progress " +
                              "(as in GET /jobs/{id}), startedAt, finishedAt }: the first at once, then each time it changes (read every second, " +
                              "and at once when the Integrator announces the end); once the job has ended, the final event and the stream closes. " +

@@ -9,7 +9,7 @@ public static class JobTreeEndpoints
 {
     public static IEndpointRouteBuilder MapJobTreeEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/jobs/{id:guid}/tree", GetAsync).WithName("GetJobTree").RequireAuthorization(Operations.Read)
+        app.MapGet("/jobs/{id:guid}/tree", GetAsync).WithName("GetJobTree").RequireAuthorization(Operations.Read).ScopedToJob()
             .WithDescription(
                 "One level of a job's tree: the node (node omitted = the root), one page of its children (running ones first, by id, then " +
                 "finished ones in the order they started) and waiting: how many of its children have not started yet. The root and its " +

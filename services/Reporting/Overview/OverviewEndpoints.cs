@@ -23,11 +23,11 @@ public static class OverviewEndpoints
     {
         app.MapGet("/overview", async (OverviewSnapshots snapshots, CancellationToken cancellationToken) =>
                 TypedResults.Ok(await snapshots.ComputeAsync(cancellationToken)))
-            .WithName("GetOverview").RequireAuthorization(Operations.Read)
+            .WithName("GetOverview").RequireAuthorization(Operations.Read).UnscopedOnly()
             .WithDescription("The operations overview. " + Shape);
         app.MapGet("/overview/stream", (OverviewStream stream, CancellationToken cancellationToken) =>
                 TypedResults.ServerSentEvents(Events(stream, cancellationToken)))
-            .WithName("StreamOverview").RequireAuthorization(Operations.Read)
+            .WithName("StreamOverview").RequireAuthorization(Operations.Read).UnscopedOnly()
             .WithDescription($"Server-sent events, type '{EventType}', data: the JSON of GET /overview; the first at once, then every " +
                              "Reporting:OverviewRefresh (2 s by default). One computation serves every open stream, and none runs while no " +
                              "stream is open.");

@@ -27,7 +27,7 @@ public sealed record JobDataset(Guid JobId, string Name, JsonElement Data);
 /// <summary>The filters of <c>GET /jobs</c>.</summary>
 /// <param name="Text">The search text <c>q</c> (see <see cref="AuditedRootJobFilter.Text"/>).</param>
 public sealed record JobFilter(string? Platform, string? Status, string? Schedule, DateTimeOffset? From, DateTimeOffset? To, int Page, int PageSize,
-    string? Text = null);
+    string? Text = null, IReadOnlyList<string>? Platforms = null);
 
 /// <summary>
 /// Reads what the API shows about jobs beyond the live read model: the Auditor's audit trail (through the Auditor's read
@@ -40,7 +40,8 @@ public sealed class JobQueries(NpgsqlDataSource postgres, AuditTrailReader audit
     public async Task<Paged<JobSummary>> ListAsync(JobFilter filter, CancellationToken cancellationToken)
     {
         var page = await audit.RootJobsAsync(
-            new AuditedRootJobFilter(filter.Platform, filter.Status, filter.Schedule, filter.From, filter.To, filter.Page, filter.PageSize, filter.Text), cancellationToken);
+            new AuditedRootJobFilter(filter.Platform, filter.Status, filter.Schedule, filter.From, filter.To, filter.Page, filter.PageSize, filter.Text,
+                filter.Platforms), cancellationToken);
         var items = page.Items.Select(r => new JobSummary(r.RootJobId, r.Platform, r.Status, r.Schedule, new ChildCounts(r.Total, r.Completed, r.Failed),
             r.StartedAt, r.FinishedAt, r.DurationMs, r.Error)).ToList();
         return new Paged<JobSummary>(items, filter.Page, filter.PageSize, page.Total);

@@ -22,7 +22,8 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
             return AuthenticateResult.NoResult();
         var info = await keys.FindAsync(key);
         if (info is null) return AuthenticateResult.Fail("unknown API key");
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, info.Name), new Claim(ClaimTypes.Role, info.Role), new Claim("key_id", info.Id)], SchemeName);
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.Name, info.Name), new Claim(ClaimTypes.Role, info.Role), new Claim("key_id", info.Id), .. KeyScope.Claims(info)], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 

@@ -6,7 +6,8 @@ using StackExchange.Redis;
 
 namespace Jobs.Reporting.Security;
 
-public sealed record ApiKeyInfo(string Id, string Name, string Role, DateTimeOffset CreatedAt);
+/// <param name="Platforms">The platforms the key is scoped to (<see cref="KeyScope"/>); null: every platform.</param>
+public sealed record ApiKeyInfo(string Id, string Name, string Role, DateTimeOffset CreatedAt, IReadOnlyList<string>? Platforms = null);
 
 /// <summary>
 /// API keys, stored hashed (SHA-256) in the Redis hash <c>apikeys</c>; the key itself is shown once, when
@@ -37,10 +38,10 @@ public sealed class ApiKeys(IConnectionMultiplexer redis, IOptions<SecurityOptio
     }
 
     /// <summary>Creates a key; returns its info and the key, which is not kept.</summary>
-    public async Task<(ApiKeyInfo Info, string Key)> CreateAsync(string name, string role)
+    public async Task<(ApiKeyInfo Info, string Key)> CreateAsync(string name, string role, IReadOnlyList<string>? platforms = null)
     {
         var key = "jk_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var info = new ApiKeyInfo(Guid.NewGuid().ToString("N")[..12], name, role, DateTimeOffset.UtcNow);
+        var info = new ApiKeyInfo(Guid.NewGuid().ToString("N")[..12], name, role, DateTimeOffset.UtcNow, platforms);
         await redis.GetDatabase().HashSetAsync(Key, Hash(key), JsonSerializer.Serialize(info, Json));
         return (info, key);
     }
@@ -51,13 +52,14 @@ public sealed class ApiKeys(IConnectionMultiplexer redis, IOptions<SecurityOptio
         .OrderBy(k => k.CreatedAt)
         .ToList();
 
-    public async Task<bool> DeleteAsync(string id)
+    /// <summary>Revokes key <paramref name="id"/> if <paramref name="may"/> allows it (false: as if there were no such key).</summary>
+    public async Task<bool> DeleteAsync(string id, Func<ApiKeyInfo, bool>? may = null)
     {
         var db = redis.GetDatabase();
         foreach (var entry in await db.HashGetAllAsync(Key))
         {
-            if (JsonSerializer.Deserialize<ApiKeyInfo>(entry.Value.ToString(), Json)!.Id == id)
-                return await db.HashDeleteAsync(Key, entry.Name);
+            var info = JsonSerializer.Deserialize<ApiKeyInfo>(entry.Value.ToString(), Json)!;
+            if (info.Id == id) return (may?.Invoke(info) ?? true) && await db.HashDeleteAsync(Key, entry.Name);
         }
 
         return false;

@@ -97,6 +97,7 @@ public static class ConsoleSession
             new Claim(ClaimTypes.Name, info.Name), new Claim(ClaimTypes.Role, info.Role), new Claim("key_id", info.Id),
             new Claim(KeyHashClaim, ApiKeys.Hash(request.Key)),
             new Claim(CsrfClaim, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))),
+            .. KeyScope.Claims(info),
         ], SchemeName, ClaimTypes.Name, ClaimTypes.Role);
         var principal = new ClaimsPrincipal(identity);
         await http.SignInAsync(SchemeName, principal, new AuthenticationProperties { IsPersistent = false, AllowRefresh = true });
