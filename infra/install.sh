@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the local infrastructure packages (RabbitMQ, Redis, PostgreSQL, curl, jq, Prometheus for the tests)
+# Installs the local infrastructure packages (RabbitMQ, Redis, PostgreSQL, MariaDB, curl, jq, Prometheus for the tests)
 # via apt-get, only if they are missing. Non-interactive and idempotent.
 # Services are NOT started here (and are prevented from auto-starting during the
 # install); use infra/start.sh for that.
@@ -7,7 +7,8 @@ set -euo pipefail
 
 # chromium: the console's browser tests (Playwright drives the system Chromium; fonts for readable screenshots).
 # prometheus: the observability test runs its own Prometheus (and promtool) on loopback against the services and RabbitMQ.
-PACKAGES=(rabbitmq-server redis-server postgresql curl jq ca-certificates make chromium fonts-dejavu-core prometheus)
+# mariadb-server: the `mysql` storage target (a real MariaDB for its tests), started by infra/start.sh.
+PACKAGES=(rabbitmq-server redis-server postgresql mariadb-server curl jq ca-certificates make chromium fonts-dejavu-core prometheus)
 
 log() { printf '[install] %s\n' "$*"; }
 die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Starts RabbitMQ, Redis and PostgreSQL on loopback for local development / CI,
+# Starts RabbitMQ, Redis, PostgreSQL and MariaDB on loopback for local development / CI,
 # without systemd, and waits until each one answers. Idempotent: services that
 # are already running are left running (and fixed up where needed).
 #
-# Usage: bash infra/start.sh [rabbitmq] [redis] [postgres]   (default: all three)
+# Usage: bash infra/start.sh [rabbitmq] [redis] [postgres] [mariadb]   (default: all four)
 #
 # Env overrides: INFRA_START_TIMEOUT (seconds per service, default 180),
 #                PG_VERSION (default 15, or the newest installed), PG_CLUSTER (main).
@@ -26,6 +26,14 @@ PG_USER="jobs"
 PG_PASSWORD="jobs"
 PG_DB="jobs"
 
+# MariaDB: the `mysql` storage target of the data-landing platforms (README "Storage targets") and its tests.
+MARIADB_CONF="$INFRA_DIR/mariadb/jobs.cnf"
+MARIADB_PORT=3306
+MARIADB_USER="jobs"
+MARIADB_PASSWORD="jobs"
+MARIADB_DB="jobs"
+MARIADB_LOG=/var/log/mysql/error.log
+
 log()  { printf '[start] %s\n' "$*"; }
 warn() { printf '[start] WARNING: %s\n' "$*" >&2; }
 die()  { printf '[start] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -47,7 +55,7 @@ install_file() { # install_file SRC DST OWNER MODE -> returns 0 if changed
 }
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (try: sudo bash $0)"
-for cmd in rabbitmq-server rabbitmqctl rabbitmq-plugins redis-server redis-cli pg_ctlcluster pg_lsclusters psql pg_isready curl; do
+for cmd in rabbitmq-server rabbitmqctl rabbitmq-plugins redis-server redis-cli pg_ctlcluster pg_lsclusters psql pg_isready mysqld_safe mariadb mariadb-admin curl; do
   command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' not found - run: bash $INFRA_DIR/install.sh"
 done
 
@@ -300,18 +308,59 @@ SQL
   log "PostgreSQL: ready on 127.0.0.1:$PG_PORT, role/database '$PG_USER'/'$PG_DB' ok ($((SECONDS - t0))s)"
 }
 
+# ----------------------------------------------------------------- MariaDB ---
+mariadb_ping() { mariadb-admin --protocol=socket -uroot ping >/dev/null 2>&1; }
+
+mariadb_start() {
+  local t0=$SECONDS restart=0
+  install_file "$MARIADB_CONF" /etc/mysql/mariadb.conf.d/90-jobs.cnf root:root 644 && restart=1
+  install -d -o mysql -g mysql -m 755 /run/mysqld /var/log/mysql
+  if [ ! -d /var/lib/mysql/mysql ]; then
+    log "MariaDB: initialising /var/lib/mysql"
+    mariadb-install-db --user=mysql --datadir=/var/lib/mysql --auth-root-authentication-method=socket >/dev/null \
+      || die "MariaDB: mariadb-install-db failed"
+  fi
+  if mariadb_ping && [ "$restart" -eq 1 ]; then
+    log "MariaDB: configuration changed, restarting"
+    mariadb-admin --protocol=socket -uroot shutdown >/dev/null 2>&1 || true
+    for _ in $(seq 1 60); do mariadb_ping || break; sleep 0.5; done
+  fi
+  if mariadb_ping; then
+    log "MariaDB: already running"
+  else
+    log "MariaDB: starting (127.0.0.1:$MARIADB_PORT)"
+    # mysqld_safe restarts the server if it dies; it keeps running detached from this shell.
+    setsid mysqld_safe --user=mysql >/dev/null 2>&1 < /dev/null &
+    until mariadb_ping; do
+      sleep 0.5
+      if [ $((SECONDS - t0)) -ge "$TIMEOUT" ]; then show_logs "$MARIADB_LOG"; die "MariaDB: no answer within ${TIMEOUT}s"; fi
+    done
+  fi
+  mariadb --protocol=socket -uroot <<SQL || die "MariaDB: could not create database/user '$MARIADB_DB'/'$MARIADB_USER'"
+CREATE DATABASE IF NOT EXISTS \`$MARIADB_DB\` CHARACTER SET utf8mb4;
+CREATE USER IF NOT EXISTS '$MARIADB_USER'@'127.0.0.1' IDENTIFIED BY '$MARIADB_PASSWORD';
+CREATE USER IF NOT EXISTS '$MARIADB_USER'@'localhost' IDENTIFIED BY '$MARIADB_PASSWORD';
+GRANT ALL PRIVILEGES ON \`$MARIADB_DB\`.* TO '$MARIADB_USER'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON \`$MARIADB_DB\`.* TO '$MARIADB_USER'@'localhost';
+SQL
+  mariadb -h 127.0.0.1 -P "$MARIADB_PORT" -u"$MARIADB_USER" -p"$MARIADB_PASSWORD" "$MARIADB_DB" -e 'SELECT 1' >/dev/null \
+    || { show_logs "$MARIADB_LOG"; die "MariaDB: password login as $MARIADB_USER@127.0.0.1:$MARIADB_PORT/$MARIADB_DB failed"; }
+  log "MariaDB: ready on 127.0.0.1:$MARIADB_PORT, user/database '$MARIADB_USER'/'$MARIADB_DB' ok ($((SECONDS - t0))s)"
+}
+
 # -------------------------------------------------------------------- main ---
 # RabbitMQ is by far the slowest: kick it off first, do Redis and PostgreSQL
 # meanwhile, then wait for it.
-# Arguments name the servers to start (rabbitmq, redis, postgres); none: all three. The fault tests restart one at a time.
-targets="${*:-rabbitmq redis postgres}"
+# Arguments name the servers to start (rabbitmq, redis, postgres, mariadb); none: all four. The fault tests restart one at a time.
+targets="${*:-rabbitmq redis postgres mariadb}"
 for target in $targets; do
-  case "$target" in rabbitmq|redis|postgres) ;; *) die "unknown server '$target' (rabbitmq, redis or postgres)";; esac
+  case "$target" in rabbitmq|redis|postgres|mariadb) ;; *) die "unknown server '$target' (rabbitmq, redis, postgres or mariadb)";; esac
 done
 wants() { [[ " $targets " == *" $1 "* ]]; }
 if wants rabbitmq; then rabbit_begin; fi
 if wants redis; then redis_start; fi
 if wants postgres; then postgres_start; fi
+if wants mariadb; then mariadb_start; fi
 if wants rabbitmq; then rabbit_wait; fi
 [ $# -eq 0 ] || exit 0
 
@@ -321,6 +370,7 @@ All infrastructure is up (loopback only):
   RABBITMQ_URL=amqp://guest:guest@127.0.0.1:5672/
   REDIS_URL=127.0.0.1:6379
   POSTGRES_URL=Host=127.0.0.1;Port=$PG_PORT;Database=$PG_DB;Username=$PG_USER;Password=$PG_PASSWORD
+  MYSQL_URL=Server=127.0.0.1;Port=$MARIADB_PORT;Database=$MARIADB_DB;User ID=$MARIADB_USER;Password=$MARIADB_PASSWORD
   RabbitMQ management UI: http://127.0.0.1:15672 (guest/guest)
   RabbitMQ Prometheus metrics: http://127.0.0.1:15692/metrics/per-object
 

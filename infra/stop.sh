@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops RabbitMQ, Redis and PostgreSQL started by infra/start.sh.
+# Stops RabbitMQ, Redis, PostgreSQL and MariaDB started by infra/start.sh.
 # Tolerant of services that are already stopped (or not installed).
 set -euo pipefail
 
@@ -81,6 +81,21 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
   fi
 else
   log "PostgreSQL: not installed"
+fi
+
+# MariaDB
+if command -v mariadb-admin >/dev/null 2>&1; then
+  if mariadb-admin --protocol=socket -uroot ping >/dev/null 2>&1; then
+    log "MariaDB: shutting down"
+    # mysqld_safe exits once the server it watches shut down cleanly.
+    mariadb-admin --protocol=socket -uroot shutdown >/dev/null 2>&1 || { warn "MariaDB: shutdown failed"; rc=1; }
+    for _ in $(seq 1 60); do pgrep -x mysqld_safe >/dev/null 2>&1 || break; sleep 0.5; done
+    log "MariaDB: stopped"
+  else
+    log "MariaDB: not running"
+  fi
+else
+  log "MariaDB: not installed"
 fi
 
 exit "$rc"

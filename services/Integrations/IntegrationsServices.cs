@@ -5,6 +5,7 @@ using Jobs.Plugins.Http;
 using Jobs.Plugins.Movies;
 using Jobs.Plugins.Preaggregates;
 using Jobs.Plugins.Reddit;
+using Jobs.Plugins.Storage;
 using Jobs.Plugins.Synthetic;
 using Jobs.Platforms;
 using Jobs.ServiceDefaults;
@@ -19,6 +20,8 @@ public static class IntegrationsServices
         builder.AddRedis().AddPostgres();
         builder.Services.AddValidatedOptions<IntegrationsOptions>(IntegrationsOptions.Section).ValidateProblems(o => o.Problems());
         PoliteHttpFactory.Register(builder.Services);
+        // Where a job's `storage` setting may land its rows (named targets, allowed hosts and directories).
+        StorageTargets.Register(builder.Services);
         // Every plugin the same way: its project under plugins/, one line here (Integrations:Enabled narrows what runs).
         builder.AddPlugin<SyntheticPlugin>();
         builder.AddPlugin<PreaggregatesPlugin>();

@@ -21,6 +21,9 @@ public sealed class SettingsTests
         ["Integrations:Http:Hosts"] = "no per-host rules",
         ["Schedules:5:Settings"] = "the preaggregates-metadata schedule takes no settings",
         ["Preaggregates:Sources"] = "no preaggregates source configured (a deployment adds its own)",
+        ["Storage:Targets"] = "no named storage target: jobs land in the platforms' own tables (a deployment adds its own)",
+        ["Storage:AllowedDirectories"] = "no job may write csv or jsonl files",
+        ["Storage:AllowedHosts"] = "no job may name a database host of its own, only configured targets",
     };
 
     /// <summary>Reporting's administrator key (services/Reporting/Security/SecurityOptions.cs, section Security).</summary>

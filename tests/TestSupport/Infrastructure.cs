@@ -68,6 +68,15 @@ public static class Infrastructure
         return container.GetConnectionString();
     });
 
+    /// <summary>
+    /// The MariaDB (or MySQL) of <c>MYSQL_URL</c>, an ADO.NET connection string (infra/start.sh starts one and infra/env.sh exports
+    /// it); no container is started for it: unset is a failure that says what to start.
+    /// </summary>
+    public static string MySql() =>
+        Environment.GetEnvironmentVariable("MYSQL_URL") is { Length: > 0 } url
+            ? url
+            : throw new InvalidOperationException("MYSQL_URL is not set. " + string.Format(HowToStart, "MYSQL_URL"));
+
     /// <summary>Creates an empty database for one test class and returns its connection string.</summary>
     public static async Task<string> CreateDatabaseAsync(string prefix)
     {
