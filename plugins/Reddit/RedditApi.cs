@@ -2,16 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Jobs.Plugins.Http;
 using StackExchange.Redis;
 
 namespace Jobs.Plugins.Reddit;
-
-/// <summary>The app-only OAuth token could not be had; the message names the token URL and the reason (never the secret).</summary>
-public sealed class RedditTokenException(Uri uri, string reason) : Exception($"POST {uri} (app-only OAuth token) failed: {reason}");
 
 /// <summary>
 /// Reddit's listing API over the shared <see cref="PoliteHttpClient"/>: the job's User-Agent, an app-only OAuth token
@@ -25,11 +20,9 @@ public sealed class RedditApi(PoliteHttpClient http, IDatabase redis, RedditOpti
     public const string ResetHeader = "X-Ratelimit-Reset";
 
     /// <summary>The Redis key of a job's cached token: a hash of the token URL and the credentials, never the secret itself.</summary>
-    public static string TokenKeyOf(RedditOptions options, RedditStep step)
-    {
-        var identity = SHA256.HashData(Encoding.UTF8.GetBytes($"{step.TokenUrl}\n{step.ClientId}\n{step.ClientSecret}"));
-        return $"{options.RedisPrefix}token:{Convert.ToHexStringLower(identity)}";
-    }
+    public static string TokenKeyOf(RedditOptions options, RedditStep step) => ClientCredentialsTokens.KeyOf(options.RedisPrefix, Client(step));
+
+    private static ClientCredentials Client(RedditStep step) => new(new Uri(step.TokenUrl), step.ClientId ?? "", step.ClientSecret ?? "");
 
     /// <summary>One page of <c>r/&lt;subreddit&gt;/new</c>: newer than <paramref name="before"/>, older than <paramref name="after"/>, or the latest.</summary>
     public Uri NewUri(string? before, string? after, int limit)
@@ -69,43 +62,11 @@ public sealed class RedditApi(PoliteHttpClient http, IDatabase redis, RedditOpti
     }
 
     /// <summary>The app-only token (from Redis unless <paramref name="renew"/>), or null when the job has no client credentials.</summary>
-    public async Task<string?> TokenAsync(bool renew, CancellationToken cancellationToken)
-    {
-        if (!step.HasCredentials) return null;
-        var key = TokenKeyOf(options, step);
-        if (!renew && await redis.StringGetAsync(key) is { HasValue: true } cached) return cached.ToString();
-
-        var uri = new Uri(step.TokenUrl);
-        var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{step.ClientId}:{step.ClientSecret}"));
-        using var response = await http.SendAsync(HttpMethod.Post, uri, request =>
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic);
-            request.Headers.TryAddWithoutValidation("User-Agent", step.UserAgent);
-            request.Content = new FormUrlEncodedContent([new KeyValuePair<string, string>("grant_type", "client_credentials")]);
-        }, HoldBack, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (!response.IsSuccessStatusCode)
-            throw new RedditTokenException(uri, $"{(int)response.StatusCode} {response.ReasonPhrase}: {Shorten(body)}");
-
-        string? token;
-        double expiresIn;
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            token = root.TryGetProperty("access_token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-            expiresIn = root.TryGetProperty("expires_in", out var e) && e.ValueKind == JsonValueKind.Number ? e.GetDouble() : 0;
-        }
-        catch (JsonException e)
-        {
-            throw new RedditTokenException(uri, $"malformed JSON: {e.Message}");
-        }
-
-        if (string.IsNullOrEmpty(token)) throw new RedditTokenException(uri, $"no access_token in the answer: {Shorten(body)}");
-        var lifetime = TimeSpan.FromSeconds(expiresIn) - options.TokenExpiryMargin;
-        if (lifetime > TimeSpan.Zero) await redis.StringSetAsync(key, token, lifetime);
-        return token;
-    }
+    public async Task<string?> TokenAsync(bool renew, CancellationToken cancellationToken) =>
+        step.HasCredentials
+            ? await new ClientCredentialsTokens(http, redis, options.RedisPrefix, options.TokenExpiryMargin).GetAsync(Client(step), renew,
+                request => request.Headers.TryAddWithoutValidation("User-Agent", step.UserAgent), HoldBack, cancellationToken)
+            : null;
 
     /// <summary>
     /// How long to hold back the API host after <paramref name="response"/>: <c>X-Ratelimit-Reset</c> seconds once
@@ -131,6 +92,4 @@ public sealed class RedditApi(PoliteHttpClient http, IDatabase redis, RedditOpti
         && double.TryParse(values.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
             ? value
             : null;
-
-    private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "…";
 }

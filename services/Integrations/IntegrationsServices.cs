@@ -5,6 +5,7 @@ using Jobs.Plugins.Http;
 using Jobs.Plugins.Movies;
 using Jobs.Plugins.Preaggregates;
 using Jobs.Plugins.Reddit;
+using Jobs.Plugins.Rest;
 using Jobs.Plugins.Storage;
 using Jobs.Plugins.Synthetic;
 using Jobs.Platforms;
@@ -28,6 +29,7 @@ public static class IntegrationsServices
         builder.AddPlugin<MoviesPlugin>();
         builder.AddPlugin<CataloguePlugin>();
         builder.AddPlugin<RedditPlugin>();
+        builder.AddPlugin<RestPlugin>();
         builder.Services.AddSingleton<IntegrationRegistry>();
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<ChildJobRunner>();

@@ -24,6 +24,8 @@ public sealed class SettingsTests
         ["Storage:Targets"] = "no named storage target: jobs land in the platforms' own tables (a deployment adds its own)",
         ["Storage:AllowedDirectories"] = "no job may write csv or jsonl files",
         ["Storage:AllowedHosts"] = "no job may name a database host of its own, only configured targets",
+        ["Rest:Sources"] = "no named rest source: jobs give their url, auth and fields (a deployment adds its vendors)",
+        ["Rest:Credentials"] = "no credential kept in the service: jobs give their own secrets (a deployment adds its own from a Secret)",
     };
 
     /// <summary>Reporting's administrator key (services/Reporting/Security/SecurityOptions.cs, section Security).</summary>

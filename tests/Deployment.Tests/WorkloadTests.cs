@@ -164,7 +164,7 @@ public sealed partial class WorkloadTests
     {
         var objects = Manifests.Render(render);
         var platforms = Services.Platforms();
-        Assert.Equal(["catalogue", "movies", "preaggregates", "reddit", "synthetic"], platforms);
+        Assert.Equal(["catalogue", "movies", "preaggregates", "reddit", "rest", "synthetic"], platforms);
         var scaled = objects.OfKind("ScaledObject").ToList();
         Assert.Equal(platforms.Count, scaled.Count);
         foreach (var platform in platforms)

@@ -27,28 +27,9 @@ public sealed class SecretsTests(SystemFixture system)
         Assert.Contains(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret))), full);
 
         // Every audit row of the job, once the audit has the finished root.
-        await Eventually.Until(() => system.ScalarAsync("SELECT count(*) FROM root_jobs WHERE root_job_id = $1 AND status = 'Completed'", id),
-            n => n == 1, TimeSpan.FromSeconds(30), "the audited root");
-        var audit = new StringBuilder();
-        await using (var connection = new NpgsqlConnection(system.AuditDatabase))
-        {
-            await connection.OpenAsync();
-            foreach (var sql in new[]
-                     {
-                         "SELECT payload::text FROM job_events WHERE root_job_id = $1",
-                         "SELECT row_to_json(r)::text FROM root_jobs r WHERE root_job_id = $1",
-                         "SELECT row_to_json(c)::text FROM child_jobs c WHERE root_job_id = $1",
-                     })
-            {
-                await using var command = new NpgsqlCommand(sql, connection);
-                command.Parameters.Add(new NpgsqlParameter { Value = id });
-                await using var reader = await command.ExecuteReaderAsync();
-                while (await reader.ReadAsync()) audit.AppendLine(reader.GetString(0));
-            }
-        }
-
-        Assert.Contains("***", audit.ToString());
-        Assert.DoesNotContain(secret, audit.ToString());
+        var audit = await AuditAsync(id, "Completed");
+        Assert.Contains("***", audit);
+        Assert.DoesNotContain(secret, audit);
 
         var responses = new[]
         {
@@ -58,5 +39,88 @@ public sealed class SecretsTests(SystemFixture system)
         Assert.All(responses, body => Assert.DoesNotContain(secret, body));
         Assert.All(system.Services, service => Assert.False(service.Output().Contains(secret, StringComparison.Ordinal),
             $"{service.Name} logged the secret"));
+    }
+
+    [Fact]
+    public async Task The_secrets_of_a_rest_job_its_password_client_secret_bearer_token_api_key_and_storage_password_never_leave_the_integration()
+    {
+        var secrets = Enumerable.Range(0, 5).Select(i => $"r{i}-{Guid.NewGuid():N}").ToArray();
+        var fields = new[] { new { name = "id", type = "integer" } };
+        // Each fails where the secret is used (loopback is refused by the outbound policy, a job-given database host by the
+        // storage targets), which is where an error message or a log line would carry it.
+        var jobs = new object[]
+        {
+            new
+            {
+                url = "http://127.0.0.1:9/v1/reports", query = new Dictionary<string, string> { ["api_key"] = secrets[0], ["day"] = "{start_date}" },
+                start_date = "2026-11-01", end_date = "2026-11-02", window_days = 1,
+                auth = new { type = "basic", username = "reports", password = secrets[1] }, records_path = "items", fields, primary_key = new[] { "id" }, table = "e2e_reports",
+            },
+            new
+            {
+                url = "http://127.0.0.1:9/v1/cursor", auth = new { type = "bearer", token = secrets[2] }, fields, primary_key = new[] { "id" }, table = "e2e_reports",
+            },
+            new
+            {
+                url = "http://127.0.0.1:9/v1/linked", fields, primary_key = new[] { "id" }, table = "e2e_reports",
+                auth = new { type = "oauth2", token_url = "http://127.0.0.1:9/oauth/token", client_id = "reports", client_secret = secrets[3] },
+            },
+            new
+            {
+                url = "http://127.0.0.1:9/v1/offset", fields, primary_key = new[] { "id" }, table = "e2e_reports",
+                storage = new { type = "postgres", settings = new { hostname = "127.0.0.1", db = "jobs", username = "jobs", password = secrets[4] } },
+            },
+        };
+
+        var bodies = new List<string>();
+        var audit = new StringBuilder();
+        foreach (var settings in jobs)
+        {
+            var submitted = await system.Api.PostAsJsonAsync("jobs", new { platform = "rest", settings });
+            var submitBody = await submitted.Content.ReadAsStringAsync();
+            Assert.True(submitted.IsSuccessStatusCode, submitBody);
+            var id = JsonDocument.Parse(submitBody).RootElement.GetProperty("id").GetGuid();
+            var job = await system.WaitForEndAsync(id, TimeSpan.FromMinutes(1));
+            // The entry fails (Failed) or its window children do (CompletedWithFailures).
+            var status = job.GetProperty("status").GetString()!;
+            Assert.Contains(status, new[] { "Failed", "CompletedWithFailures" });
+            audit.Append(await AuditAsync(id, status));
+            bodies.AddRange([submitBody, await system.Api.GetStringAsync($"jobs/{id}"), await system.Api.GetStringAsync($"jobs/{id}?full=true")]);
+        }
+
+        bodies.Add(await system.Api.GetStringAsync("jobs?platform=rest&pageSize=500"));
+        Assert.True(audit.ToString().Contains("refused", StringComparison.Ordinal), audit.ToString());
+        Assert.Contains("api_key=***", audit.ToString());
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(secret, audit.ToString());
+            Assert.All(bodies, body => Assert.DoesNotContain(secret, body));
+            Assert.All(system.Services, service => Assert.False(service.Output().Contains(secret, StringComparison.Ordinal),
+                $"{service.Name} logged the secret {secret[..2]}"));
+        }
+    }
+
+    /// <summary>Every audit row of a job (its events, its root, its children), once the audit has the root with that status.</summary>
+    private async Task<string> AuditAsync(Guid id, string status)
+    {
+        await Eventually.Until(() => system.ScalarAsync("SELECT count(*) FROM root_jobs WHERE root_job_id = $1 AND status = $2", id, status),
+            n => n == 1, TimeSpan.FromSeconds(30), "the audited root");
+        var audit = new StringBuilder();
+        await using var connection = new NpgsqlConnection(system.AuditDatabase);
+        await connection.OpenAsync();
+        foreach (var sql in new[]
+                 {
+                     "SELECT payload::text FROM job_events WHERE root_job_id = $1",
+                     "SELECT row_to_json(r)::text FROM root_jobs r WHERE root_job_id = $1",
+                     "SELECT row_to_json(c)::text FROM child_jobs c WHERE root_job_id = $1",
+                 })
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = id });
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) audit.AppendLine(reader.GetString(0));
+        }
+
+        return audit.ToString();
     }
 }

@@ -4,7 +4,7 @@ namespace Jobs.Plugins.Http;
 
 /// <summary>A request that did not get a usable answer; the message names the URL and the reason.</summary>
 public sealed class HttpFetchException(Uri uri, HttpStatusCode? status, string reason, Exception? inner = null)
-    : Exception($"GET {uri} failed: {reason}", inner)
+    : Exception($"GET {UriDisplay.Shown(uri)} failed: {reason}", inner)
 {
     public Uri Uri { get; } = uri;
 
@@ -14,7 +14,7 @@ public sealed class HttpFetchException(Uri uri, HttpStatusCode? status, string r
 
 /// <summary>A URL the host's robots.txt does not allow this client's user agent to fetch.</summary>
 public sealed class RobotsDisallowedException(Uri uri, string userAgent)
-    : Exception($"GET {uri} refused: disallowed by {uri.GetLeftPart(UriPartial.Authority)}/robots.txt for '{RobotsRules.ProductToken(userAgent)}'")
+    : Exception($"GET {UriDisplay.Shown(uri)} refused: disallowed by {uri.GetLeftPart(UriPartial.Authority)}/robots.txt for '{RobotsRules.ProductToken(userAgent)}'")
 {
     public Uri Uri { get; } = uri;
 }

@@ -30,7 +30,7 @@ public sealed class OutboundRules
 
 /// <summary>A connection the outbound policy does not allow; the message names the URL, the address and the rule.</summary>
 public sealed class OutboundRefusedException(Uri uri, string rule)
-    : Exception($"{uri}: refused by the outbound policy: {rule}")
+    : Exception($"{UriDisplay.Shown(uri)}: refused by the outbound policy: {rule}")
 {
     public Uri Uri { get; } = uri;
 
@@ -168,7 +168,7 @@ public sealed class OutboundPolicy
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is OutboundRefusedException refused)
-                return refused.Uri == requested ? refused : new OutboundRefusedException(requested, $"redirected to {refused.Uri}: {refused.Rule}");
+                return refused.Uri == requested ? refused : new OutboundRefusedException(requested, $"redirected to {UriDisplay.Shown(refused.Uri)}: {refused.Rule}");
         }
 
         return null;
