@@ -8,6 +8,7 @@ using Jobs.Platforms;
 using Jobs.Plugins.Http;
 using Jobs.Plugins.Rest;
 using Jobs.Plugins.Storage;
+using Jobs.TestSupport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
