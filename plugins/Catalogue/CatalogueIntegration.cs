@@ -2,6 +2,7 @@ using Jobs.JobTree;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Jobs.Plugins.Http;
+using Jobs.Plugins.Storage;
 using Jobs.Platforms;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -14,7 +15,8 @@ namespace Jobs.Plugins.Catalogue;
 /// -> <c>product</c> per product page not synced within the interval. A page that cannot be fetched or parsed fails
 /// its own child, with its URL and the reason.
 /// </summary>
-public sealed class CatalogueIntegration(VendorCatalog vendors, IOptions<CatalogueOptions> options) : Integration<CatalogueSettings>, IAsyncDisposable
+public sealed class CatalogueIntegration(VendorCatalog vendors, IOptions<CatalogueOptions> options, StorageTargets storage)
+    : Integration<CatalogueSettings>, IAsyncDisposable
 {
     public const string SyncLinksTask = "sync-links";
     public const string YearListTask = "year-list";
@@ -24,6 +26,17 @@ public sealed class CatalogueIntegration(VendorCatalog vendors, IOptions<Catalog
     public const string MeasureTask = "measure";
 
     private readonly ConcurrentDictionary<NpgsqlDataSource, ProductStore> _stores = new();
+
+    /// <summary>
+    /// A synced product as a job's storage target receives it (table <c>catalogue_products</c> unless the target names another),
+    /// upserted on (vendor, sku).
+    /// </summary>
+    public static readonly RecordTable TargetTable = new("catalogue_products",
+    [
+        new Column("vendor", ColumnTypes.String), new Column("sku", ColumnTypes.String), new Column("name", ColumnTypes.String),
+        new Column("price", ColumnTypes.Number), new Column("brand", ColumnTypes.String), new Column("availability", ColumnTypes.String),
+        new Column("release_year", ColumnTypes.Integer), new Column("link", ColumnTypes.String), new Column("synced_at", ColumnTypes.Timestamp),
+    ], ["vendor", "sku"]);
 
     public override string Name => "catalogue";
 
@@ -80,6 +93,14 @@ public sealed class CatalogueIntegration(VendorCatalog vendors, IOptions<Catalog
             if (targets.Count != 1) throw new InvalidOperationException($"base_url needs exactly one vendor, not {targets.Count}");
         }
 
+        // The job's storage target once, here: created or checked (naming a column that does not fit) before any page is fetched.
+        if (settings.Storage is { } target)
+        {
+            await using var sink = storage.Open(target, TargetTable, context.Postgres);
+            await sink.EnsureAsync(context.CancellationToken);
+            context.Logger.LogInformation("Synced products also go to {Target}", sink.Description);
+        }
+
         foreach (var (name, inlineDefinition) in targets)
         {
             var step = new CatalogueStep
@@ -90,6 +111,7 @@ public sealed class CatalogueIntegration(VendorCatalog vendors, IOptions<Catalog
                 Mode = settings.Mode,
                 SyncIntervalHours = settings.SyncIntervalHours,
                 LinkCacheDays = settings.LinkCacheDays,
+                Storage = settings.Storage,
             };
             var cached = settings.Mode == CatalogueSettings.Sync && settings.LinkCacheDays > 0
                 ? await context.Redis.StringGetAsync(LinksKey(name, settings.BaseUrl))
@@ -201,6 +223,14 @@ public sealed class CatalogueIntegration(VendorCatalog vendors, IOptions<Catalog
         var product = await ReadPageAsync(context, step, "product", new Uri(link),
             page => CataloguePages.Product(vendor, page.Uri, link, page.Body, step.Year));
         var write = await StoreFor(context).WriteAsync(product, context.CancellationToken);
+        if (step.Storage is { } target)
+        {
+            // After the catalogue's own state: a run that fails here is retried and writes both again, idempotently.
+            await using var sink = storage.Open(target, TargetTable, context.Postgres);
+            await sink.UpsertAsync([[product.Vendor, product.Sku, product.Name, (double?)product.Price, product.Brand, product.Availability,
+                (long?)product.ReleaseYear, product.Link, DateTimeOffset.UtcNow]], context.CancellationToken);
+        }
+
         CatalogueMetrics.Synced.WithLabels(vendor.Name).Inc();
         if (write.Created) CatalogueMetrics.Changed.WithLabels(vendor.Name, "created").Inc();
         else

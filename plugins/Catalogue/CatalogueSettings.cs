@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Jobs.Plugins.Storage;
 
 namespace Jobs.Plugins.Catalogue;
 
@@ -32,6 +33,9 @@ public sealed class CatalogueSettings
     [Description("Days a vendor's year links stay cached (0: not cached)")]
     [Range(0.0, 365.0)]
     public double LinkCacheDays { get; set; } = 7;
+
+    [Description("Where each synced product also goes: {\"target\": a name in Storage:Targets} or {\"type\": postgres|mysql|csv|jsonl, \"settings\": {...}}, table catalogue_products unless named; products and product_history stay the catalogue's state either way")]
+    public StorageSettings? Storage { get; set; }
 }
 
 /// <summary>What a catalogue child is given: its vendor, the job's rules, and its page.</summary>
@@ -57,4 +61,8 @@ public sealed record CatalogueStep
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Year { get; init; }
+
+    /// <summary>The job's storage target, which each product run upserts its product into (besides <c>products</c>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public StorageSettings? Storage { get; init; }
 }

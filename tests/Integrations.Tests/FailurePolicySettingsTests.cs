@@ -1,3 +1,4 @@
+using Jobs.Plugins.Storage;
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
@@ -21,7 +22,8 @@ public sealed class FailurePolicySettingsTests(HostFixture host) : IClassFixture
     {
         yield return new SyntheticIntegration();
         yield return new MoviesIntegration(new PoliteHttpFactory(host.Redis, Options.Create(new PoliteHttpOptions())), Options.Create(new MoviesOptions()));
-        yield return new CatalogueIntegration(new VendorCatalog(Options.Create(new CatalogueOptions())), Options.Create(new CatalogueOptions()));
+        yield return new CatalogueIntegration(new VendorCatalog(Options.Create(new CatalogueOptions())), Options.Create(new CatalogueOptions()),
+            new StorageTargets(Options.Create(new StorageOptions())));
         yield return new PreaggregatesIntegration(Options.Create(new PreaggregatesOptions()), [], new RedisPreaggregatesWriter(host.Redis), TimeProvider.System);
     }
 

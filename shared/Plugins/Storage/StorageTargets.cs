@@ -102,7 +102,7 @@ public sealed class StorageTargets(IOptions<StorageOptions> options) : IAsyncDis
         if (!allowed.Any(a => full == a || full.StartsWith(a + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
             throw new StorageException(allowed.Count == 0
                 ? $"storage directory '{directory}' is not allowed: the service's Storage:AllowedDirectories is empty"
-                : $"storage directory '{directory}' is not inside an allowed directory ({string.Join(", ", allowed)})");
+                : $"storage directory '{directory}' is not inside an allowed directory (Storage:AllowedDirectories: {string.Join(", ", allowed)})");
         var name = file ?? $"{table.Name}.{type}";
         if (!FileRecordSink.IsFileName(name)) throw new StorageException($"storage file '{name}' must be a file name, not a path");
         var path = Path.Combine(full, name);

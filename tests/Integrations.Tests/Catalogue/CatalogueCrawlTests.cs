@@ -1,5 +1,7 @@
+using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Plugins.Catalogue;
+using Jobs.Plugins.Storage;
 using Jobs.TestSupport;
 
 namespace Jobs.Integrations.Tests.Catalogue;
@@ -9,12 +11,15 @@ public sealed class CatalogueCrawlTests(HostFixture host) : IClassFixture<HostFi
 {
     private const string Vendor = "hookedonhallmark_com";
 
-    private readonly CatalogueTestbed _bed = new(host);
+    // Jobs may land their products as files here (the storage-target test); nothing else is allowed.
+    private readonly string _files = Directory.CreateTempSubdirectory("catalogue-target-").FullName;
+    private CatalogueTestbed _bed = null!;
     private TestShop _shop = null!;
 
     // 2 years of 12 products, 5 to a list page: 3 pages per year.
     public async Task InitializeAsync()
     {
+        _bed = new CatalogueTestbed(host, storage: new StorageOptions { AllowedDirectories = [_files] });
         await _bed.ResetTablesAsync();
         var products = ShopProduct.Catalogue([2013, 2014], 12);
         products[1].Availability = ShopAvailability.OutOfStock;
@@ -29,6 +34,7 @@ public sealed class CatalogueCrawlTests(HostFixture host) : IClassFixture<HostFi
     {
         await _shop.DisposeAsync();
         await _bed.DisposeAsync();
+        Directory.Delete(_files, recursive: true);
     }
 
     private object Settings(double syncIntervalHours = 24, string mode = CatalogueSettings.Sync) => new
@@ -77,6 +83,47 @@ public sealed class CatalogueCrawlTests(HostFixture host) : IClassFixture<HostFi
         var first = Assert.Single(history);
         Assert.Equal(["price", "availability"], first.Changed);
         Assert.Equal((1234.5m, "available"), (first.Price, first.Availability));
+    }
+
+    [Fact]
+    public async Task When_a_job_names_a_storage_target_Should_upsert_each_synced_product_there_once_and_keep_the_catalogue_state()
+    {
+        var settings = new
+        {
+            vendors = new[] { Vendor }, base_url = _shop.BaseAddress.ToString(), sync_interval_hours = 0,
+            storage = new { type = "jsonl", settings = new { directory = _files } },
+        };
+
+        var first = await _bed.CrawlAsync(settings);
+        Product(2013, 7).Price = 99.5m;
+        var second = await _bed.CrawlAsync(settings);
+
+        Assert.All(first.Concat(second), c => Assert.Null(c.Error));
+        var stored = await _bed.ProductsAsync();
+        Assert.Equal(_shop.Products.Count, stored.Count);
+        var lines = File.ReadAllLines(Path.Combine(_files, "catalogue_products.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(stored.Select(p => p.Sku).Order(StringComparer.Ordinal), lines.Select(l => l.GetProperty("sku").GetString()!).Order(StringComparer.Ordinal));
+        Assert.All(lines, l => Assert.Equal(Vendor, l.GetProperty("vendor").GetString()));
+        var changed = lines.Single(l => l.GetProperty("sku").GetString() == "QX20130007");
+        Assert.Equal(99.5, changed.GetProperty("price").GetDouble());
+        Assert.Equal(2013, changed.GetProperty("release_year").GetInt64());
+        Assert.Equal(99.5m, stored.Single(p => p.Sku == "QX20130007").Price);
+    }
+
+    [Fact]
+    public async Task When_a_job_names_a_directory_that_is_not_allowed_Should_fail_the_entry_naming_it_before_fetching_anything()
+    {
+        var elsewhere = Path.Combine(Path.GetTempPath(), $"not-allowed-{Guid.NewGuid():N}");
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => _bed.CrawlAsync(new
+        {
+            vendors = new[] { Vendor }, base_url = _shop.BaseAddress.ToString(),
+            storage = new { type = "csv", settings = new { directory = elsewhere } },
+        }));
+
+        Assert.Contains(elsewhere, failure.Message);
+        Assert.Contains("Storage:AllowedDirectories", failure.Message);
+        Assert.Equal(0, _shop.CountOf(_ => true));
+        Assert.False(Directory.Exists(elsewhere));
     }
 
     [Fact]

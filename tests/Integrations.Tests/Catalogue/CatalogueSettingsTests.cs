@@ -1,3 +1,4 @@
+using Jobs.Plugins.Storage;
 using System.Text.Json;
 using Jobs.Plugins.Catalogue;
 using Jobs.Platforms;
@@ -9,12 +10,13 @@ namespace Jobs.Integrations.Tests.Catalogue;
 public sealed class CatalogueSettingsTests
 {
     private static readonly IReadOnlyList<SettingDescriptor> Schema =
-        new CatalogueIntegration(new VendorCatalog(Options.Create(new CatalogueOptions())), Options.Create(new CatalogueOptions())).Describe().Settings;
+        new CatalogueIntegration(new VendorCatalog(Options.Create(new CatalogueOptions())), Options.Create(new CatalogueOptions()),
+            new StorageTargets(Options.Create(new StorageOptions()))).Describe().Settings;
 
     [Fact]
     public void When_publishing_the_schema_Should_offer_snake_case_settings_with_defaults_and_the_two_modes()
     {
-        Assert.Equal(["mode", "vendors", "base_url", "vendor_definition", "sync_interval_hours", "link_cache_days", "failure_policy"], Schema.Select(s => s.Name));
+        Assert.Equal(["mode", "vendors", "base_url", "vendor_definition", "sync_interval_hours", "link_cache_days", "storage", "failure_policy"], Schema.Select(s => s.Name));
         var mode = Schema.Single(s => s.Name == "mode");
         Assert.Equal(["sync", "sync-links"], mode.AllowedValues);
         Assert.Equal("sync", mode.Default?.GetString());

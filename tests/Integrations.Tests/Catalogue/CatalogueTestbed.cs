@@ -1,3 +1,4 @@
+using Jobs.Plugins.Storage;
 using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
 using System.Text.Json;
@@ -33,7 +34,7 @@ internal sealed class CatalogueTestbed : IAsyncDisposable
     private readonly List<Guid> _roots = [];
 
     /// <param name="allowLoopback">Whether the outbound policy admits loopback (where the test shops listen); hostile-input tests allow less.</param>
-    public CatalogueTestbed(HostFixture host, Action<PoliteHttpOptions>? configureHttp = null, bool allowLoopback = true)
+    public CatalogueTestbed(HostFixture host, Action<PoliteHttpOptions>? configureHttp = null, bool allowLoopback = true, StorageOptions? storage = null)
     {
         _host = host;
         var http = new PoliteHttpOptions
@@ -50,12 +51,16 @@ internal sealed class CatalogueTestbed : IAsyncDisposable
         configureHttp?.Invoke(http);
         HttpOptions = http;
         Options = new CatalogueOptions { RedisPrefix = $"test-catalogue-{Guid.NewGuid():N}:" };
+        Storage = new StorageTargets(Microsoft.Extensions.Options.Options.Create(storage ?? new StorageOptions()));
         Integration = new CatalogueIntegration(new VendorCatalog(Microsoft.Extensions.Options.Options.Create(Options)),
-            Microsoft.Extensions.Options.Options.Create(Options));
+            Microsoft.Extensions.Options.Options.Create(Options), Storage);
         Http = new PoliteHttpClient(host.Redis, http, Integration.Name);
     }
 
     public PoliteHttpOptions HttpOptions { get; }
+
+    /// <summary>The storage targets jobs of this testbed may name (none configured, nothing allowed unless told).</summary>
+    public StorageTargets Storage { get; }
 
     public CatalogueOptions Options { get; }
 
@@ -186,6 +191,7 @@ internal sealed class CatalogueTestbed : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Integration.DisposeAsync();
+        await Storage.DisposeAsync();
         await RedisKeys.DeleteByPrefixAsync(_host.Redis, Options.RedisPrefix);
         await RedisKeys.DeleteByPrefixAsync(_host.Redis, HttpOptions.KeyPrefix);
         foreach (var root in _roots) await _host.Redis.GetDatabase().KeyDeleteAsync(RootJobKeys.Key(root) + ":progress");

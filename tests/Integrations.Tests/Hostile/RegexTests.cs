@@ -110,7 +110,8 @@ public sealed class RegexTests(HostFixture host) : IClassFixture<HostFixture>
         var catalog = new PlatformCatalog(host.Redis);
         var before = await host.Redis.GetDatabase().HashGetAsync(PlatformCatalog.Key, "catalogue");
         var integration = new CatalogueIntegration(new VendorCatalog(Microsoft.Extensions.Options.Options.Create(new CatalogueOptions())),
-            Microsoft.Extensions.Options.Options.Create(new CatalogueOptions()));
+            Microsoft.Extensions.Options.Options.Create(new CatalogueOptions()),
+            new Jobs.Plugins.Storage.StorageTargets(Microsoft.Extensions.Options.Options.Create(new Jobs.Plugins.Storage.StorageOptions())));
         await catalog.PublishAsync([integration.Describe()]);
         try
         {
