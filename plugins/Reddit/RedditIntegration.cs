@@ -1,5 +1,6 @@
 using Jobs.JobTree;
 using System.Text.RegularExpressions;
+using Jobs.Plugins.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -12,9 +13,11 @@ namespace Jobs.Plugins.Reddit;
 /// A cursor whose post was deleted or fell out of the listing (an empty page while newer posts exist), or a cursor
 /// lost from Redis, falls back to the <c>created_utc</c> of the newest stored submission; a first run takes the latest
 /// page(s) only. A page that cannot be fetched or read fails its subreddit's child, naming the URL and the reason, and
-/// leaves the cursor as it was.
+/// leaves the cursor as it was. A job with a <c>storage</c> setting upserts each page into that target instead (the entry
+/// creates or checks its table first), with a cursor per subreddit and target; without a cursor there, a child runs as a
+/// first run, as the target's newest row is not read back.
 /// </summary>
-public sealed partial class RedditIntegration(IOptions<RedditOptions> options) : Integration<RedditSettings>
+public sealed partial class RedditIntegration(IOptions<RedditOptions> options, StorageTargets storage) : Integration<RedditSettings>
 {
     public const string SubredditTask = "subreddit";
 
@@ -23,7 +26,7 @@ public sealed partial class RedditIntegration(IOptions<RedditOptions> options) :
     public override string DisplayName => "Reddit submissions";
 
     public override string Description =>
-        "Fetches new submissions of subreddits (a cursor per subreddit), stores them in reddit_submissions and publishes their metrics.";
+        "Fetches new submissions of subreddits (a cursor per subreddit and target), stores them in reddit_submissions or the job's storage target and publishes their metrics.";
 
     public override Task EnsureStorageAsync(NpgsqlDataSource postgres, CancellationToken cancellationToken) =>
         SubmissionStore.EnsureSchemaAsync(postgres, cancellationToken);
@@ -54,7 +57,16 @@ public sealed partial class RedditIntegration(IOptions<RedditOptions> options) :
             PageLimit = settings.PageLimit,
             MaxPages = settings.MaxPages,
             FirstRunPages = settings.FirstRunPages,
+            Storage = settings.Storage is { IsSet: true } target ? target : null,
         };
+
+        // The target's table once, here: created, or checked naming the column that does not fit, before any child runs.
+        if (settings.Storage is { } given && (given.IsSet || given.Settings is not null))
+        {
+            await using var sink = storage.Open(given, SubmissionStore.Record, context.Postgres);
+            await sink.EnsureAsync(context.CancellationToken);
+            context.Logger.LogInformation("Submissions of this job go to {Target}", sink.Description);
+        }
 
         // Fail the job once, here, on bad credentials, rather than once per subreddit; the children find the token cached.
         if (credentials) await new RedditApi(context.Http, context.Redis, options.Value, step).TokenAsync(renew: false, context.CancellationToken);
@@ -68,9 +80,11 @@ public sealed partial class RedditIntegration(IOptions<RedditOptions> options) :
         var subreddit = step.Subreddit;
         var api = new RedditApi(context.Http, context.Redis, options.Value, step);
         var cursors = CursorsFor(context);
-        var run = new SubredditRun(context, api, subreddit);
-        var cursor = await cursors.GetAsync(subreddit);
-        var stored = await SubmissionStore.NewestCreatedAsync(context.Postgres, subreddit, context.CancellationToken);
+        await using var sink = step.Storage is { } target ? storage.Open(target, SubmissionStore.Record, context.Postgres) : null;
+        var run = new SubredditRun(context, api, subreddit, sink);
+        var cursor = await cursors.GetAsync(subreddit, step.Storage);
+        // The newest stored submission is read back from the platform's table only; a target without a cursor starts as a first run.
+        var stored = sink is null ? await SubmissionStore.NewestCreatedAsync(context.Postgres, subreddit, context.CancellationToken) : null;
         string how;
         if (cursor is not null)
         {
@@ -84,7 +98,8 @@ public sealed partial class RedditIntegration(IOptions<RedditOptions> options) :
                 {
                     context.Logger.LogWarning("r/{Subreddit}: nothing newer than the cursor {Cursor}, yet {Latest} is newer; falling back to {Since:O}",
                         subreddit, cursor.Fullname, latest.Fullname, since);
-                    how = await run.LatestAsync(since, step.PageLimit, step.MaxPages, "cursor gone, since the newest stored");
+                    how = await run.LatestAsync(since, step.PageLimit, step.MaxPages,
+                        sink is null ? "cursor gone, since the newest stored" : "cursor gone, since the cursor's time");
                 }
             }
         }
@@ -97,20 +112,35 @@ public sealed partial class RedditIntegration(IOptions<RedditOptions> options) :
             how = await run.LatestAsync(null, step.PageLimit, step.FirstRunPages, "first run");
         }
 
-        if (run.Newest is { } newest) await cursors.AdvanceAsync(subreddit, new RedditCursor(newest.Fullname, newest.CreatedUtc));
-        context.Logger.LogInformation("r/{Subreddit}: {New} new of {Read} read in {Pages} page(s) ({How}); cursor {Cursor}",
-            subreddit, run.Created, run.Read, run.Pages, how, run.Newest?.Fullname ?? cursor?.Fullname);
-        await context.ReportProgressAsync(100, $"r/{subreddit}: {run.Created} new submission(s) in {run.Pages} page(s) ({how})");
+        // Every page is stored: only now may the cursor move past what this run read.
+        if (run.Newest is { } newest) await cursors.AdvanceAsync(subreddit, new RedditCursor(newest.Fullname, newest.CreatedUtc), step.Storage);
+        if (sink is null)
+        {
+            context.Logger.LogInformation("r/{Subreddit}: {New} new of {Read} read in {Pages} page(s) ({How}); cursor {Cursor}",
+                subreddit, run.Created, run.Read, run.Pages, how, run.Newest?.Fullname ?? cursor?.Fullname);
+            await context.ReportProgressAsync(100, $"r/{subreddit}: {run.Created} new submission(s) in {run.Pages} page(s) ({how})");
+        }
+        else
+        {
+            context.Logger.LogInformation("r/{Subreddit}: {Written} written to {Target} of {Read} read in {Pages} page(s) ({How}); cursor {Cursor}",
+                subreddit, run.Written, sink.Description, run.Read, run.Pages, how, run.Newest?.Fullname ?? cursor?.Fullname);
+            await context.ReportProgressAsync(100, $"r/{subreddit}: {run.Written} submission(s) written to {sink.Description} in {run.Pages} page(s) ({how})",
+                run.Written);
+        }
     }
 
     /// <summary>One subreddit's pages of one run: what it stored, and the newest submission it saw.</summary>
-    private sealed class SubredditRun(JobContext context, RedditApi api, string subreddit)
+    /// <remarks>With a storage target (<paramref name="sink"/>) each page is upserted there and counted as written; the new-submission metrics count the platform's table only.</remarks>
+    private sealed class SubredditRun(JobContext context, RedditApi api, string subreddit, IRecordSink? sink)
     {
         public int Pages { get; private set; }
 
         public int Read { get; private set; }
 
         public int Created { get; private set; }
+
+        /// <summary>Rows upserted into the storage target (distinct submissions per page).</summary>
+        public int Written { get; private set; }
 
         public RedditSubmission? Newest { get; private set; }
 
@@ -161,10 +191,27 @@ public sealed partial class RedditIntegration(IOptions<RedditOptions> options) :
         private async Task StoreAsync(IReadOnlyList<RedditSubmission> submissions, bool laterPagesAreNewer)
         {
             if (submissions.Count == 0) return;
-            var writes = await SubmissionStore.UpsertAsync(context.Postgres, subreddit, submissions, context.CancellationToken);
-            RedditMetrics.Record(subreddit, submissions, writes);
+            if (sink is null)
+            {
+                var writes = await SubmissionStore.UpsertAsync(context.Postgres, subreddit, submissions, context.CancellationToken);
+                RedditMetrics.Record(subreddit, submissions, writes);
+                Created += writes.Count(w => w.Created);
+            }
+            else
+            {
+                var fetchedAt = DateTimeOffset.UtcNow;
+                var rows = submissions.Select(s => (IReadOnlyList<object?>)SubmissionStore.RowOf(subreddit, s, fetchedAt)).ToList();
+                try
+                {
+                    Written += await sink.UpsertAsync(rows, context.CancellationToken);
+                }
+                catch (StorageException e)
+                {
+                    throw new InvalidOperationException($"r/{subreddit}, page {Pages}: {e.Message}", e);
+                }
+            }
+
             Read += submissions.Count;
-            Created += writes.Count(w => w.Created);
             var newest = submissions.MaxBy(s => s.CreatedUtc)!;
             if (Newest is null || newest.CreatedUtc > Newest.CreatedUtc || (laterPagesAreNewer && newest.CreatedUtc == Newest.CreatedUtc))
                 Newest = newest;

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Jobs.Platforms;
+using Jobs.Plugins.Storage;
 
 namespace Jobs.Plugins.Reddit;
 
@@ -43,6 +44,9 @@ public sealed class RedditSettings
     [Description("Pages of the latest submissions a subreddit's first run takes (no cursor and nothing stored yet)")]
     [Range(1, 10)]
     public int FirstRunPages { get; set; } = 1;
+
+    [Description("Where the submissions go: {\"target\": a name in Storage:Targets} or {\"type\": postgres|mysql|csv|jsonl, \"settings\": {...}} (table reddit_submissions unless settings.table names another; a cursor of its own per target); absent: the platform's table reddit_submissions")]
+    public StorageSettings? Storage { get; set; }
 }
 
 /// <summary>What a <c>subreddit</c> child is given: its subreddit and the job's API settings.</summary>
@@ -69,6 +73,10 @@ public sealed record RedditStep
     public int MaxPages { get; init; } = 10;
 
     public int FirstRunPages { get; init; } = 1;
+
+    /// <summary>The job's storage target, null for the platform's table; its password travels masked wherever settings are shown.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public StorageSettings? Storage { get; init; }
 
     [JsonIgnore]
     public bool HasCredentials => ClientId is { Length: > 0 } && ClientSecret is { Length: > 0 };

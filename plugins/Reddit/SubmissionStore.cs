@@ -1,3 +1,4 @@
+using Jobs.Plugins.Storage;
 using Npgsql;
 
 namespace Jobs.Plugins.Reddit;
@@ -12,6 +13,33 @@ internal sealed record SubmissionWrite(string Fullname, bool Created, long NewCo
 internal static class SubmissionStore
 {
     public const string Table = "reddit_submissions";
+
+    /// <summary>
+    /// The submissions as a job's storage target gets them: the columns of <c>reddit_submissions</c>, keyed by the fullname; the
+    /// table is <c>reddit_submissions</c> unless the target names another.
+    /// </summary>
+    public static readonly RecordTable Record = new(Table,
+    [
+        new Column("fullname", ColumnTypes.String),
+        new Column("listing", ColumnTypes.String),
+        new Column("subreddit", ColumnTypes.String),
+        new Column("title", ColumnTypes.String),
+        new Column("author", ColumnTypes.String),
+        new Column("created_utc", ColumnTypes.Timestamp),
+        new Column("score", ColumnTypes.Integer),
+        new Column("num_comments", ColumnTypes.Integer),
+        new Column("selftext_length", ColumnTypes.Integer),
+        new Column("url", ColumnTypes.String),
+        new Column("permalink", ColumnTypes.String),
+        new Column("fetched_at", ColumnTypes.Timestamp),
+    ], ["fullname"]);
+
+    /// <summary>A submission fetched from <paramref name="listing"/> as a row of <see cref="Record"/>.</summary>
+    public static object?[] RowOf(string listing, RedditSubmission s, DateTimeOffset fetchedAt) =>
+    [
+        s.Fullname, listing, s.Subreddit, s.Title, s.Author, s.CreatedUtc.ToUniversalTime(), (long)s.Score, (long)s.NumComments,
+        (long)s.SelftextLength, s.Url, s.Permalink, fetchedAt.ToUniversalTime(),
+    ];
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS reddit_submissions (

@@ -8,6 +8,7 @@ using Jobs.Integrations.Hosting;
 using Jobs.Plugins;
 using Jobs.Plugins.Http;
 using Jobs.Plugins.Reddit;
+using Jobs.Plugins.Storage;
 using Jobs.Platforms;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +28,9 @@ public sealed record RedditJobRun(ChildJobOutcome Entry, IReadOnlyList<(RedditSt
 /// <summary>
 /// The reddit integration as the Integrations host runs it (entry, then each spawned child, through
 /// <see cref="ChildJobRunner"/> with the polite HTTP client) against a <see cref="FakeRedditApi"/>, the real Redis and
-/// the fixture's database. Every Redis key it makes carries a prefix of its own and is deleted at the end.
+/// the fixture's database. Every Redis key it makes carries a prefix of its own and is deleted at the end. Storage targets:
+/// files inside <see cref="Directory"/> (deleted at the end), and the named target <see cref="MySqlTarget"/> (the MariaDB of
+/// <c>MYSQL_URL</c>, when set).
 /// </summary>
 public sealed class RedditHarness : IAsyncDisposable
 {
@@ -35,14 +38,22 @@ public sealed class RedditHarness : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly List<Guid> _roots = [];
 
-    private RedditHarness(HostFixture host, FakeRedditApi api, ServiceProvider services, string prefix)
+    /// <summary>The name of the configured MariaDB target (<c>Storage:Targets:mariadb</c>).</summary>
+    public const string MySqlTarget = "mariadb";
+
+    private RedditHarness(HostFixture host, FakeRedditApi api, ServiceProvider services, string prefix, string directory)
     {
         _host = host;
         Api = api;
         _services = services;
         Prefix = prefix;
+        Directory = directory;
         Options = new RedditOptions { RedisPrefix = prefix + "reddit:" };
-        Integration = new RedditIntegration(Microsoft.Extensions.Options.Options.Create(Options));
+        var storage = new StorageOptions { AllowedDirectories = [directory], BatchSize = 4 };
+        if (Environment.GetEnvironmentVariable("MYSQL_URL") is { Length: > 0 })
+            storage.Targets[MySqlTarget] = new StorageTargetOptions { Type = StorageTypes.MySql, ConnectionString = Infrastructure.MySql() };
+        Storage = new StorageTargets(Microsoft.Extensions.Options.Options.Create(storage));
+        Integration = new RedditIntegration(Microsoft.Extensions.Options.Options.Create(Options), Storage);
         var integrations = new IntegrationsOptions();
         Runner = new ChildJobRunner(new IntegrationRegistry([Integration], Microsoft.Extensions.Options.Options.Create(integrations)), new RunningJobs(),
             host.Redis, host.Postgres, Microsoft.Extensions.Options.Options.Create(integrations), NullLogger<ChildJobRunner>.Instance,
@@ -52,6 +63,11 @@ public sealed class RedditHarness : IAsyncDisposable
     public FakeRedditApi Api { get; }
 
     public string Prefix { get; }
+
+    /// <summary>A temporary directory csv/jsonl targets may write in (deleted at the end).</summary>
+    public string Directory { get; }
+
+    public StorageTargets Storage { get; }
 
     public RedditOptions Options { get; }
 
@@ -88,7 +104,9 @@ public sealed class RedditHarness : IAsyncDisposable
         services.AddSingleton<IConfiguration>(configuration);
         PoliteHttpFactory.Register(services);
         var api = await FakeRedditApi.StartAsync();
-        return new RedditHarness(host, api, services.BuildServiceProvider(), prefix);
+        var directory = Path.Combine(Path.GetTempPath(), $"reddit-{Guid.NewGuid():N}");
+        System.IO.Directory.CreateDirectory(directory);
+        return new RedditHarness(host, api, services.BuildServiceProvider(), prefix, directory);
     }
 
     /// <summary>Settings as a job would carry them: <paramref name="settings"/> over the defaults, pointed at the fake API.</summary>
@@ -130,10 +148,15 @@ public sealed class RedditHarness : IAsyncDisposable
 
     private static RedditStep StepOf(ChildJob child) => child.Settings.Deserialize<RedditStep>(SettingsJson.Options)!;
 
-    /// <summary>Runs one subreddit and asserts that it succeeded.</summary>
-    public async Task<ChildJobOutcome> RunSubredditAsync(string subreddit, int pageLimit = 100, int maxPages = 10, int firstRunPages = 1)
+    /// <summary>Runs one subreddit (into <paramref name="storage"/> when given) and asserts that it succeeded.</summary>
+    public async Task<ChildJobOutcome> RunSubredditAsync(string subreddit, int pageLimit = 100, int maxPages = 10, int firstRunPages = 1, object? storage = null)
     {
-        var run = await RunAsync(new { subreddits = new[] { subreddit }, page_limit = pageLimit, max_pages = maxPages, first_run_pages = firstRunPages });
+        var settings = new Dictionary<string, object?>
+        {
+            ["subreddits"] = new[] { subreddit }, ["page_limit"] = pageLimit, ["max_pages"] = maxPages, ["first_run_pages"] = firstRunPages,
+        };
+        if (storage is not null) settings["storage"] = storage;
+        var run = await RunAsync(settings);
         Assert.True(run.Entry.Succeeded, run.Entry.Error);
         var outcome = run.Only;
         Assert.True(outcome.Succeeded, outcome.Error);
@@ -158,11 +181,13 @@ public sealed class RedditHarness : IAsyncDisposable
     {
         await Api.DisposeAsync();
         await _services.DisposeAsync();
+        await Storage.DisposeAsync();
         var db = Redis;
         foreach (var root in _roots) await db.KeyDeleteAsync(RootJobKeys.Key(root) + ":progress");
         foreach (var server in _host.Redis.GetServers())
             await foreach (var key in server.KeysAsync(pattern: Prefix + "*"))
                 await db.KeyDeleteAsync(key);
+        System.IO.Directory.Delete(Directory, recursive: true);
     }
 
     /// <summary>The posts of a recorded listing (a real Reddit answer), as JSON.</summary>
