@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
 using Jobs.Plugins.Http;
+using Jobs.Plugins.Storage;
 using Jobs.ServiceDefaults;
 using Npgsql;
 
@@ -23,10 +24,12 @@ public static class MoviesEtl
     /// Selects, matches and loads. The load (in memory by then) is retried on transient database errors (a pooled connection
     /// from before a PostgreSQL restart failing with 57P01, a refused connection during a fail-over) with back-off for
     /// <see cref="TransientRetry.Step"/>; any other error, or one that outlasts it, fails the load and keeps the previous report.
+    /// With a <paramref name="sink"/> (the job's <c>storage</c>) the rows are upserted there in one call instead, and neither
+    /// <c>movie_report</c> nor <c>movie_report_loads</c> is touched.
     /// </summary>
     public static async Task<MoviesEtlResult> RunAsync(
         NpgsqlDataSource postgres, LocalSource movies, LocalSource abstracts, MoviesSettings settings, Guid rootJobId,
-        Func<double, string, Task>? progress, ILogger logger, CancellationToken cancellationToken, MoviesLimits? limits = null)
+        Func<double, string, Task>? progress, ILogger logger, CancellationToken cancellationToken, MoviesLimits? limits = null, IRecordSink? sink = null)
     {
         limits ??= new MoviesLimits();
         var watch = Stopwatch.StartNew();
@@ -51,8 +54,12 @@ public static class MoviesEtl
             movie.Rating, movie.ProductionCompany, scan.Matches[i]?.Url, scan.Matches[i]?.Abstract));
         var load = new MovieReportLoad(rootJobId, selection.RowsRead, selection.Qualifying, selection.Malformed, scan.Matched, scan.Documents,
             movies.Version, abstracts.Version);
-        var loaded = await TransientFaults.RetryAsync(token => new ValueTask<int>(MovieReportStore.ReplaceAsync(postgres, rows, load, token)),
-            TransientRetry.Step, logger, "Loading movie_report", cancellationToken);
+        // A storage target gets the whole report in one upsert, one transaction: all of it or none (an upsert is safe to retry).
+        var loaded = sink is null
+            ? await TransientFaults.RetryAsync(token => new ValueTask<int>(MovieReportStore.ReplaceAsync(postgres, rows, load, token)),
+                TransientRetry.Step, logger, "Loading movie_report", cancellationToken)
+            : await TransientFaults.RetryAsync(token => new ValueTask<int>(sink.UpsertAsync(MovieReportTarget.Rows(selection.Movies, scan.Matches), token)),
+                TransientRetry.Step, logger, "Writing the movie report to " + sink.Description, cancellationToken);
         return new MoviesEtlResult(selection, scan, loaded, selectTime, scanTime);
     }
 

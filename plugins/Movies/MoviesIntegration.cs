@@ -1,5 +1,6 @@
 using Jobs.JobTree;
 using Jobs.Plugins.Http;
+using Jobs.Plugins.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Prometheus;
@@ -9,9 +10,11 @@ namespace Jobs.Plugins.Movies;
 /// <summary>
 /// Movies ETL: the entry run spawns two downloads (the abstracts dump and the movies metadata) that run in
 /// parallel, and continues with <c>load</c> once both have finished: select the top movies by budget/revenue,
-/// match them to Wikipedia abstracts, replace <c>movie_report</c> atomically.
+/// match them to Wikipedia abstracts, replace <c>movie_report</c> atomically. A job with a <c>storage</c> target gets the
+/// report's rows upserted there instead; the entry opens and creates (or checks) the target, so a target that is not allowed
+/// or does not fit fails the job before anything is downloaded.
 /// </summary>
-public sealed class MoviesIntegration(PoliteHttpFactory http, IOptions<MoviesOptions> options) : Integration<MoviesSettings>
+public sealed class MoviesIntegration(PoliteHttpFactory http, IOptions<MoviesOptions> options, StorageTargets storage) : Integration<MoviesSettings>
 {
     public const string UserAgent = "jobs-platform-movies-etl/1.0";
     public const string DownloadAbstracts = "download-abstracts";
@@ -39,7 +42,7 @@ public sealed class MoviesIntegration(PoliteHttpFactory http, IOptions<MoviesOpt
 
     public override string Description =>
         "Downloads the Wikipedia abstracts dump and the movies metadata, keeps the movies with the highest budget/revenue ratio, " +
-        "matches them to their Wikipedia pages and replaces movie_report atomically.";
+        "matches them to their Wikipedia pages and replaces movie_report atomically (or upserts the rows into the job's storage target).";
 
     public override Task EnsureStorageAsync(NpgsqlDataSource postgres, CancellationToken cancellationToken) =>
         MovieReportStore.EnsureAsync(postgres, cancellationToken);
@@ -53,6 +56,8 @@ public sealed class MoviesIntegration(PoliteHttpFactory http, IOptions<MoviesOpt
                 // Reject unusable URLs and directories outside the allowed ones before anything runs.
                 _ = Sources(settings);
                 _ = CacheDirectory(settings);
+                await using (var sink = await EnsureTargetAsync(context, settings))
+                    if (sink is not null) context.Logger.LogInformation("The movie report of this job goes to {Target}", sink.Description);
                 context.SpawnChild(DownloadAbstracts);
                 context.SpawnChild(DownloadMovies);
                 context.ContinueWith(Load);
@@ -89,13 +94,15 @@ public sealed class MoviesIntegration(PoliteHttpFactory http, IOptions<MoviesOpt
     private async Task LoadAsync(JobContext context, MoviesSettings settings)
     {
         using var timer = StepSeconds.WithLabels("load").NewTimer();
+        // The target first (it may have gone since the entry checked it), before any download this process may need.
+        await using var sink = await EnsureTargetAsync(context, settings);
         var cache = Cache(settings);
         var (abstractsUrl, moviesUrl) = Sources(settings);
         // Normally the downloads left both in the cache; a process without them (another host) fetches its own.
         var movies = cache.Cached(moviesUrl) ?? await cache.FetchAsync(moviesUrl, null, context.CancellationToken);
         var abstracts = cache.Cached(abstractsUrl) ?? await cache.FetchAsync(abstractsUrl, null, context.CancellationToken);
         var result = await MoviesEtl.RunAsync(context.Postgres, movies, abstracts, settings, context.RootJobId, (percent, message) => context.ReportProgressAsync(percent, message),
-            context.Logger, context.CancellationToken, Limits);
+            context.Logger, context.CancellationToken, Limits, sink);
 
         var selection = result.Selection;
         foreach (var (reason, count) in selection.MalformedByReason)
@@ -104,12 +111,38 @@ public sealed class MoviesIntegration(PoliteHttpFactory http, IOptions<MoviesOpt
             context.Logger.LogInformation("Malformed movie row {Sample}", sample);
         StepSeconds.WithLabels("select").Observe(result.SelectTime.TotalSeconds);
         StepSeconds.WithLabels("match").Observe(result.ScanTime.TotalSeconds);
-        ReportRows.WithLabels("rows").Set(result.Loaded);
-        ReportRows.WithLabels("matched").Set(result.Scan.Matched);
+        if (sink is null)
+        {
+            ReportRows.WithLabels("rows").Set(result.Loaded);
+            ReportRows.WithLabels("matched").Set(result.Scan.Matched);
+        }
+        else context.Logger.LogInformation("The movie report's {Rows} rows went to {Target}", result.Loaded, sink.Description);
+
         await context.ReportProgressAsync(100,
-            $"movie_report holds {result.Loaded} movies ({result.Scan.Matched} with a Wikipedia page); {selection.RowsRead} rows read, " +
+            $"{(sink is null ? "movie_report holds" : $"{sink.Description} got")} {result.Loaded} movies ({result.Scan.Matched} with a Wikipedia page); {selection.RowsRead} rows read, " +
             $"{selection.Qualifying} qualifying, {selection.Malformed} malformed; {result.Scan.BytesScanned / (1024 * 1024)} MiB of abstracts " +
             $"in {result.ScanTime.TotalSeconds:F1} s", rows: result.Loaded);
+    }
+
+    /// <summary>
+    /// The sink of the job's <c>storage</c>, its table (or file) created or checked, or null when the job names none (the report goes
+    /// to <c>movie_report</c>). A target that is unknown, not allowed, unreachable or does not fit throws, naming it.
+    /// </summary>
+    private async Task<IRecordSink?> EnsureTargetAsync(JobContext context, MoviesSettings settings)
+    {
+        if (!MovieReportTarget.IsNamed(settings.Storage)) return null;
+        var sink = storage.Open(settings.Storage, MovieReportTarget.Table, context.Postgres);
+        try
+        {
+            await sink.EnsureAsync(context.CancellationToken);
+        }
+        catch
+        {
+            await sink.DisposeAsync();
+            throw;
+        }
+
+        return sink;
     }
 
     // Downloads go where the outbound policy of "movies" allows, like every request made for a job.

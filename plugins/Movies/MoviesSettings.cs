@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using Jobs.Plugins.Storage;
 
 namespace Jobs.Plugins.Movies;
 
@@ -28,4 +29,8 @@ public sealed class MoviesSettings
 
     [Description("Where downloads are kept between runs (shared by every Integrations process hosting movies); empty: the Integrations process's Movies:CacheDirectory")]
     public string CacheDir { get; set; } = "";
+
+    [Description("Where the report's rows go instead of the platform's movie_report: {\"target\": a name in Storage:Targets} or {\"type\": postgres|mysql|csv|jsonl, \"settings\": {...}}; " +
+                 "upserted on tmdb_id into table (or file) movie_report unless settings.table/file names another; absent: the platform's movie_report, replaced atomically")]
+    public StorageSettings? Storage { get; set; }
 }

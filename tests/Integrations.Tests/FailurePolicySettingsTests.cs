@@ -21,7 +21,8 @@ public sealed class FailurePolicySettingsTests(HostFixture host) : IClassFixture
     private IEnumerable<IIntegration> BuiltIn()
     {
         yield return new SyntheticIntegration();
-        yield return new MoviesIntegration(new PoliteHttpFactory(host.Redis, Options.Create(new PoliteHttpOptions())), Options.Create(new MoviesOptions()));
+        yield return new MoviesIntegration(new PoliteHttpFactory(host.Redis, Options.Create(new PoliteHttpOptions())), Options.Create(new MoviesOptions()),
+            new StorageTargets(Options.Create(new StorageOptions())));
         yield return new CatalogueIntegration(new VendorCatalog(Options.Create(new CatalogueOptions())), Options.Create(new CatalogueOptions()),
             new StorageTargets(Options.Create(new StorageOptions())));
         yield return new PreaggregatesIntegration(Options.Create(new PreaggregatesOptions()), [], new RedisPreaggregatesWriter(host.Redis), TimeProvider.System);

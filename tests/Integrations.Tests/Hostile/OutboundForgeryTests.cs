@@ -205,7 +205,8 @@ public sealed class OutboundForgeryTests(HostFixture host) : IClassFixture<HostF
     public async Task A_movies_download_from_loopback_is_refused_naming_the_rule()
     {
         var integration = new MoviesIntegration(new PoliteHttpFactory(host.Redis, Microsoft.Extensions.Options.Options.Create(new PoliteHttpOptions())),
-            Microsoft.Extensions.Options.Options.Create(new MoviesOptions()));
+            Microsoft.Extensions.Options.Options.Create(new MoviesOptions()),
+            new Plugins.Storage.StorageTargets(Microsoft.Extensions.Options.Options.Create(new Plugins.Storage.StorageOptions())));
         var root = Guid.NewGuid();
         var source = Victim("/dump.xml.gz");
         var job = new Contracts.ChildJob(JobTree.JobIds.Child(JobTree.JobIds.Entry(root), 0), JobTree.JobIds.Entry(root), root, 1,

@@ -9,11 +9,13 @@ using Jobs.Plugins;
 using Jobs.Plugins.Http;
 using Jobs.Integrations.Tests.Http;
 using Jobs.Plugins.Movies;
+using Jobs.Plugins.Storage;
 using Jobs.Platforms;
 using Jobs.TestSupport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using MySqlConnector;
 using Npgsql;
 
 namespace Jobs.Integrations.Tests.Movies;
@@ -22,6 +24,9 @@ namespace Jobs.Integrations.Tests.Movies;
 public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<HostFixture>, IAsyncLifetime, IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("movies-tests-").FullName;
+
+    /// <summary>The service's Storage section: csv and jsonl files only in the test's <c>storage</c> directory; named targets as a test adds them.</summary>
+    private readonly StorageOptions _storage = new();
     /// <summary>
     /// The integration as a service configured to allow this test's directory (and the shared sample data, read in place)
     /// for file:// sources and cache_dir.
@@ -32,10 +37,17 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
     // The file mirror listens on loopback: allowed on purpose.
     private MoviesIntegration IntegrationAllowing(params string[] directories) =>
         new(new PoliteHttpFactory(host.Redis, Microsoft.Extensions.Options.Options.Create(new PoliteHttpOptions().AllowingLoopback())), Microsoft.Extensions.Options.Options.Create(
-            new MoviesOptions { AllowedDirectories = [.. directories] }));
+            new MoviesOptions { AllowedDirectories = [.. directories] }), new StorageTargets(Microsoft.Extensions.Options.Options.Create(_storage)));
+
+    /// <summary>Where this test's csv and jsonl storage targets may be written (Storage:AllowedDirectories).</summary>
+    private string StorageDirectory => Path.Combine(_directory, "storage");
     private readonly List<Guid> _roots = [];
 
-    public Task InitializeAsync() => Integration.EnsureStorageAsync(host.Postgres, CancellationToken.None);
+    public Task InitializeAsync()
+    {
+        _storage.AllowedDirectories = [StorageDirectory];
+        return Integration.EnsureStorageAsync(host.Postgres, CancellationToken.None);
+    }
 
     /// <summary>Removes the progress the runs reported to the shared Redis.</summary>
     public async Task DisposeAsync()
@@ -411,5 +423,161 @@ public sealed class MoviesIntegrationTests(HostFixture host) : IClassFixture<Hos
         var row = Assert.Single(await ReportAsync());
         Assert.Equal("https://en.wikipedia.org/wiki/Anarchism", row.Url);
         Assert.StartsWith("Anarchism is a political philosophy", row.Abstract);
+    }
+
+    /// <summary>Three King Kongs (1933 with a rating and a company, 1976, 2005), each with its Wikipedia page.</summary>
+    private MoviesSettings ThreeKingKongs(string abstractOf2005 = "King Kong is a fictional giant monster.")
+    {
+        var movies = WriteFile("kong_metadata.csv", Csv(
+            new MovieRow("244", "King Kong", "672000", "10000000", "1933-03-07", "7.5", "[{'name': 'RKO Radio Pictures', 'id': 6}]"),
+            new MovieRow("10730", "King Kong", "24000000", "90614445", "1976-12-17"),
+            new MovieRow("254", "King Kong", "207000000", "550000000", "2005-12-14")));
+        var abstracts = WriteGzip($"kong-abstract-{Guid.NewGuid():N}.xml.gz", MoviesData.Dump(
+            MoviesData.Doc("King Kong", abstractOf2005),
+            MoviesData.Doc("King Kong (1976 film)", "King Kong is a 1976 American monster adventure film."),
+            MoviesData.Doc("King Kong (1933 film)", "King Kong is a 1933 American pre-Code adventure film.")));
+        return Settings(abstracts, movies);
+    }
+
+    /// <summary>The report's rows as a storage target holds them: every column as text (<see cref="ColumnTypes.Text"/>, null as "").</summary>
+    private static List<string[]> AsText(IEnumerable<(string Title, long Budget, int? Year, long Revenue, double Ratio, double? Rating, string? Company, string? Url, string? Abstract)> report) =>
+        [.. report.Select(r => new[]
+        {
+            r.Title, ColumnTypes.Text(r.Budget)!, r.Year is { } year ? ColumnTypes.Text((long)year)! : "", ColumnTypes.Text(r.Revenue)!, ColumnTypes.Text(r.Ratio)!,
+            r.Rating is { } rating ? ColumnTypes.Text(rating)! : "", r.Company ?? "", r.Url ?? "", r.Abstract ?? "",
+        })];
+
+    private static List<string[]> ReadCsv(string path)
+    {
+        using var text = new StreamReader(path, Encoding.UTF8);
+        var reader = new CsvRecordReader(text);
+        var records = new List<string[]>();
+        var fields = new List<string>();
+        while (reader.TryRead(fields, out var error))
+        {
+            Assert.Null(error);
+            records.Add([.. fields]);
+        }
+
+        return records;
+    }
+
+    [Fact]
+    public async Task When_a_job_names_a_csv_storage_target_Should_land_exactly_the_report_rows_in_the_file_and_leave_movie_report_untouched()
+    {
+        var heat = WriteFile("heat.csv", Csv(new MovieRow("949", "Heat", "60000000", "187436818", "1995-12-15")));
+        var heatAbstracts = WriteFile("heat.xml", MoviesData.Dump(MoviesData.Doc("Heat (1995 film)", "Heat is a 1995 crime film.")));
+        await RunAllAsync(Settings(heatAbstracts, heat));
+        var previousReport = await ReportAsync();
+        var previousLoader = await LoadedByAsync();
+
+        var settings = ThreeKingKongs();
+        settings.Storage = new StorageSettings { Type = StorageTypes.Csv, Settings = new StorageTargetSettings { Directory = StorageDirectory } };
+        await RunAllAsync(settings);
+
+        var file = ReadCsv(Path.Combine(StorageDirectory, "movie_report.csv"));
+        Assert.Equal(["tmdb_id", "title", "budget", "year", "revenue", "ratio", "rating", "production_company", "url", "abstract"], file[0]);
+        Assert.Equal(["254", "10730", "244"], file.Skip(1).Select(r => r[0]));
+        // movie_report and its loads are as the previous (platform) load left them.
+        Assert.Equal(previousReport, await ReportAsync());
+        Assert.Equal(previousLoader, await LoadedByAsync());
+
+        // The same job without storage: movie_report then holds exactly the rows the file got.
+        settings.Storage = null;
+        await RunAllAsync(settings);
+        var report = await ReportAsync();
+        Assert.Equal(3, report.Count);
+        Assert.Equal(AsText(report), file.Skip(1).Select(r => r[1..]));
+        Assert.Equal("RKO Radio Pictures", file[3][7]);
+        Assert.Equal("https://en.wikipedia.org/wiki/King_Kong_(1976_film)", file[2][8]);
+    }
+
+    [Fact]
+    public async Task When_a_job_names_a_mysql_target_Should_upsert_the_report_rows_there_and_hold_each_row_once_on_a_rerun()
+    {
+        _storage.Targets["movies_mariadb"] = new StorageTargetOptions { Type = StorageTypes.MySql, ConnectionString = Infrastructure.MySql() };
+        var table = $"movies_test_{Guid.NewGuid():N}"[..32];
+        var previousLoader = await LoadedByAsync();
+        try
+        {
+            var settings = ThreeKingKongs();
+            settings.Storage = new StorageSettings { Target = "movies_mariadb", Settings = new StorageTargetSettings { Table = table } };
+            await RunAllAsync(settings);
+            Assert.Equal(
+                [(244L, "King Kong", 1933L, "RKO Radio Pictures", "King Kong is a 1933 American pre-Code adventure film."),
+                 (254L, "King Kong", 2005L, "Synthetic Pictures", "King Kong is a fictional giant monster."),
+                 (10730L, "King Kong", 1976L, "Synthetic Pictures", "King Kong is a 1976 American monster adventure film.")],
+                await MySqlRowsAsync(table));
+
+            // A rerun (its 2005 page edited meanwhile) updates the rows in place: each is there once, with the new abstract.
+            var rerun = ThreeKingKongs("King Kong is a giant monster, remade in 2005.");
+            rerun.Storage = settings.Storage;
+            await RunAllAsync(rerun);
+            var rows = await MySqlRowsAsync(table);
+            Assert.Equal([244L, 254L, 10730L], rows.Select(r => r.Id));
+            Assert.Equal("King Kong is a giant monster, remade in 2005.", rows[1].Abstract);
+            Assert.Equal(previousLoader, await LoadedByAsync());
+        }
+        finally
+        {
+            await using var connection = new MySqlConnection(Infrastructure.MySql());
+            await connection.OpenAsync();
+            await using var drop = new MySqlCommand($"DROP TABLE IF EXISTS `{table}`", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    private static async Task<List<(long Id, string Title, long? Year, string? Company, string? Abstract)>> MySqlRowsAsync(string table)
+    {
+        await using var connection = new MySqlConnection(Infrastructure.MySql());
+        await connection.OpenAsync();
+        await using var command = new MySqlCommand($"SELECT tmdb_id, title, year, production_company, abstract FROM `{table}` ORDER BY tmdb_id", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<(long, string, long?, string?, string?)>();
+        while (await reader.ReadAsync())
+            rows.Add((reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        return rows;
+    }
+
+    [Fact]
+    public async Task When_the_storage_directory_is_not_allowed_Should_fail_the_job_naming_it_before_downloading()
+    {
+        await using var server = await LocalFileServer.StartAsync();
+        var movies = server.Put("movies_metadata.csv", Encoding.UTF8.GetBytes(Csv(new MovieRow("862", "Toy Story", "30000000", "373554033.0", "1995-10-30"))), "\"m1\"");
+        var abstracts = server.Put("abstracts.xml.gz", Gzip(MoviesData.Dump(MoviesData.Doc("Toy Story", "Toy Story is a 1995 film."))), "\"a1\"");
+        var outside = Path.Combine(Path.GetTempPath(), $"movies-not-allowed-{Guid.NewGuid():N}");
+        var settings = Settings(abstracts.ToString(), movies.ToString());
+        settings.Storage = new StorageSettings { Type = StorageTypes.Csv, Settings = new StorageTargetSettings { Directory = outside } };
+        var entry = Context(IntegrationTasks.Entry, settings);
+
+        var error = await Assert.ThrowsAsync<StorageException>(() => Integration.RunAsync(entry));
+
+        Assert.Contains(outside, error.Message);
+        Assert.Contains("not inside an allowed directory", error.Message);
+        Assert.Empty(entry.Children);
+        Assert.Null(entry.Continuation);
+        // A load sent by hand refuses it too, before fetching what its cache lacks.
+        await Assert.ThrowsAsync<StorageException>(() => Integration.RunAsync(Context(MoviesIntegration.Load, settings)));
+        Assert.Empty(server.Requests);
+        Assert.False(Directory.Exists(outside));
+    }
+
+    [Fact]
+    public void When_a_job_gives_its_storage_password_Should_accept_the_setting_and_mask_the_password_wherever_settings_are_shown()
+    {
+        var json = JsonSerializer.SerializeToElement(new
+        {
+            movies_url = "https://example.test/movies.zip",
+            storage = new { type = "mysql", settings = new { hostname = "db.example.test", db = "warehouse", username = "loader", password = "movies-pw" } },
+        }, SettingsJson.Options);
+        var validation = SettingsValidator.Validate(SettingsSchema.For<MoviesSettings>(), json, null);
+        Assert.True(validation.IsValid, string.Join("; ", validation.Errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+
+        var masked = SecretMasking.Apply(validation.Settings, Integration.Describe()).GetRawText();
+
+        Assert.DoesNotContain("movies-pw", masked);
+        Assert.Contains("loader", masked);
+        Assert.Contains(Integration.Describe().Settings, s => s.Name == "storage" && s.Description!.Contains("movie_report", StringComparison.Ordinal));
     }
 }
