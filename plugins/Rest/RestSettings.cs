@@ -82,6 +82,8 @@ public sealed class RestSettings
 /// <summary>How a <c>rest</c> source authenticates.</summary>
 public sealed class RestAuth
 {
+    [Description("none (default), basic, bearer or oauth2 (client credentials)")]
+    [AllowedValues(RestDefinition.AuthNone, RestDefinition.AuthBasic, RestDefinition.AuthBearer, RestDefinition.AuthOAuth2)]
     public string? Type { get; set; }
 
     [Description("A credential configured in the service (Rest:Credentials:<name>): its username/password, token or client id/secret")]
@@ -102,12 +104,15 @@ public sealed class RestAuth
     public string? Scope { get; set; }
 
     [Description("basic (default): the client authenticates with HTTP Basic; body: with client_id/client_secret form fields")]
+    [AllowedValues("basic", "body")]
     public string? ClientAuth { get; set; }
 }
 
 /// <summary>How a <c>rest</c> source pages.</summary>
 public sealed class RestPagination
 {
+    [Description("none (default: one request), page_number, offset, cursor or next_link")]
+    [AllowedValues(RestDefinition.PageNone, RestDefinition.PageNumber, RestDefinition.PageOffset, RestDefinition.PageCursor, RestDefinition.PageNextLink)]
     public string? Type { get; set; }
 
     [Description("{page} of the first request (default 1)")]
@@ -129,10 +134,15 @@ public sealed class RestPagination
 /// <summary>A field kept from each record.</summary>
 public sealed class RestField
 {
+    [Description("The column's name")]
+    [Required]
     public string Name { get; set; } = "";
 
+    [Description("Where the value is in a record, dotted (default: the name)")]
     public string? Path { get; set; }
 
+    [Description("The column's type (default string)")]
+    [AllowedValues(ColumnTypes.String, ColumnTypes.Integer, ColumnTypes.Number, ColumnTypes.Boolean, ColumnTypes.Date, ColumnTypes.Timestamp, ColumnTypes.Json)]
     public string? Type { get; set; }
 }
 

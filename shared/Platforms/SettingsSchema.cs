@@ -12,7 +12,9 @@ public static class SettingsSchema
 {
     public static IReadOnlyList<SettingDescriptor> For<TSettings>() where TSettings : class, new() => For(typeof(TSettings), new TSettings());
 
-    public static IReadOnlyList<SettingDescriptor> For(Type type, object defaults)
+    public static IReadOnlyList<SettingDescriptor> For(Type type, object defaults) => For(type, defaults, depth: 0);
+
+    private static IReadOnlyList<SettingDescriptor> For(Type type, object defaults, int depth)
     {
         var result = new List<SettingDescriptor>();
         foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
@@ -31,9 +33,13 @@ public static class SettingsSchema
             if (!required && property.GetValue(defaults) is { } value)
                 defaultValue = JsonSerializer.SerializeToElement(value, property.PropertyType, SettingsJson.Options);
 
+            var item = ItemType(propertyType);
+            var shape = Typed(item ?? propertyType) && depth < MaxDepth
+                ? For(item ?? propertyType, Activator.CreateInstance(item ?? propertyType)!, depth + 1)
+                : null;
             result.Add(new SettingDescriptor(
                 name,
-                TypeName(propertyType),
+                shape is not null && item is not null ? "object[]" : TypeName(propertyType),
                 property.GetCustomAttribute<DescriptionAttribute>()?.Description,
                 defaultValue,
                 required,
@@ -41,11 +47,26 @@ public static class SettingsSchema
                 allowed,
                 range is null ? null : Convert.ToDouble(range.Minimum, System.Globalization.CultureInfo.InvariantCulture),
                 range is null ? null : Convert.ToDouble(range.Maximum, System.Globalization.CultureInfo.InvariantCulture),
-                property.GetCustomAttribute<RegularExpressionsAttribute>()?.Paths));
+                property.GetCustomAttribute<RegularExpressionsAttribute>()?.Paths,
+                shape));
         }
 
         return result;
     }
+
+    /// <summary>Objects inside objects are described this deep at most.</summary>
+    private const int MaxDepth = 4;
+
+    /// <summary>Whether <paramref name="type"/> is a settings class of its own (public properties, a parameterless constructor).</summary>
+    private static bool Typed(Type type) =>
+        type.IsClass && type != typeof(string) && type != typeof(Uri) && !typeof(System.Collections.IEnumerable).IsAssignableFrom(type)
+        && type.Namespace?.StartsWith("System", StringComparison.Ordinal) != true && type.GetConstructor(Type.EmptyTypes) is not null;
+
+    /// <summary>The item type of a list of settings classes (<c>List&lt;RestField&gt;</c>), else null.</summary>
+    private static Type? ItemType(Type type) =>
+        type.IsGenericType && type.GetGenericArguments() is [var item] && typeof(IEnumerable<>).MakeGenericType(item).IsAssignableFrom(type) && Typed(item)
+            ? item
+            : null;
 
     private static string TypeName(Type type) => type switch
     {

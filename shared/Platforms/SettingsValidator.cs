@@ -58,6 +58,10 @@ public static class SettingsValidator
                 continue;
             }
 
+            var before = errors.Count;
+            CheckShape(setting, value, setting.Name, Error);
+            if (errors.Count > before) continue;
+
             // Patterns inside an object setting: each one the linear engine cannot run is named by its path.
             foreach (var (path, pattern) in (setting.RegularExpressions ?? []).SelectMany(p => Find(value, setting.Name, p.Split('.'))))
             {
@@ -71,6 +75,46 @@ public static class SettingsValidator
 
         var result = JsonSerializer.SerializeToElement(normalized);
         return new SettingsValidation(result, errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+    }
+
+    /// <summary>The settings inside a typed object (or each object of a list), checked like the top level and named by their path.</summary>
+    private static void CheckShape(SettingDescriptor setting, JsonElement value, string path, Action<string, string> error)
+    {
+        if (setting.Properties is not { } properties) return;
+        if (setting.Type == "object[]")
+        {
+            var i = 0;
+            foreach (var item in value.EnumerateArray()) CheckObject(properties, item, $"{path}[{i++}]", error);
+        }
+        else
+        {
+            CheckObject(properties, value, path, error);
+        }
+    }
+
+    private static void CheckObject(IReadOnlyList<SettingDescriptor> properties, JsonElement value, string path, Action<string, string> error)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            error(path, "must be an object");
+            return;
+        }
+
+        var known = properties.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var member in value.EnumerateObject().Where(m => !known.Contains(m.Name)))
+            error($"{path}.{member.Name}", $"unknown setting; known settings: {string.Join(", ", known.Order())}");
+        foreach (var property in properties)
+        {
+            var at = $"{path}.{property.Name}";
+            if (!value.TryGetProperty(property.Name, out var member) || member.ValueKind == JsonValueKind.Null)
+            {
+                if (property.Required) error(at, "is required");
+                continue;
+            }
+
+            if (Check(property, member) is { } problem) error(at, problem);
+            else CheckShape(property, member, at, error);
+        }
     }
 
     private static string? Check(SettingDescriptor setting, JsonElement value)
@@ -98,6 +142,10 @@ public static class SettingsValidator
                 return value.ValueKind == JsonValueKind.Array && value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String)
                     ? null
                     : "must be an array of strings";
+            case "object[]":
+                return value.ValueKind == JsonValueKind.Array ? null : "must be an array of objects";
+            case "object" when setting.Properties is not null:
+                return value.ValueKind == JsonValueKind.Object ? null : "must be an object";
             default:
                 return null;
         }

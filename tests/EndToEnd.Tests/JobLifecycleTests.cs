@@ -197,6 +197,17 @@ public sealed class JobLifecycleTests(SystemFixture system)
         Assert.True(errors.TryGetProperty("settings.fail_ratio", out _));
         Assert.True(errors.TryGetProperty("settings.color", out _));
 
+        // Inside typed object settings too, named by their path, before anything is published.
+        var nested = await system.Api.PostAsJsonAsync("jobs", new
+        {
+            platform = "rest",
+            settings = new { url = "https://api.example/v1", auth = new { type = "basics" }, fields = new object[] { new { name = "id", typ = "integer" } } },
+        });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, nested.StatusCode);
+        var nestedErrors = JsonDocument.Parse(await nested.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.True(nestedErrors.TryGetProperty("settings.auth.type", out _), nestedErrors.ToString());
+        Assert.True(nestedErrors.TryGetProperty("settings.fields[0].typ", out _), nestedErrors.ToString());
+
         var unknown = await system.Api.PostAsJsonAsync("jobs", new { platform = "nope", settings = new { } });
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, unknown.StatusCode);
         Assert.Contains("unknown platform", await unknown.Content.ReadAsStringAsync());

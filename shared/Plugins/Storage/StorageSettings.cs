@@ -12,6 +12,7 @@ namespace Jobs.Plugins.Storage;
 public sealed class StorageSettings
 {
     [Description("Where the rows go: postgres, mysql (also MariaDB), csv or jsonl, with `settings`. Leave out when naming a `target`.")]
+    [AllowedValues(StorageTypes.Postgres, StorageTypes.MySql, StorageTypes.Csv, StorageTypes.JsonLines)]
     public string? Type { get; set; }
 
     [Description("A storage target configured in the Integrations service (Storage:Targets:<name>); only `settings.table` / `settings.file` may be given beside it.")]

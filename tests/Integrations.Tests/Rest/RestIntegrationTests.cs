@@ -417,7 +417,7 @@ public sealed class RestIntegrationTests(HostFixture host) : IClassFixture<HostF
         {
             url = _rest.Url("v1/reports?from={start_day}"),
             pagination = new { type = "cursor" },
-            fields = new[] { new { name = "id", type = "integer" }, new { name = "amount", type = "money" } },
+            fields = new[] { new { name = "id", type = "integer" }, new { name = "id", type = "number" } },
             primary_key = new[] { "ident" },
             table = "bad table",
             start_date = "2026-11-02",
@@ -428,10 +428,52 @@ public sealed class RestIntegrationTests(HostFixture host) : IClassFixture<HostF
         foreach (var expected in new[]
                  {
                      "url: unknown placeholder '{start_day}'", "start_date and end_date go together",
-                     "pagination cursor needs {cursor}", "fields.amount: type 'money' must be one of", "primary_key 'ident' is not one of the fields",
+                     "pagination cursor needs {cursor}", "fields: 'id' is named twice", "primary_key 'ident' is not one of the fields",
                      "table 'bad table' must be a plain name",
                  })
             Assert.Contains(expected, run.Entry.Error);
+    }
+
+    [Fact]
+    public void When_nested_settings_have_a_typo_a_wrong_type_or_a_value_not_allowed_Should_be_refused_at_submit_naming_each_path()
+    {
+        var validation = SettingsValidator.Validate(SettingsSchema.For<RestSettings>(), JsonSerializer.SerializeToElement(new
+        {
+            url = "https://api.example/v1",
+            auth = new { type = "basics", pasword = "x" },
+            pagination = new { type = "page_number", page_size = "ten" },
+            fields = new object[] { new { name = "id", type = "integer" }, new { path = "a.b", type = "money" }, "day" },
+            storage = new { type = "sqlite", settings = new { hostname = 5 } },
+        }, SettingsJson.Options));
+
+        Assert.Equal(
+        [
+            "auth.pasword", "auth.type", "fields[1].name", "fields[1].type", "fields[2]", "pagination.page_size", "storage.settings.hostname", "storage.type",
+        ], validation.Errors.Keys.Order(StringComparer.Ordinal));
+        Assert.StartsWith("must be one of: none, basic, bearer, oauth2", validation.Errors["auth.type"][0]);
+        Assert.StartsWith("unknown setting; known settings: client_auth, client_id", validation.Errors["auth.pasword"][0]);
+        Assert.Equal(["is required"], validation.Errors["fields[1].name"]);
+        Assert.Equal(["must be an object"], validation.Errors["fields[2]"]);
+        Assert.Equal(["must be a whole number"], validation.Errors["pagination.page_size"]);
+        Assert.Equal(["must be a string"], validation.Errors["storage.settings.hostname"]);
+        Assert.StartsWith("must be one of: postgres, mysql, csv, jsonl", validation.Errors["storage.type"][0]);
+    }
+
+    [Fact]
+    public void When_nested_settings_fit_their_shape_Should_pass_through_unchanged()
+    {
+        var given = RestHarness.Validated(new
+        {
+            url = "https://api.example/v1",
+            auth = new { type = "oauth2", token_url = "https://api.example/token", client_id = "c", client_secret = "s" },
+            fields = new[] { new { name = "id", type = "integer" } },
+            primary_key = new[] { "id" },
+            storage = new { target = "warehouse" },
+        });
+
+        Assert.Equal("""{"type":"oauth2","token_url":"https://api.example/token","client_id":"c","client_secret":"s"}""", given.GetProperty("auth").GetRawText());
+        Assert.Equal("""[{"name":"id","type":"integer"}]""", given.GetProperty("fields").GetRawText());
+        Assert.Equal("""{"target":"warehouse"}""", given.GetProperty("storage").GetRawText());
     }
 
     [Fact]

@@ -109,8 +109,8 @@ export function settingsForm(schema, { values = null, secretsMasked = false } = 
         const list = control.value.split('\n').map(x => x.trim()).filter(Boolean);
         return list.length ? list : undefined;
       };
-    } else if (s.type === 'object') {
-      control = h('textarea', { name, rows: 8, spellcheck: 'false', placeholder: '{ }' });
+    } else if (s.type === 'object' || s.type === 'object[]') {
+      control = h('textarea', { name, rows: 8, spellcheck: 'false', placeholder: s.type === 'object' ? '{ }' : '[ ]' });
       control.value = initial === undefined ? '' : JSON.stringify(initial, null, 2);
       extra = 'JSON';
       read = () => {
