@@ -159,11 +159,13 @@ public sealed partial class AuditTrailReader
         p.Add(new() { Value = (object?)filter.Dataset ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         p.Add(new() { Value = (object?)filter.From ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         p.Add(new() { Value = (object?)filter.To ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        p.Add(new() { Value = (object?)filter.Platforms?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
     }
 
     private const string MeasurementsWhere = """
         WHERE ($1::text IS NULL OR platform = $1) AND ($2::text IS NULL OR dataset = $2)
           AND ($3::timestamptz IS NULL OR measured_at >= $3) AND ($4::timestamptz IS NULL OR measured_at < $4)
+          AND ($5::text[] IS NULL OR platform = ANY($5))
         """;
 
     /// <summary>

@@ -27,7 +27,9 @@ public sealed record AuditedMeasurement(string Platform, string Dataset, string 
     double? PreviousValue, bool AuditFailed);
 
 /// <summary>Which measurements to read: every filter optional, <see cref="From"/> inclusive, <see cref="To"/> exclusive.</summary>
-public sealed record AuditedMeasurementFilter(string? Platform, string? Dataset, DateTimeOffset? From, DateTimeOffset? To);
+/// <param name="Platforms">Only these platforms (a key scoped to them); null: every platform.</param>
+public sealed record AuditedMeasurementFilter(string? Platform, string? Dataset, DateTimeOffset? From, DateTimeOffset? To,
+    IReadOnlyList<string>? Platforms = null);
 
 /// <summary>
 /// One hour (UTC, truncated) of one platform's root jobs: how many started in it, and how many ended in it by their final status.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Claims;
 using Jobs.JobTree;
 using System.Text.Json;
 using Jobs.Contracts;
@@ -63,7 +64,8 @@ public static class SchedulesEndpoints
 
     public static IEndpointRouteBuilder MapSchedulesEndpoints(this IEndpointRouteBuilder app)
     {
-        var schedules = app.MapGroup("/schedules").WithTags("Schedules").UnscopedOnly();
+        // A key scoped to platforms lists and manages the schedules of its platforms; another platform's schedule is 404 to it.
+        var schedules = app.MapGroup("/schedules").WithTags("Schedules").AddEndpointFilter(ScopedToScheduleAsync);
         schedules.MapGet("", ListAsync).WithName("ListSchedules").RequireAuthorization(Operations.Read);
         schedules.MapPut("/{name}", UpsertAsync).WithName("PutSchedule").RequireAuthorization(Operations.Manage);
         schedules.MapPost("/{name}/pause", (string name, IRequestClient<PauseSchedule> client, CancellationToken ct) =>
@@ -137,12 +139,38 @@ public static class SchedulesEndpoints
             };
         });
 
-    private static Task<IResult> ListAsync(IRequestClient<ListSchedules> client, PlatformCatalog catalog, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// For a route with a schedule <c>{name}</c> and a key scoped to platforms: a schedule of a platform outside the scope is 404 like an
+    /// unknown name (so names do not leak); an unknown name goes on (a PUT creates it, within the scope; the others answer 404).
+    /// </summary>
+    private static async ValueTask<object?> ScopedToScheduleAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (KeyScope.Platforms(http.User) is null || http.Request.RouteValues["name"]?.ToString() is not { } name) return await next(context);
+        var client = http.RequestServices.GetRequiredService<IRequestClient<ListSchedules>>();
+        ScheduleState? schedule;
+        try
+        {
+            var list = await client.GetResponse<ScheduleList>(new ListSchedules(), http.RequestAborted);
+            schedule = list.Message.Schedules.FirstOrDefault(s => s.Schedule.Name == name);
+        }
+        catch (RequestTimeoutException)
+        {
+            return SchedulerDidNotAnswer();
+        }
+
+        return schedule is null || KeyScope.Allows(http.User, schedule.Schedule.Platform)
+            ? await next(context)
+            : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Schedule not found", detail: $"No schedule '{name}'");
+    }
+
+    private static Task<IResult> ListAsync(IRequestClient<ListSchedules> client, PlatformCatalog catalog, ClaimsPrincipal user,
+        CancellationToken cancellationToken) =>
         AskAsync(async () =>
         {
             var response = await client.GetResponse<ScheduleList>(new ListSchedules(), cancellationToken);
             var masked = new List<ScheduleState>();
-            foreach (var state in response.Message.Schedules)
+            foreach (var state in response.Message.Schedules.Where(s => KeyScope.Allows(user, s.Schedule.Platform)))
             {
                 var settings = SecretMasking.Apply(state.Schedule.Settings, await catalog.FindAsync(state.Schedule.Platform));
                 masked.Add(state with { Schedule = state.Schedule with { Settings = settings } });
@@ -152,7 +180,7 @@ public static class SchedulesEndpoints
         });
 
     private static async Task<IResult> UpsertAsync(string name, ScheduleRequest request, JobRequestValidator validator, IRequestClient<UpsertSchedule> client,
-        CancellationToken cancellationToken)
+        ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         // {interval_start} / {interval_end} are checked here and stand for a sample interval while the settings are validated, so a
         // date setting may hold "{interval_start:yyyy-MM-dd}"; the schedule keeps them, to be replaced at each fire.
@@ -172,6 +200,9 @@ public static class SchedulesEndpoints
         if (name.Length > 100 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
             errors["name"] = ["at most 100 characters: letters, digits, '-', '_' and '.'"];
         if (errors.Count > 0) return Results.ValidationProblem(errors, title: "The schedule is invalid", detail: validation.Describe());
+        if (!KeyScope.Allows(user, validation.Platform!.Name))
+            return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Outside this key's scope",
+                detail: $"This key may schedule jobs of {string.Join(", ", KeyScope.Platforms(user)!)} only, not of '{validation.Platform.Name}'.");
 
         var spec = new ScheduleSpec(name, request.Cron!, request.TimeZone ?? "UTC", validation.Platform!.Name,
             request.Settings ?? JsonDocument.Parse("{}").RootElement, request.Misfire ?? ScheduleMisfire.Skip, request.Overlap ?? ScheduleOverlap.Skip,
@@ -198,8 +229,11 @@ public static class SchedulesEndpoints
         }
         catch (RequestTimeoutException)
         {
-            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The Scheduler did not answer",
-                detail: $"No Scheduler consumed '{IntegrationQueues.SchedulerCommands}' in time; is the Scheduler service running?");
+            return SchedulerDidNotAnswer();
         }
     }
+
+    private static IResult SchedulerDidNotAnswer() =>
+        Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The Scheduler did not answer",
+            detail: $"No Scheduler consumed '{IntegrationQueues.SchedulerCommands}' in time; is the Scheduler service running?");
 }

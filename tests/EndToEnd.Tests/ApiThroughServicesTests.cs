@@ -24,6 +24,47 @@ public sealed class ApiThroughServicesTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task A_key_scoped_to_a_platform_lists_and_manages_only_that_platforms_schedules_and_another_ones_is_404()
+    {
+        var mine = $"scoped-{Guid.NewGuid():N}"[..20];
+        var theirs = $"other-{Guid.NewGuid():N}"[..20];
+        var key = await JsonAsync(await system.Api.PostAsJsonAsync("keys", new { name = "synthetic scheduler", role = "internal", platforms = new[] { "synthetic" } }),
+            HttpStatusCode.Created);
+        using var scoped = new HttpClient { BaseAddress = system.Api.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        scoped.DefaultRequestHeaders.Add("X-Api-Key", key.GetProperty("key").GetString());
+        object Schedule(string platform) => new { cron = "0 0 3 * * ?", platform, settings = new { }, enabled = false };
+        try
+        {
+            await JsonAsync(await scoped.PutAsJsonAsync($"schedules/{mine}", Schedule("synthetic")), HttpStatusCode.OK);
+            var refused = await JsonAsync(await scoped.PutAsJsonAsync($"schedules/{theirs}", Schedule("catalogue")), HttpStatusCode.Forbidden);
+            Assert.Contains("synthetic", refused.GetProperty("detail").GetString());
+            await JsonAsync(await system.Api.PutAsJsonAsync($"schedules/{theirs}", Schedule("catalogue")), HttpStatusCode.OK);
+
+            var listed = await JsonAsync(await scoped.GetAsync("schedules"), HttpStatusCode.OK);
+            Assert.All(listed.EnumerateArray(), s => Assert.Equal("synthetic", s.GetProperty("schedule").GetProperty("platform").GetString()));
+            Assert.Contains(listed.EnumerateArray(), s => s.GetProperty("schedule").GetProperty("name").GetString() == mine);
+            Assert.NotNull(await ScheduleAsync(theirs));
+
+            // Another platform's schedule is not there for this key: not to read, replace, run or remove.
+            await JsonAsync(await scoped.PutAsJsonAsync($"schedules/{theirs}", Schedule("synthetic")), HttpStatusCode.NotFound);
+            foreach (var action in new[] { "pause", "resume", "trigger" })
+                await JsonAsync(await scoped.PostAsync($"schedules/{theirs}/{action}", null), HttpStatusCode.NotFound);
+            await JsonAsync(await scoped.GetAsync($"schedules/{theirs}/backfills"), HttpStatusCode.NotFound);
+            await JsonAsync(await scoped.DeleteAsync($"schedules/{theirs}"), HttpStatusCode.NotFound);
+            Assert.Equal("catalogue", (await ScheduleAsync(theirs))!.Value.GetProperty("schedule").GetProperty("platform").GetString());
+
+            await JsonAsync(await scoped.PostAsync($"schedules/{mine}/resume", null), HttpStatusCode.OK);
+            await JsonAsync(await scoped.DeleteAsync($"schedules/{mine}"), HttpStatusCode.NoContent);
+        }
+        finally
+        {
+            await system.Api.DeleteAsync($"schedules/{mine}");
+            await system.Api.DeleteAsync($"schedules/{theirs}");
+            await system.Api.DeleteAsync($"keys/{key.GetProperty("id").GetString()}");
+        }
+    }
+
+    [Fact]
     public async Task Schedules_are_created_listed_triggered_paused_resumed_and_deleted_through_the_api()
     {
         var name = $"api-{Guid.NewGuid():N}"[..20];

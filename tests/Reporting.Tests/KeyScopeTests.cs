@@ -100,8 +100,44 @@ public sealed class KeyScopeTests(ReportingFixture reporting) : IClassFixture<Re
 
         Assert.Equal(HttpStatusCode.NotFound, (await scoped.GetAsync("/data/movies")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await reporting.Client.GetAsync("/data/movies")).StatusCode);
-        foreach (var path in new[] { "/overview", "/schedules", "/data-audits" })
-            Assert.Equal(HttpStatusCode.Forbidden, (await scoped.GetAsync(path)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await scoped.GetAsync("/overview")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_data_audits_show_a_scoped_key_only_its_platforms_measurements_and_failures()
+    {
+        using var scoped = reporting.ClientWith(await KeyAsync(reporting.Client, ApiKeys.User, Ours));
+        var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await using (var command = reporting.Postgres.CreateCommand("""
+            INSERT INTO data_measurements (root_job_id, child_job_id, platform, dataset, subject, value, measured_at, previous_value, audit_failed)
+            VALUES (gen_random_uuid(), gen_random_uuid(), $1, 'rows', 'scope-test', 5, $3, 10, true),
+                   (gen_random_uuid(), gen_random_uuid(), $2, 'rows', 'scope-test', 5, $3, 10, true)
+            """))
+        {
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = Ours });
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = _theirs });
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = at });
+            await command.ExecuteNonQueryAsync();
+        }
+
+        try
+        {
+            var seen = await scoped.GetFromJsonAsync<JsonElement>($"/data-audits?from={Uri.EscapeDataString(at.AddSeconds(-1).ToString("O"))}");
+            var all = await reporting.Client.GetFromJsonAsync<JsonElement>($"/data-audits?from={Uri.EscapeDataString(at.AddSeconds(-1).ToString("O"))}");
+
+            static List<string> Platforms(JsonElement audits, string part) =>
+                [.. audits.GetProperty(part).EnumerateArray().Where(s => s.GetProperty("subject").GetString() == "scope-test").Select(s => s.GetProperty("platform").GetString()!)];
+            Assert.Equal([Ours], Platforms(seen, "series"));
+            Assert.Equal([Ours], Platforms(seen, "failures"));
+            Assert.Equal(new[] { Ours, _theirs }.Order(StringComparer.Ordinal), Platforms(all, "series").Order(StringComparer.Ordinal));
+            // Asking for the other platform by name finds nothing.
+            Assert.Empty((await scoped.GetFromJsonAsync<JsonElement>($"/data-audits?platform={_theirs}")).GetProperty("series").EnumerateArray());
+        }
+        finally
+        {
+            await using var delete = reporting.Postgres.CreateCommand("DELETE FROM data_measurements WHERE subject = 'scope-test'");
+            await delete.ExecuteNonQueryAsync();
+        }
     }
 
     [Fact]

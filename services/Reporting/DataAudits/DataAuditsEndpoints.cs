@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Jobs.Auditor.ReadModel;
 using Jobs.Reporting.Security;
 
@@ -17,20 +18,22 @@ public static class DataAuditsEndpoints
 {
     public static IEndpointRouteBuilder MapDataAuditsEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/data-audits", GetAsync).WithName("GetDataAudits").RequireAuthorization(Operations.Read).UnscopedOnly()
+        app.MapGet("/data-audits", GetAsync).WithName("GetDataAudits").RequireAuthorization(Operations.Read)
             .WithDescription("The data audits (the Auditor's measurements): one series per platform, dataset and subject with its latest " +
                              $"{AuditTrailReader.MaxPointsPerSeries} points oldest first (value, the previous run's value it was compared with, " +
                              $"whether the audit failed), and the latest {AuditTrailReader.MaxAuditFailures} failed audits newest first. Filters " +
-                             "(all optional): platform, dataset, from (inclusive) and to (exclusive) on the time measured.");
+                             "(all optional): platform, dataset, from (inclusive) and to (exclusive) on the time measured. A key scoped to " +
+                             "platforms sees only theirs.");
         return app;
     }
 
-    private static async Task<IResult> GetAsync(AuditTrailReader audit, CancellationToken cancellationToken, string? platform = null, string? dataset = null,
+    private static async Task<IResult> GetAsync(AuditTrailReader audit, ClaimsPrincipal user, CancellationToken cancellationToken, string? platform = null,
+        string? dataset = null,
         DateTimeOffset? from = null, DateTimeOffset? to = null)
     {
         if (from is not null && to is not null && from >= to)
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["must be later than from"] }, title: "The data audit query is invalid");
-        var filter = new AuditedMeasurementFilter(Blank(platform), Blank(dataset), from, to);
+        var filter = new AuditedMeasurementFilter(Blank(platform), Blank(dataset), from, to, KeyScope.Platforms(user));
         var points = audit.MeasurementsAsync(filter, cancellationToken);
         var failures = audit.AuditFailuresAsync(filter, cancellationToken);
         await Task.WhenAll(points, failures);

@@ -55,7 +55,7 @@ public static class KeyScope
         });
 
     /// <summary>
-    /// For what spans every platform and is not filtered by scope yet (the overview, schedules, data audits): 403 for a scoped caller,
+    /// For what spans every platform and is not filtered by scope (the overview's totals): 403 for a scoped caller,
     /// never a view that leaks other platforms' jobs.
     /// </summary>
     public static TBuilder UnscopedOnly<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
