@@ -1,4 +1,5 @@
 using System.Net.ServerSentEvents;
+using System.Security.Claims;
 using Jobs.Reporting.Security;
 
 namespace Jobs.Reporting.Overview;
@@ -17,26 +18,28 @@ public static class OverviewEndpoints
         "queues: every integration queue from the RabbitMQ management API (messages, ready, unacked, consumers, publishRate, ackRate) with the " +
         "Integrations processes whose heartbeat names it (queues [] and queuesError when the management API fails); nextFires: the " +
         "Scheduler's schedules (nextFires [] and schedulesError when it does not answer); dependencies: the checks of POST /system/alive. " +
-        "The dependency checks and the schedules are reused for 10 s.";
+        "The dependency checks and the schedules are reused for 10 s. A key scoped to platforms sees its platforms' running jobs, days, " +
+        "queues and schedules, and the failure rate over them; childrenPerSecond and dependencies are the system's.";
 
     public static IEndpointRouteBuilder MapOverviewEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/overview", async (OverviewSnapshots snapshots, CancellationToken cancellationToken) =>
-                TypedResults.Ok(await snapshots.ComputeAsync(cancellationToken)))
-            .WithName("GetOverview").RequireAuthorization(Operations.Read).UnscopedOnly()
+        app.MapGet("/overview", async (OverviewSnapshots snapshots, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+                TypedResults.Ok(OverviewSnapshots.Scoped(await snapshots.ComputeAsync(cancellationToken), KeyScope.Platforms(user))))
+            .WithName("GetOverview").RequireAuthorization(Operations.Read)
             .WithDescription("The operations overview. " + Shape);
-        app.MapGet("/overview/stream", (OverviewStream stream, CancellationToken cancellationToken) =>
-                TypedResults.ServerSentEvents(Events(stream, cancellationToken)))
-            .WithName("StreamOverview").RequireAuthorization(Operations.Read).UnscopedOnly()
+        app.MapGet("/overview/stream", (OverviewStream stream, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+                TypedResults.ServerSentEvents(Events(stream, KeyScope.Platforms(user), cancellationToken)))
+            .WithName("StreamOverview").RequireAuthorization(Operations.Read)
             .WithDescription($"Server-sent events, type '{EventType}', data: the JSON of GET /overview; the first at once, then every " +
                              "Reporting:OverviewRefresh (2 s by default). One computation serves every open stream, and none runs while no " +
                              "stream is open.");
         return app;
     }
 
-    private static async IAsyncEnumerable<SseItem<OverviewResponse>> Events(OverviewStream stream,
+    private static async IAsyncEnumerable<SseItem<OverviewResponse>> Events(OverviewStream stream, IReadOnlyList<string>? platforms,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var snapshot in stream.SubscribeAsync(cancellationToken)) yield return new SseItem<OverviewResponse>(snapshot, EventType);
+        await foreach (var snapshot in stream.SubscribeAsync(cancellationToken))
+            yield return new SseItem<OverviewResponse>(OverviewSnapshots.Scoped(snapshot, platforms), EventType);
     }
 }

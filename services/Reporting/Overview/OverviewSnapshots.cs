@@ -55,12 +55,38 @@ public sealed class OverviewSnapshots(
         await Task.WhenAll(running, hours, workers, queues, schedules, dependencies);
 
         var days = Days(await hours, at);
-        var ended = days.Sum(d => d.Completed + d.CompletedWithFailures + d.Failed + d.Cancelled);
-        double? failureRate = ended == 0 ? null : Math.Round((double)days.Sum(d => d.Failed + d.CompletedWithFailures) / ended, 4);
         var (queueViews, queuesError) = await queues;
         var (fires, schedulesError) = await schedules;
-        return new OverviewResponse(at, await running, days, failureRate, Math.Round((await workers).Sum(w => w.ChildrenPerSecond), 2), queueViews,
+        return new OverviewResponse(at, await running, days, FailureRate(days), Math.Round((await workers).Sum(w => w.ChildrenPerSecond), 2), queueViews,
             queuesError, fires, schedulesError, await dependencies);
+    }
+
+    /// <summary>(failed + completed with failures) / ended over <paramref name="days"/>; null when none ended.</summary>
+    private static double? FailureRate(IReadOnlyList<PlatformDay> days)
+    {
+        var ended = days.Sum(d => d.Completed + d.CompletedWithFailures + d.Failed + d.Cancelled);
+        return ended == 0 ? null : Math.Round((double)days.Sum(d => d.Failed + d.CompletedWithFailures) / ended, 4);
+    }
+
+    /// <summary>
+    /// The overview as a key scoped to <paramref name="platforms"/> sees it: its platforms' running jobs, days, queues (their workers
+    /// naming only its platforms) and schedules, and the failure rate over its days. The throughput of the Integrations processes and
+    /// the dependency checks are the system's and stay as they are (they name no job).
+    /// </summary>
+    public static OverviewResponse Scoped(OverviewResponse overview, IReadOnlyList<string>? platforms)
+    {
+        if (platforms is null) return overview;
+        bool Allowed(string platform) => platforms.Contains(platform, StringComparer.Ordinal);
+        var days = overview.Last24h.Where(d => Allowed(d.Platform)).ToList();
+        return overview with
+        {
+            Running = [.. overview.Running.Where(j => Allowed(j.Platform))],
+            Last24h = days,
+            FailureRate = FailureRate(days),
+            Queues = [.. overview.Queues.Where(q => Allowed(q.Platform))
+                .Select(q => q with { Workers = [.. q.Workers.Select(w => w with { Platforms = [.. w.Platforms.Where(Allowed)] })] })],
+            NextFires = [.. overview.NextFires.Where(f => Allowed(f.Platform))],
+        };
     }
 
     /// <summary>The first of the 24 hours (UTC) an overview counts: the current hour and the 23 before it.</summary>

@@ -53,15 +53,4 @@ public static class KeyScope
                 ? await next(context)
                 : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No data endpoint {http.Request.Path}");
         });
-
-    /// <summary>
-    /// For what spans every platform and is not filtered by scope (the overview's totals): 403 for a scoped caller,
-    /// never a view that leaks other platforms' jobs.
-    /// </summary>
-    public static TBuilder UnscopedOnly<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (context, next) =>
-            Platforms(context.HttpContext.User) is { } platforms
-                ? Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not available to a key scoped to platforms",
-                    detail: $"This key is scoped to {string.Join(", ", platforms)}; {context.HttpContext.Request.Path} spans every platform.")
-                : await next(context));
 }
