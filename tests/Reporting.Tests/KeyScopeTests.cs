@@ -149,6 +149,44 @@ public sealed class KeyScopeTests(ReportingFixture reporting) : IClassFixture<Re
     }
 
     [Fact]
+    public async Task A_role_limited_to_platforms_scopes_every_key_of_it_and_refuses_a_key_for_another_platform()
+    {
+        await using var limited = reporting.With(new Dictionary<string, string> { ["Security:RolePlatforms:user:0"] = Ours });
+        using var admin = limited.CreateClient();
+        admin.DefaultRequestHeaders.Add(ApiKeyAuthentication.Header, reporting.AdminKey);
+        async Task<JsonElement> CreateAsync(object request)
+        {
+            var response = await admin.PostAsJsonAsync("/keys", request);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            if (response.StatusCode == HttpStatusCode.Created) _keys.Add(body.GetProperty("id").GetString()!);
+            return body;
+        }
+
+        HttpClient As(JsonElement created)
+        {
+            var client = limited.CreateClient();
+            client.DefaultRequestHeaders.Add(ApiKeyAuthentication.Header, created.GetProperty("key").GetString());
+            return client;
+        }
+
+        static async Task<List<string?>> PlatformsAsync(HttpClient client) =>
+            [.. (await client.GetFromJsonAsync<JsonElement>("/platforms")).EnumerateArray().Select(p => p.GetProperty("name").GetString())];
+
+        // A user key that names no platform sees only the role's; the same key is not limited on a host without the binding.
+        var user = await CreateAsync(new { name = "analyst", role = ApiKeys.User });
+        using (var analyst = As(user)) Assert.Equal([Ours], await PlatformsAsync(analyst));
+        using (var elsewhere = reporting.ClientWith(user.GetProperty("key").GetString())) Assert.Contains(_theirs, await PlatformsAsync(elsewhere));
+
+        // A service key is not limited; the administrator key never is.
+        using (var service = As(await CreateAsync(new { name = "service", role = ApiKeys.Service }))) Assert.Contains(_theirs, await PlatformsAsync(service));
+        Assert.Contains(_theirs, await PlatformsAsync(admin));
+
+        var refused = await CreateAsync(new { name = "wider", role = ApiKeys.User, platforms = new[] { _theirs } });
+        Assert.Equal(400, refused.GetProperty("status").GetInt32());
+        Assert.Contains($"Security:RolePlatforms:user", refused.GetProperty("errors").GetProperty("platforms")[0].GetString());
+    }
+
+    [Fact]
     public async Task A_scoped_key_makes_and_sees_only_keys_within_its_scope_and_unknown_platforms_are_refused()
     {
         var unknown = await reporting.Client.PostAsJsonAsync("/keys", new { name = "bad", role = ApiKeys.User, platforms = new[] { "no-such-platform" } });

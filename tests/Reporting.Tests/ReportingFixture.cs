@@ -51,6 +51,13 @@ public sealed class ReportingFixture : IAsyncLifetime
     /// <summary>Reporting's services (singletons such as the overview's producer), for what only the process itself can tell.</summary>
     public IServiceProvider Services => _factory!.Services;
 
+    /// <summary>Another Reporting host on the same servers, with <paramref name="settings"/> added to this one's (disposed by the caller).</summary>
+    public WebApplicationFactory<Program> With(IReadOnlyDictionary<string, string> settings) =>
+        _factory!.WithWebHostBuilder(builder =>
+        {
+            foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        });
+
     /// <summary>A client with no key, or with the given one.</summary>
     public HttpClient ClientWith(string? key)
     {

@@ -34,7 +34,9 @@ public sealed class ApiKeys(IConnectionMultiplexer redis, IOptions<SecurityOptio
         if (_adminHash is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(hash), Encoding.ASCII.GetBytes(_adminHash)))
             return new ApiKeyInfo("admin", "administrator (Security:AdminKey)", Internal, DateTimeOffset.MinValue);
         var value = await redis.GetDatabase().HashGetAsync(Key, hash);
-        return value.IsNullOrEmpty ? null : JsonSerializer.Deserialize<ApiKeyInfo>(value.ToString(), Json);
+        if (value.IsNullOrEmpty || JsonSerializer.Deserialize<ApiKeyInfo>(value.ToString(), Json) is not { } info) return null;
+        // The caller's scope: the key's own platforms within those its role is limited to (Security:RolePlatforms).
+        return info with { Platforms = options.Value.ScopeOf(info.Role, info.Platforms) };
     }
 
     /// <summary>Creates a key; returns its info and the key, which is not kept.</summary>

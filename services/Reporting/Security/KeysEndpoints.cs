@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Jobs.Platforms;
+using Microsoft.Extensions.Options;
 
 namespace Jobs.Reporting.Security;
 
@@ -22,7 +23,8 @@ public static class KeysEndpoints
         return app;
     }
 
-    private static async Task<IResult> CreateAsync(CreateKeyRequest request, ApiKeys store, PlatformCatalog catalog, ClaimsPrincipal user)
+    private static async Task<IResult> CreateAsync(CreateKeyRequest request, ApiKeys store, PlatformCatalog catalog, ClaimsPrincipal user,
+        IOptions<SecurityOptions> security)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.Name)) errors["name"] = ["is required"];
@@ -37,6 +39,10 @@ public static class KeysEndpoints
                 errors["platforms"] = [$"unknown platform(s): {string.Join(", ", unknown)}; known: {string.Join(", ", known.Order(StringComparer.Ordinal))}"];
         }
 
+        // A role limited to platforms (Security:RolePlatforms) cannot get a key for others: refused rather than silently narrowed.
+        if (request.Role is not null && security.Value.LimitOf(request.Role) is { } limit && platforms is not null && !errors.ContainsKey("platforms")
+            && platforms.Where(p => !limit.Contains(p, StringComparer.Ordinal)).ToList() is { Count: > 0 } outside)
+            errors["platforms"] = [$"role '{request.Role}' is limited to {string.Join(", ", limit)} (Security:RolePlatforms:{request.Role}); not {string.Join(", ", outside)}"];
         if (errors.Count > 0) return Results.ValidationProblem(errors, title: "The key request is invalid");
         if (!KeyScope.Covers(user, platforms))
             return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Outside this key's scope",

@@ -18,6 +18,23 @@ public sealed class SecurityOptions
     /// </summary>
     public Dictionary<string, string[]> Bindings { get; set; } = [];
 
+    /// <summary>
+    /// Platforms per role (<c>Security:RolePlatforms:&lt;role&gt;</c>, e.g. <c>"user": ["reddit"]</c>): every key of the role is scoped to
+    /// them (<see cref="KeyScope"/>), a key that names platforms of its own to those of them it names. A role not named is not
+    /// limited; the administrator key (<see cref="AdminKey"/>) never is.
+    /// </summary>
+    public Dictionary<string, string[]> RolePlatforms { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The platforms a key of <paramref name="role"/> naming <paramref name="own"/> (null: every platform) is scoped to; null: every platform.</summary>
+    public IReadOnlyList<string>? ScopeOf(string role, IReadOnlyList<string>? own) =>
+        LimitOf(role) is not { } limit ? own
+        : own is null ? limit
+        : [.. own.Where(p => limit.Contains(p, StringComparer.Ordinal))];
+
+    /// <summary>The platforms <paramref name="role"/> is limited to (<see cref="RolePlatforms"/>), or null.</summary>
+    public string[]? LimitOf(string role) =>
+        RolePlatforms.FirstOrDefault(r => string.Equals(r.Key, role, StringComparison.OrdinalIgnoreCase)).Value is { Length: > 0 } limit ? limit : null;
+
     /// <summary>The roles allowed to run <paramref name="operation"/>.</summary>
     public string[] RolesFor(string operation) =>
         Bindings.FirstOrDefault(b => string.Equals(b.Key, operation, StringComparison.OrdinalIgnoreCase)).Value is { Length: > 0 } configured
@@ -44,6 +61,14 @@ public sealed class SecurityOptions
             // Named by the operation's key, not by an index: the binder packs an array, so a position is not the key's.
             foreach (var role in roles.Where(r => !ApiKeys.Roles.Contains(r, StringComparer.Ordinal)))
                 yield return $"{Section}:Bindings:{operation}: '{role}' is not a role (known: {string.Join(", ", ApiKeys.Roles)})";
+        }
+
+        foreach (var (role, platforms) in RolePlatforms)
+        {
+            if (!ApiKeys.Roles.Contains(role, StringComparer.OrdinalIgnoreCase))
+                yield return $"{Section}:RolePlatforms:{role}: '{role}' is not a role (known: {string.Join(", ", ApiKeys.Roles)})";
+            else if (platforms.Any(string.IsNullOrWhiteSpace))
+                yield return $"{Section}:RolePlatforms:{role}: a platform name is empty";
         }
     }
 }
