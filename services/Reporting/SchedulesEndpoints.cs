@@ -140,13 +140,20 @@ public static class SchedulesEndpoints
         });
 
     /// <summary>
-    /// For a route with a schedule <c>{name}</c> and a key scoped to platforms: a schedule of a platform outside the scope is 404 like an
-    /// unknown name (so names do not leak); an unknown name goes on (a PUT creates it, within the scope; the others answer 404).
+    /// For a route with a schedule <c>{name}</c> and a scoped key: a name outside the role's schedules (Security:RoleSchedules) is 404, or
+    /// 403 for a PUT that would create it; a schedule of a platform outside the key's platforms is 404 like an unknown name (so names do
+    /// not leak); an unknown name goes on (a PUT creates it, within the scope; the others answer 404).
     /// </summary>
     private static async ValueTask<object?> ScopedToScheduleAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        if (KeyScope.Platforms(http.User) is null || http.Request.RouteValues["name"]?.ToString() is not { } name) return await next(context);
+        if (http.Request.RouteValues["name"]?.ToString() is not { } name) return await next(context);
+        if (!KeyScope.AllowsSchedule(http.User, name))
+            return HttpMethods.IsPut(http.Request.Method)
+                ? Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Outside this key's scope",
+                    detail: $"This key may manage only the schedules {string.Join(", ", KeyScope.Schedules(http.User)!)}, not '{name}'.")
+                : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Schedule not found", detail: $"No schedule '{name}'");
+        if (KeyScope.Platforms(http.User) is null) return await next(context);
         var client = http.RequestServices.GetRequiredService<IRequestClient<ListSchedules>>();
         ScheduleState? schedule;
         try
@@ -170,7 +177,7 @@ public static class SchedulesEndpoints
         {
             var response = await client.GetResponse<ScheduleList>(new ListSchedules(), cancellationToken);
             var masked = new List<ScheduleState>();
-            foreach (var state in response.Message.Schedules.Where(s => KeyScope.Allows(user, s.Schedule.Platform)))
+            foreach (var state in response.Message.Schedules.Where(s => KeyScope.Allows(user, s.Schedule.Platform) && KeyScope.AllowsSchedule(user, s.Schedule.Name)))
             {
                 var settings = SecretMasking.Apply(state.Schedule.Settings, await catalog.FindAsync(state.Schedule.Platform));
                 masked.Add(state with { Schedule = state.Schedule with { Settings = settings } });

@@ -187,6 +187,34 @@ public sealed class KeyScopeTests(ReportingFixture reporting) : IClassFixture<Re
     }
 
     [Fact]
+    public async Task A_role_limited_to_schedule_names_cannot_reach_another_schedule_and_cannot_create_one_by_another_name()
+    {
+        await using var limited = reporting.With(new Dictionary<string, string>
+        {
+            ["Security:RoleSchedules:internal:0"] = "reddit-*", ["Security:RoleSchedules:internal:1"] = "nightly-report",
+        });
+        using var admin = limited.CreateClient();
+        admin.DefaultRequestHeaders.Add(ApiKeyAuthentication.Header, reporting.AdminKey);
+        var created = await (await admin.PostAsJsonAsync("/keys", new { name = "reddit operator", role = ApiKeys.Internal })).Content.ReadFromJsonAsync<JsonElement>();
+        _keys.Add(created.GetProperty("id").GetString()!);
+        using var operatorKey = limited.CreateClient();
+        operatorKey.DefaultRequestHeaders.Add(ApiKeyAuthentication.Header, created.GetProperty("key").GetString());
+        var schedule = new { cron = "0 0 3 * * ?", platform = Ours, settings = new { children = 1 }, enabled = false };
+
+        var refused = await operatorKey.PutAsJsonAsync("/schedules/catalogue-daily", schedule);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("reddit-*", await refused.Content.ReadAsStringAsync());
+        foreach (var path in new[] { "/schedules/catalogue-daily/pause", "/schedules/catalogue-daily/trigger", "/schedules/nightly-report-2/resume" })
+            Assert.Equal(HttpStatusCode.NotFound, (await operatorKey.PostAsync(path, null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await operatorKey.GetAsync("/schedules/catalogue-daily/backfills")).StatusCode);
+
+        // Names it may use pass on to the Scheduler (none runs in these tests: 503), and so does everything for the administrator key.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await operatorKey.PostAsync("/schedules/reddit-new/pause", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await operatorKey.PostAsync("/schedules/nightly-report/pause", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await admin.PostAsync("/schedules/catalogue-daily/pause", null)).StatusCode);
+    }
+
+    [Fact]
     public async Task A_scoped_key_makes_and_sees_only_keys_within_its_scope_and_unknown_platforms_are_refused()
     {
         var unknown = await reporting.Client.PostAsJsonAsync("/keys", new { name = "bad", role = ApiKeys.User, platforms = new[] { "no-such-platform" } });

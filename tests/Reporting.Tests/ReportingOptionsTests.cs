@@ -74,6 +74,7 @@ public sealed class ReportingOptionsTests
             ["Security:Bindings:delete:0"] = "internal",
             ["Security:Bindings:run:1"] = "admin",
             ["Security:RolePlatforms:auditor:0"] = "reddit",
+            ["Security:RoleSchedules:service:0"] = "reddit/*",
             ["Reporting:MaxRequestBytes"] = "0",
             ["Reporting:SchedulerTimeout"] = "00:00:00",
             ["Reporting:OverviewRefresh"] = "00:00:00",
@@ -86,6 +87,7 @@ public sealed class ReportingOptionsTests
         Assert.Contains(security.Failures, f => f.StartsWith("Security:Bindings:delete:", StringComparison.Ordinal) && f.Contains("not an operation"));
         Assert.Contains(security.Failures, f => f.StartsWith("Security:Bindings:run:", StringComparison.Ordinal) && f.Contains("'admin' is not a role"));
         Assert.Contains(security.Failures, f => f.StartsWith("Security:RolePlatforms:auditor:", StringComparison.Ordinal) && f.Contains("'auditor' is not a role"));
+        Assert.Contains(security.Failures, f => f.StartsWith("Security:RoleSchedules:service:", StringComparison.Ordinal) && f.Contains("'reddit/*' is not a schedule name"));
         Assert.Contains(reporting.Failures, f => f.Contains("Reporting:MaxRequestBytes:", StringComparison.Ordinal));
         Assert.Contains(reporting.Failures, f => f.Contains("Reporting:SchedulerTimeout:", StringComparison.Ordinal));
         Assert.Contains(reporting.Failures, f => f.Contains("Reporting:OverviewRefresh:", StringComparison.Ordinal));

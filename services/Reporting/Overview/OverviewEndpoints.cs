@@ -24,11 +24,11 @@ public static class OverviewEndpoints
     public static IEndpointRouteBuilder MapOverviewEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/overview", async (OverviewSnapshots snapshots, ClaimsPrincipal user, CancellationToken cancellationToken) =>
-                TypedResults.Ok(OverviewSnapshots.Scoped(await snapshots.ComputeAsync(cancellationToken), KeyScope.Platforms(user))))
+                TypedResults.Ok(OverviewSnapshots.Scoped(await snapshots.ComputeAsync(cancellationToken), user)))
             .WithName("GetOverview").RequireAuthorization(Operations.Read)
             .WithDescription("The operations overview. " + Shape);
         app.MapGet("/overview/stream", (OverviewStream stream, ClaimsPrincipal user, CancellationToken cancellationToken) =>
-                TypedResults.ServerSentEvents(Events(stream, KeyScope.Platforms(user), cancellationToken)))
+                TypedResults.ServerSentEvents(Events(stream, user, cancellationToken)))
             .WithName("StreamOverview").RequireAuthorization(Operations.Read)
             .WithDescription($"Server-sent events, type '{EventType}', data: the JSON of GET /overview; the first at once, then every " +
                              "Reporting:OverviewRefresh (2 s by default). One computation serves every open stream, and none runs while no " +
@@ -36,10 +36,10 @@ public static class OverviewEndpoints
         return app;
     }
 
-    private static async IAsyncEnumerable<SseItem<OverviewResponse>> Events(OverviewStream stream, IReadOnlyList<string>? platforms,
+    private static async IAsyncEnumerable<SseItem<OverviewResponse>> Events(OverviewStream stream, ClaimsPrincipal user,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var snapshot in stream.SubscribeAsync(cancellationToken))
-            yield return new SseItem<OverviewResponse>(OverviewSnapshots.Scoped(snapshot, platforms), EventType);
+            yield return new SseItem<OverviewResponse>(OverviewSnapshots.Scoped(snapshot, user), EventType);
     }
 }

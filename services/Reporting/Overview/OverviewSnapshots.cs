@@ -1,9 +1,11 @@
+using System.Security.Claims;
 using System.Text.Json;
 using Jobs.Auditor.ReadModel;
 using Jobs.Contracts;
 using Jobs.Integrations.ReadModel;
 using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
+using Jobs.Reporting.Security;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -69,14 +71,14 @@ public sealed class OverviewSnapshots(
     }
 
     /// <summary>
-    /// The overview as a key scoped to <paramref name="platforms"/> sees it: its platforms' running jobs, days, queues (their workers
-    /// naming only its platforms) and schedules, and the failure rate over its days. The throughput of the Integrations processes and
+    /// The overview as a scoped key (<see cref="KeyScope"/>) sees it: its platforms' running jobs, days, queues (their workers naming
+    /// only its platforms) and the schedules it may see, and the failure rate over its days. The throughput of the Integrations processes and
     /// the dependency checks are the system's and stay as they are (they name no job).
     /// </summary>
-    public static OverviewResponse Scoped(OverviewResponse overview, IReadOnlyList<string>? platforms)
+    public static OverviewResponse Scoped(OverviewResponse overview, ClaimsPrincipal user)
     {
-        if (platforms is null) return overview;
-        bool Allowed(string platform) => platforms.Contains(platform, StringComparer.Ordinal);
+        if (KeyScope.Platforms(user) is null && KeyScope.Schedules(user) is null) return overview;
+        bool Allowed(string platform) => KeyScope.Allows(user, platform);
         var days = overview.Last24h.Where(d => Allowed(d.Platform)).ToList();
         return overview with
         {
@@ -85,7 +87,7 @@ public sealed class OverviewSnapshots(
             FailureRate = FailureRate(days),
             Queues = [.. overview.Queues.Where(q => Allowed(q.Platform))
                 .Select(q => q with { Workers = [.. q.Workers.Select(w => w with { Platforms = [.. w.Platforms.Where(Allowed)] })] })],
-            NextFires = [.. overview.NextFires.Where(f => Allowed(f.Platform))],
+            NextFires = [.. overview.NextFires.Where(f => Allowed(f.Platform) && KeyScope.AllowsSchedule(user, f.Schedule))],
         };
     }
 

@@ -7,7 +7,11 @@ using StackExchange.Redis;
 namespace Jobs.Reporting.Security;
 
 /// <param name="Platforms">The platforms the key is scoped to (<see cref="KeyScope"/>); null: every platform.</param>
-public sealed record ApiKeyInfo(string Id, string Name, string Role, DateTimeOffset CreatedAt, IReadOnlyList<string>? Platforms = null);
+/// <param name="Schedules">The schedule names (or prefixes ending in <c>*</c>) the caller may see, from its role
+/// (<see cref="SecurityOptions.RoleSchedules"/>); null: every schedule. Not stored: set when the key is looked up.</param>
+public sealed record ApiKeyInfo(string Id, string Name, string Role, DateTimeOffset CreatedAt, IReadOnlyList<string>? Platforms = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyList<string>? Schedules = null);
 
 /// <summary>
 /// API keys, stored hashed (SHA-256) in the Redis hash <c>apikeys</c>; the key itself is shown once, when
@@ -36,7 +40,7 @@ public sealed class ApiKeys(IConnectionMultiplexer redis, IOptions<SecurityOptio
         var value = await redis.GetDatabase().HashGetAsync(Key, hash);
         if (value.IsNullOrEmpty || JsonSerializer.Deserialize<ApiKeyInfo>(value.ToString(), Json) is not { } info) return null;
         // The caller's scope: the key's own platforms within those its role is limited to (Security:RolePlatforms).
-        return info with { Platforms = options.Value.ScopeOf(info.Role, info.Platforms) };
+        return info with { Platforms = options.Value.ScopeOf(info.Role, info.Platforms), Schedules = options.Value.SchedulesOf(info.Role) };
     }
 
     /// <summary>Creates a key; returns its info and the key, which is not kept.</summary>

@@ -14,8 +14,30 @@ public static class KeyScope
     public const string PlatformClaim = "platform";
     private const string ScopedClaim = "scoped";
 
+    public const string ScheduleClaim = "schedule";
+    private const string ScopedSchedulesClaim = "scoped-schedules";
+
     public static IEnumerable<Claim> Claims(ApiKeyInfo info) =>
-        info.Platforms is { } platforms ? [new Claim(ScopedClaim, "platforms"), .. platforms.Select(p => new Claim(PlatformClaim, p))] : [];
+    [
+        .. info.Platforms is { } platforms ? [new Claim(ScopedClaim, "platforms"), .. platforms.Select(p => new Claim(PlatformClaim, p))] : Array.Empty<Claim>(),
+        .. info.Schedules is { } schedules ? [new Claim(ScopedSchedulesClaim, "schedules"), .. schedules.Select(s => new Claim(ScheduleClaim, s))] : Array.Empty<Claim>(),
+    ];
+
+    /// <summary>The schedule names or prefixes (ending in <c>*</c>) the caller may see, or null when it may see every schedule.</summary>
+    public static IReadOnlyList<string>? Schedules(ClaimsPrincipal user) =>
+        user.HasClaim(c => c.Type == ScopedSchedulesClaim) ? user.FindAll(ScheduleClaim).Select(c => c.Value).ToList() : null;
+
+    /// <summary>Whether the caller may see the schedule <paramref name="name"/> by its name (its platform is <see cref="Allows"/>'s).</summary>
+    public static bool AllowsSchedule(ClaimsPrincipal user, string name) =>
+        Schedules(user) is not { } patterns
+        || patterns.Any(p => p.EndsWith('*') ? name.StartsWith(p[..^1], StringComparison.Ordinal) : name == p);
+
+    /// <summary>A schedule name, or a prefix of one followed by <c>*</c>.</summary>
+    public static bool IsSchedulePattern(string pattern)
+    {
+        var name = pattern.EndsWith('*') ? pattern[..^1] : pattern;
+        return (name.Length > 0 || pattern == "*") && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+    }
 
     /// <summary>The caller's platforms, or null when the caller is not scoped.</summary>
     public static IReadOnlyList<string>? Platforms(ClaimsPrincipal user) =>

@@ -35,6 +35,17 @@ public sealed class SecurityOptions
     public string[]? LimitOf(string role) =>
         RolePlatforms.FirstOrDefault(r => string.Equals(r.Key, role, StringComparison.OrdinalIgnoreCase)).Value is { Length: > 0 } limit ? limit : null;
 
+    /// <summary>
+    /// Schedules per role (<c>Security:RoleSchedules:&lt;role&gt;</c>, e.g. <c>"service": ["reddit-*", "nightly-report"]</c>): names, or
+    /// prefixes ending in <c>*</c>. A key of the role lists, reads and manages only those schedules (another one is 404, creating one
+    /// with another name 403). A role not named is not limited; the administrator key never is.
+    /// </summary>
+    public Dictionary<string, string[]> RoleSchedules { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The schedule names or prefixes <paramref name="role"/> is limited to, or null.</summary>
+    public string[]? SchedulesOf(string role) =>
+        RoleSchedules.FirstOrDefault(r => string.Equals(r.Key, role, StringComparison.OrdinalIgnoreCase)).Value is { Length: > 0 } limit ? limit : null;
+
     /// <summary>The roles allowed to run <paramref name="operation"/>.</summary>
     public string[] RolesFor(string operation) =>
         Bindings.FirstOrDefault(b => string.Equals(b.Key, operation, StringComparison.OrdinalIgnoreCase)).Value is { Length: > 0 } configured
@@ -69,6 +80,14 @@ public sealed class SecurityOptions
                 yield return $"{Section}:RolePlatforms:{role}: '{role}' is not a role (known: {string.Join(", ", ApiKeys.Roles)})";
             else if (platforms.Any(string.IsNullOrWhiteSpace))
                 yield return $"{Section}:RolePlatforms:{role}: a platform name is empty";
+        }
+
+        foreach (var (role, patterns) in RoleSchedules)
+        {
+            if (!ApiKeys.Roles.Contains(role, StringComparer.OrdinalIgnoreCase))
+                yield return $"{Section}:RoleSchedules:{role}: '{role}' is not a role (known: {string.Join(", ", ApiKeys.Roles)})";
+            foreach (var pattern in patterns.Where(p => !KeyScope.IsSchedulePattern(p)))
+                yield return $"{Section}:RoleSchedules:{role}: '{pattern}' is not a schedule name or a prefix ending in * (letters, digits, '-', '_', '.')";
         }
     }
 }
