@@ -79,7 +79,7 @@ internal sealed partial class RestApi(PoliteHttpClient http, IDatabase redis, Re
     public async Task<RestAnswer> FetchAsync(RestPageState state, CancellationToken cancellationToken)
     {
         var uri = UriOf(state);
-        var shown = Shown(uri);
+        var shown = UriDisplay.Shown(uri);
         var values = Values(state);
         var json = step.ContentType.Contains("json", StringComparison.OrdinalIgnoreCase);
         var body = step.Body is null ? null : RestTemplate.Render(step.Body, values, json ? RestTemplate.JsonEscape : null);
@@ -155,9 +155,6 @@ internal sealed partial class RestApi(PoliteHttpClient http, IDatabase redis, Re
 
         return null;
     }
-
-    /// <summary>A URL as errors and logs show it (<see cref="UriDisplay"/>).</summary>
-    public static string Shown(Uri uri) => UriDisplay.Shown(uri);
 
     private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "…";
 

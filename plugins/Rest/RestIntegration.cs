@@ -1,3 +1,4 @@
+using Jobs.Plugins.Http;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -212,7 +213,7 @@ public sealed class RestIntegration(IOptions<RestOptions> options, StorageTarget
                 if (link is null || link == answer.Uri) return null;
                 // The source's credentials go with every request: never to another host than the one the job names.
                 if (link.Scheme is not ("http" or "https") || !string.Equals(link.Authority, origin.Authority, StringComparison.OrdinalIgnoreCase))
-                    throw new RestPageException("GET", answer.ShownUri, $"the next link {RestApi.Shown(link)} leaves {origin.Authority}; a source pages on its own host");
+                    throw new RestPageException("GET", answer.ShownUri, $"the next link {UriDisplay.Shown(link)} leaves {origin.Authority}; a source pages on its own host");
                 return state with { NextLink = link };
             }
         }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Jobs.Platforms;
+using Jobs.Plugins.Http;
 using Jobs.Plugins.Rest;
 using Jobs.Plugins.Storage;
 using Jobs.TestSupport;
@@ -500,7 +501,7 @@ public sealed class RestIntegrationTests(HostFixture host) : IClassFixture<HostF
     public void When_a_url_carries_a_key_in_its_query_Should_show_it_masked()
     {
         Assert.Equal("https://api.example/v1?api_key=***&day=1&access_token=***",
-            RestApi.Shown(new Uri("https://api.example/v1?api_key=abc&day=1&access_token=xyz")));
+            UriDisplay.Shown(new Uri("https://api.example/v1?api_key=abc&day=1&access_token=xyz")));
     }
 
     [Fact]
