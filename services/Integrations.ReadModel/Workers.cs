@@ -5,7 +5,7 @@ namespace Jobs.Integrations.ReadModel;
 
 /// <summary>
 /// What one Integrations process last said of itself: the platforms it hosts, the integration queues it consumes, the children it is
-/// running now and how many finished per second over its last heartbeat interval.
+/// running now and how many finished per second over its rate window (<c>Integrations:Heartbeat:RateWindow</c>, 15 s by default).
 /// </summary>
 public sealed record WorkerHeartbeat(
     string Id,

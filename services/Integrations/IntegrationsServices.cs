@@ -1,3 +1,4 @@
+using Jobs.Integrations.Hooks;
 using Jobs.Integrations.Hosting;
 using Jobs.Plugins;
 using Jobs.Plugins.Catalogue;
@@ -30,8 +31,12 @@ public static class IntegrationsServices
         builder.AddPlugin<CataloguePlugin>();
         builder.AddPlugin<RedditPlugin>();
         builder.AddPlugin<RestPlugin>();
+        // The built-in hooks every job may name in its `hooks` setting (a plugin adds its own with PluginBuilder.AddHook).
+        new PluginBuilder(builder.Services).AddHook<WebhookHook>().AddHook<SqlHook>().AddHook<RequireFreshHook>()
+            .AddOptions<SqlHookOptions>(SqlHookOptions.Section).ValidateProblems(o => o.Problems());
         builder.Services.AddSingleton<IntegrationRegistry>();
         builder.Services.AddSingleton<PlatformCatalog>();
+        builder.Services.AddSingleton<HookCatalog>();
         builder.Services.AddSingleton<ChildJobRunner>();
         builder.Services.AddSingleton<RunningJobs>();
         builder.Services.AddHostedService<PlatformRegistration>();
@@ -41,6 +46,7 @@ public static class IntegrationsServices
             x =>
             {
                 x.AddConsumer<RunChildJobsConsumer>().ExcludeFromConfigureEndpoints();
+                x.AddConsumer<RunJobHooksConsumer>().ExcludeFromConfigureEndpoints();
                 // A queue per process, deleted with it: every process must hear every cancellation.
                 x.AddConsumer<JobCancellationConsumer>().Endpoint(e =>
                 {

@@ -37,6 +37,18 @@ internal static class RootJobKeys
     public const string FailurePolicy = "failurePolicy";
     public const string Failure = "failure";
 
+    /// <summary>The root's pre hook runs (JSON list of <see cref="HookRunView"/>), once they have run.</summary>
+    public const string PreHooks = "hooks:pre";
+
+    /// <summary>The root's post hook runs, once they have run.</summary>
+    public const string PostHooks = "hooks:post";
+
+    /// <summary>The error of the first post hook that failed: the job keeps its status and counts, marked with it.</summary>
+    public const string HookError = "hookError";
+
+    /// <summary>Sorted set: per platform (member), when its last successful root ended (score: unix milliseconds, only ever raised).</summary>
+    public const string LastSucceededKey = "platforms:last-succeeded";
+
     /// <summary>Set (once) by the Integrator with the root's first final status, so the root's end is counted in its metrics once.</summary>
     public const string EndCounted = "endCounted";
 }

@@ -1,10 +1,13 @@
 using System.Globalization;
+using System.Text.Json;
 using StackExchange.Redis;
 
 namespace Jobs.Integrator.ReadModel;
 
 /// <summary>A root job as the Integrator last wrote it: status (a <c>JobStatus</c> name), counts, times and why it failed.</summary>
 /// <param name="Failure">Set once a child whose failure fails the root failed (a required task, or any under <c>fail_fast</c>).</param>
+/// <param name="Hooks">The hook runs of the root so far: its pre hooks once they ran, then its post hooks.</param>
+/// <param name="HookError">The error of the first post hook that failed (the status and counts are the job's own).</param>
 public sealed record RootJobView(
     string Status,
     string Platform,
@@ -17,7 +20,16 @@ public sealed record RootJobView(
     string? Error,
     Guid? RetryOf,
     string? Failure,
-    string? FailurePolicy);
+    string? FailurePolicy,
+    IReadOnlyList<HookRunView>? Hooks = null,
+    string? HookError = null);
+
+/// <summary>
+/// One hook run of a root (a tracked step): its phase (<c>pre</c>, <c>post</c>), place in the phase's list, hook name, status
+/// (<c>succeeded</c>, <c>failed</c>, <c>skipped</c>), error (or why it skipped the job), attempts and times.
+/// </summary>
+public sealed record HookRunView(string Phase, int Index, string Name, string Status, string? Error, int Attempts, DateTimeOffset StartedAt,
+    DateTimeOffset FinishedAt);
 
 /// <summary>What a batch of children needs to know of its root before it runs.</summary>
 public sealed record RootJobGate(string? Status, string? Failure, string? FailurePolicy);
@@ -55,8 +67,20 @@ public static class RootJobReader
             fields.GetValueOrDefault(RootJobKeys.Error),
             fields.TryGetValue(RootJobKeys.RetryOf, out var retryOf) && Guid.TryParse(retryOf, out var original) ? original : null,
             fields.GetValueOrDefault(RootJobKeys.Failure),
-            fields.GetValueOrDefault(RootJobKeys.FailurePolicy));
+            fields.GetValueOrDefault(RootJobKeys.FailurePolicy),
+            HookRuns(fields),
+            fields.GetValueOrDefault(RootJobKeys.HookError));
     }
+
+    /// <summary>When the last successful root (Completed or CompletedWithFailures) of <paramref name="platform"/> ended, or null when none did.</summary>
+    public static async Task<DateTimeOffset?> LastSucceededAsync(IDatabaseAsync redis, string platform) =>
+        await redis.SortedSetScoreAsync(RootJobKeys.LastSucceededKey, platform) is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds((long)ms) : null;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static List<HookRunView> HookRuns(Dictionary<string, string> fields) =>
+        [.. new[] { RootJobKeys.PreHooks, RootJobKeys.PostHooks }
+            .SelectMany(f => fields.TryGetValue(f, out var json) ? JsonSerializer.Deserialize<List<HookRunView>>(json, Json) ?? [] : [])];
 
     /// <summary>The root's status, or null when it has not been started.</summary>
     public static async Task<string?> StatusAsync(IDatabaseAsync redis, Guid rootJobId) =>

@@ -26,9 +26,11 @@ public static class IntegratorServices
         services.AddSingleton<RunningRoots>();
         services.AddChildTimeoutOptions();
         services.AddSingleton<PlatformCatalog>();
+        services.AddSingleton<HookCatalog>();
         services.AddSingleton<JobRequestValidator>();
         services.AddScoped<StartRootJobActivity>();
         services.AddScoped<FinishRootJobActivity>();
+        services.AddScoped<HooksFinishedActivity>();
         return services;
     }
 

@@ -37,7 +37,9 @@ public sealed record JobResponse(
     TableData? Data = null,
     JsonElement? Settings = null,
     IReadOnlyList<Guid>? Retries = null,
-    string? TraceId = null);
+    string? TraceId = null,
+    IReadOnlyList<Jobs.Integrator.ReadModel.HookRunView>? Hooks = null,
+    string? HookError = null);
 
 public sealed record JobStatusResponse(Guid Id, string Status, ChildCounts Children);
 
@@ -57,12 +59,17 @@ public static class JobsEndpoints
                              "children; Failed with the failed task's error), counts, progress, generations and failures; for a platform whose runs " +
                              "replace a table (movies), data.loadedBy / data.loadedAt / data.holdsThisJob: whose data the table holds now; settings: as audited " +
                              "(secrets masked; null before the audit has them); retries: the jobs started to re-run its failed children, oldest first; " +
-                             "traceId: the W3C trace id of the job's trace (null until the Auditor has recorded the job's start).");
+                             "traceId: the W3C trace id of the job's trace (null until the Auditor has recorded the job's start); hooks: its pre and " +
+                             "post hook runs so far (status succeeded, failed or skipped, error, attempts); hookError: the first failed post hook's error " +
+                             "(the status and counts are the job's own).");
         app.MapGet("/jobs/{id:guid}/status", StatusAsync).WithName("GetJobStatus").RequireAuthorization(Operations.Read).ScopedToJob();
         app.MapPost("/jobs/{id:guid}/retry-failed", RetryFailedAsync).WithName("RetryFailedChildren").RequireAuthorization(Operations.Run).ScopedToJob();
         app.MapDelete("/jobs/{id:guid}", CancelAsync).WithName("CancelJob").RequireAuthorization(Operations.Run).ScopedToJob();
         app.MapGet("/platforms", async (PlatformCatalog catalog, System.Security.Claims.ClaimsPrincipal user) =>
                 Results.Ok((await catalog.ListAsync()).Where(p => KeyScope.Allows(user, p.Name)))).WithName("ListPlatforms")
+            .RequireAuthorization(Operations.Read);
+        app.MapGet("/hooks", async (HookCatalog hooks) => Results.Ok(await hooks.ListAsync())).WithName("ListHooks")
+            .WithDescription("The hooks jobs may name in settings.hooks.pre / settings.hooks.post: name, description, phases and settings schema.")
             .RequireAuthorization(Operations.Read);
         app.MapGet("/system/alive", () => Results.Ok(new { alive = true })).WithName("Alive");
         app.MapPost("/system/alive", async (SystemDiagnostics diagnostics, CancellationToken cancellationToken) =>
@@ -196,7 +203,9 @@ public static class JobsEndpoints
             await data,
             await settings,
             await retries,
-            await traceId));
+            await traceId,
+            job.Hooks ?? [],
+            job.HookError));
     }
 
     /// <summary>

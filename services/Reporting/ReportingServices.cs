@@ -30,6 +30,7 @@ public static class ReportingServices
         builder.Services.AddSingleton<Overview.OverviewSnapshots>();
         builder.Services.AddSingleton<Overview.OverviewStream>();
         builder.Services.AddSingleton<PlatformCatalog>();
+        builder.Services.AddSingleton<HookCatalog>();
         builder.Services.AddSingleton<JobRequestValidator>();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();

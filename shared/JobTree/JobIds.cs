@@ -21,6 +21,17 @@ public static class JobIds
     /// <summary>The continuation of the children spawned by <paramref name="parentJobId"/>.</summary>
     public static Guid Continuation(Guid parentJobId) => Derive(parentJobId, -2);
 
+    /// <summary>
+    /// The id of hook <paramref name="index"/> of a root's pre (<paramref name="post"/> false) or post hooks: the same for every attempt
+    /// and redelivery of that hook run (a webhook's delivery id), never one of the root's children.
+    /// </summary>
+    public static Guid Hook(Guid rootJobId, bool post, int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(index, 9_999);
+        return Derive(rootJobId, -(10_000 + (post ? 10_000 : 0) + index));
+    }
+
     /// <summary>The root job id of one firing of a schedule: two schedulers firing the same trigger start one job.</summary>
     public static Guid ForSchedule(string schedule, DateTimeOffset scheduledFireTime)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Jobs.Platforms;
 
@@ -11,10 +12,10 @@ public sealed record JobRequestValidation(PlatformDescriptor? Platform, JsonElem
 }
 
 /// <summary>
-/// Checks a start request (platform, settings, minimum success percent) the same way for the API and the bus. It runs
-/// once, where the request enters: <c>POST /jobs</c> in Reporting, the <c>jobs.start</c> endpoint in the Integrator.
+/// Checks a start request (platform, settings with their hooks, minimum success percent) the same way for the API and the bus. It
+/// runs once, where the request enters: <c>POST /jobs</c> in Reporting, the <c>jobs.start</c> endpoint in the Integrator.
 /// </summary>
-public sealed class JobRequestValidator(PlatformCatalog catalog, TimeProvider? clock = null)
+public sealed class JobRequestValidator(PlatformCatalog catalog, HookCatalog? hooks = null, TimeProvider? clock = null)
 {
     /// <param name="asOf">The time relative dates are resolved against (a schedule's fire time); now when absent.</param>
     /// <param name="minSuccessPercent">The request's <c>minSuccessPercent</c>, if it has one: 0 to 100.</param>
@@ -38,9 +39,21 @@ public sealed class JobRequestValidator(PlatformCatalog catalog, TimeProvider? c
             return Invalid(null, "platform", $"unknown platform '{platform}'; known platforms: {string.Join(", ", known)}");
         }
 
-        var result = SettingsValidator.Validate(descriptor.Settings, settings, RelativeDate.Today(asOf ?? (clock ?? TimeProvider.System).GetUtcNow(), descriptor.TimeZone));
+        var today = RelativeDate.Today(asOf ?? (clock ?? TimeProvider.System).GetUtcNow(), descriptor.TimeZone);
+        var result = SettingsValidator.Validate(descriptor.Settings, settings, today);
         var errors = result.Errors.ToDictionary(e => e.Key == "settings" ? "settings" : $"settings.{e.Key}", e => e.Value);
-        return new JobRequestValidation(descriptor, result.Settings, errors);
+        var validated = result.Settings;
+        if (!errors.Keys.Any(k => k.StartsWith($"settings.{JobHooks.SettingName}", StringComparison.Ordinal)) &&
+            validated.ValueKind == JsonValueKind.Object && validated.TryGetProperty(JobHooks.SettingName, out var named) && named.ValueKind == JsonValueKind.Object)
+        {
+            var (normalized, problems) = await JobHooks.ValidateAsync(named, hooks, today);
+            foreach (var (key, messages) in problems) errors[$"settings.{key}"] = messages;
+            var node = JsonNode.Parse(validated.GetRawText())!.AsObject();
+            node[JobHooks.SettingName] = JsonNode.Parse(normalized.GetRawText());
+            validated = JsonSerializer.SerializeToElement(node);
+        }
+
+        return new JobRequestValidation(descriptor, validated, errors);
     }
 
     private static JobRequestValidation Invalid(PlatformDescriptor? platform, string key, string error) =>

@@ -47,9 +47,9 @@ public abstract class Integration<TSettings> : IIntegration where TSettings : cl
     /// <summary>The <c>failure_policy</c> a job of this platform has when its settings name none.</summary>
     public virtual string DefaultFailurePolicy => FailurePolicy.Continue;
 
-    /// <summary>The schema from <typeparamref name="TSettings"/>, plus the <c>failure_policy</c> every platform has.</summary>
+    /// <summary>The schema from <typeparamref name="TSettings"/>, plus the <c>failure_policy</c> and <c>hooks</c> every platform has.</summary>
     public PlatformDescriptor Describe() =>
-        new(Name, DisplayName, Description, [.. SettingsSchema.For<TSettings>(), FailurePolicySetting(DefaultFailurePolicy)], TimeZone, RequiredTasks);
+        new(Name, DisplayName, Description, [.. SettingsSchema.For<TSettings>(), FailurePolicySetting(DefaultFailurePolicy), JobHooks.Setting], TimeZone, RequiredTasks);
 
     private static SettingDescriptor FailurePolicySetting(string defaultPolicy) => new(
         FailurePolicy.SettingName, "string",

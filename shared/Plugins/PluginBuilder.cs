@@ -16,6 +16,13 @@ public sealed class PluginBuilder(IServiceCollection services)
         return this;
     }
 
+    /// <summary>Registers a hook (<see cref="IJobHook"/>) jobs of every platform may name in their <c>hooks</c> setting.</summary>
+    public PluginBuilder AddHook<THook>() where THook : class, IJobHook
+    {
+        Services.AddSingleton<IJobHook, THook>();
+        return this;
+    }
+
     /// <summary>The plugin's options from configuration section <paramref name="section"/>, validated at start (<see cref="OptionsValidation.AddValidatedOptions{TOptions}"/>).</summary>
     public OptionsBuilder<TOptions> AddOptions<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.All)] TOptions>(string section)
         where TOptions : class =>

@@ -51,6 +51,13 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Auditor__ChildTimeout"] = "00:00:40",
             ["Auditor__SweepInterval"] = "00:00:01",
             ["Movies__AllowedDirectories__0"] = FilesDirectory,
+            // Webhook hooks reach the tests' loopback receiver, with short retries (HookTests).
+            ["Integrations__Http__Integrations__webhook__Outbound__AllowedNetworks__0"] = "127.0.0.0/8",
+            ["Integrations__Http__Integrations__webhook__MaxAttempts"] = "3",
+            ["Integrations__Http__Integrations__webhook__BackoffBase"] = "00:00:00.100",
+            ["Integrations__Http__Integrations__webhook__Timeout"] = "00:00:05",
+            // The statement the sql hook test names (its table is created by the test).
+            ["Hooks__Sql__Statements__e2e_mark__Sql"] = HookTests.MarkStatement,
         }, perService: new Dictionary<string, IReadOnlyDictionary<string, string>>
         {
             ["Auditor"] = new Dictionary<string, string>

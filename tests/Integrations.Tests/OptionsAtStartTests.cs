@@ -20,6 +20,7 @@ public sealed class OptionsAtStartTests
     [InlineData("Integrations:AbandonGrace", "-00:00:01", "Integrations:AbandonGrace")]
     [InlineData("Integrations:MaxBatchStarts", "0", "Integrations:MaxBatchStarts")]
     [InlineData("Integrations:Heartbeat:Interval", "00:00:00", "Integrations:Heartbeat:Interval")]
+    [InlineData("Integrations:Heartbeat:RateWindow", "00:00:00", "Integrations:Heartbeat:RateWindow")]
     [InlineData("Integrations:Http:Hosts:shop.example:Outbound:AllowedHosts:0", "shop.example", "Integrations:Http:Hosts:shop.example:Outbound")]
     [InlineData("Integrations:Http:Outbound:AllowedNetworks:0", "not-a-network", "not-a-network")]
     [InlineData("Catalogue:WriteBatchSize", "0", "Catalogue:WriteBatchSize")]

@@ -18,7 +18,8 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatal
     IConsumer<ChildJobsClosed>,
     IConsumer<RootJobCompleted>,
     IConsumer<RootJobFailed>,
-    IConsumer<RootJobCancelled>
+    IConsumer<RootJobCancelled>,
+    IConsumer<JobHooksFinished>
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -107,6 +108,12 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatal
         command.Parameters.Add(new() { Value = outcomes.Select(o => o.Spawned).ToArray() });
         command.Parameters.Add(new() { Value = outcomes.Select(o => o.Continuation is not null).ToArray() });
         await command.ExecuteNonQueryAsync();
+        await ProgressedAsync(connection, rootJobId);
+    }
+
+    /// <summary>The root made progress now (the stuck-job sweeper looks at this time).</summary>
+    private static async Task ProgressedAsync(NpgsqlConnection connection, Guid rootJobId)
+    {
         await using var progress = new NpgsqlCommand("UPDATE root_jobs SET last_progress_at = now() WHERE root_job_id = $1", connection);
         progress.Parameters.Add(new() { Value = rootJobId });
         await progress.ExecuteNonQueryAsync();
@@ -119,7 +126,7 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatal
         var status = m.Status is JobStatus.CompletedWithFailures ? JobStatus.CompletedWithFailures : JobStatus.Completed;
         return RecordAsync(context, m.RootJobId, async (connection, _) =>
         {
-            await FinishAsync(connection, m.RootJobId, m.Platform, m.Schedule, status, m.Total, m.Completed, m.Failed, m.StartedAt, m.FinishedAt, null);
+            await FinishAsync(connection, m.RootJobId, m.Platform, m.Schedule, status, m.Total, m.Completed, m.Failed, m.StartedAt, m.FinishedAt, m.HookError);
             return await GenerationsAsync(connection, context, m.RootJobId, m.Platform, status, m.Total, m.StartedAt, m.FinishedAt);
         });
     }
@@ -129,7 +136,8 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatal
         var m = context.Message;
         return RecordAsync(context, m.RootJobId, async (connection, _) =>
         {
-            await FinishAsync(connection, m.RootJobId, m.Platform, m.Schedule, JobStatus.Failed, m.Total, m.Completed, m.Failed, m.StartedAt, m.FinishedAt, m.Reason);
+            await FinishAsync(connection, m.RootJobId, m.Platform, m.Schedule, JobStatus.Failed, m.Total, m.Completed, m.Failed, m.StartedAt, m.FinishedAt,
+                m.HookError is null ? m.Reason : $"{m.Reason}; {m.HookError}");
             return await GenerationsAsync(connection, context, m.RootJobId, m.Platform, JobStatus.Failed, m.Total, m.StartedAt, m.FinishedAt);
         });
     }
@@ -143,6 +151,14 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatal
             return null;
         });
     }
+
+    /// <summary>A phase of the root's hooks ran: the event is the audit of each hook run (name, status, error, attempts, times); it is progress.</summary>
+    public Task Consume(ConsumeContext<JobHooksFinished> context) =>
+        RecordAsync(context, context.Message.RootJobId, async (connection, m) =>
+        {
+            await ProgressedAsync(connection, m.RootJobId);
+            return null;
+        });
 
     private static async Task FinishAsync(NpgsqlConnection connection, Guid rootJobId, string platform, string? schedule, string status,
         long? total, long? completed, long? failed, DateTimeOffset startedAt, DateTimeOffset finishedAt, string? error)

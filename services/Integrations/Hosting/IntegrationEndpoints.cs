@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace Jobs.Integrations.Hosting;
 
-/// <summary>One receive endpoint <c>integration-&lt;name&gt;</c> per hosted integration, bound to nothing else.</summary>
+/// <summary>One receive endpoint <c>integration-&lt;name&gt;</c> per hosted integration (its children and its jobs' hooks), bound to nothing else.</summary>
 public static class IntegrationEndpoints
 {
     public static void Configure(IBusRegistrationContext context, IReceiveConfigurator configurator)
@@ -28,6 +28,8 @@ public static class IntegrationEndpoints
                 // since children may already be registered by a confirmed outcome.
                 endpoint.UseMessageRetry(r => r.Intervals(100, 500, 1000, 5000, 15000, 30000));
                 endpoint.ConfigureConsumer<RunChildJobsConsumer>(context);
+                // The hooks of the platform's jobs run where its children do (Hooks.RunJobHooksConsumer).
+                endpoint.ConfigureConsumer<Hooks.RunJobHooksConsumer>(context);
             });
         }
     }

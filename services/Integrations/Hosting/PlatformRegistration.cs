@@ -6,10 +6,11 @@ namespace Jobs.Integrations.Hosting;
 
 /// <summary>
 /// Before the bus starts: creates every hosted integration's tables, then publishes the hosted platforms and
-/// their settings schemas to the catalog (so a platform is never offered before it can store its data).
+/// their settings schemas to the catalog (so a platform is never offered before it can store its data), and the hooks it defines.
 /// </summary>
 public sealed class PlatformRegistration(
-    IntegrationRegistry registry, PlatformCatalog catalog, NpgsqlDataSource postgres, ILogger<PlatformRegistration> logger)
+    IntegrationRegistry registry, PlatformCatalog catalog, HookCatalog hookCatalog, IEnumerable<Jobs.Plugins.IJobHook> hooks, NpgsqlDataSource postgres,
+    ILogger<PlatformRegistration> logger)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -21,7 +22,9 @@ public sealed class PlatformRegistration(
         await StartupRetry.RunAsync(async _ =>
         {
             await catalog.PublishAsync(registry.Hosted.Select(i => i.Describe()));
-            logger.LogInformation("Hosting platforms {Platforms}", string.Join(", ", registry.Hosted.Select(i => i.Name)));
+            await hookCatalog.PublishAsync(hooks.Select(h => h.Describe()));
+            logger.LogInformation("Hosting platforms {Platforms}; hooks {Hooks}", string.Join(", ", registry.Hosted.Select(i => i.Name)),
+                string.Join(", ", hooks.Select(h => h.Name)));
         }, "Redis", logger, cancellationToken);
     }
 

@@ -15,11 +15,18 @@ public sealed class HeartbeatOptions
     /// <summary>Readers take a heartbeat older than three intervals (15 s by default) for a process that is gone.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00", ErrorMessage = Section + ":" + nameof(Interval) + ": must be between {1} and {2}")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The children finished per second are counted over this much time up to each heartbeat (or since the start while the process is younger),
+    /// so the rate neither jumps between 0 and a burst from one interval to the next nor is gone before anyone reads it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = Section + ":" + nameof(RateWindow) + ": must be between {1} and {2}")]
+    public TimeSpan RateWindow { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 /// <summary>
 /// Writes this process's heartbeat (<see cref="WorkerHeartbeat"/>: the platforms it hosts, the integration queues it consumes, the children
-/// it runs now and those finished per second over the last interval) every <see cref="HeartbeatOptions.Interval"/>, and removes it
+/// it runs now and those finished per second over the last <see cref="HeartbeatOptions.RateWindow"/>) every <see cref="HeartbeatOptions.Interval"/>, and removes it
 /// when the host stops gracefully. Read by the others through <see cref="Workers.ListAsync"/>.
 /// </summary>
 public sealed class WorkerHeartbeats(
@@ -35,14 +42,22 @@ public sealed class WorkerHeartbeats(
     {
         var platforms = registry.Hosted.Select(i => i.Name).Order(StringComparer.Ordinal).ToList();
         var queues = platforms.Select(IntegrationQueues.QueueName).ToList();
-        var (finishedBefore, at) = (running.Finished, Stopwatch.GetTimestamp());
+        // Samples of (when, finished so far) within the rate window; the oldest is the base of the rate.
+        var samples = new Queue<(long At, long Finished)>();
+        samples.Enqueue((Stopwatch.GetTimestamp(), running.Finished));
         using var timer = new PeriodicTimer(options.Value.Interval);
         while (true)
         {
-            var (finished, now) = (running.Finished, Stopwatch.GetTimestamp());
-            var seconds = Stopwatch.GetElapsedTime(at, now).TotalSeconds;
+            var (now, finished) = (Stopwatch.GetTimestamp(), running.Finished);
+            while (samples.Count > 1 && Stopwatch.GetElapsedTime(samples.Peek().At, now) > options.Value.RateWindow)
+            {
+                samples.Dequeue();
+            }
+
+            var (since, finishedBefore) = samples.Peek();
+            var seconds = Stopwatch.GetElapsedTime(since, now).TotalSeconds;
             var perSecond = seconds > 0 ? Math.Round((finished - finishedBefore) / seconds, 2) : 0;
-            (finishedBefore, at) = (finished, now);
+            samples.Enqueue((now, finished));
             try
             {
                 await Workers.WriteAsync(redis.GetDatabase(), new WorkerHeartbeat(Id, Environment.MachineName, Environment.ProcessId, platforms, queues,

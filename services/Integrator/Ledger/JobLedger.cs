@@ -215,7 +215,8 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
     /// roots (in the same round trip). True the first time a final status is written for the root (so its end is counted
     /// once, however often the saga's activity runs).
     /// </summary>
-    public async Task<bool> SetStatusAsync(Guid rootJobId, string status, DateTimeOffset? finishedAt, string? error, (long Total, long Completed, long Failed)? counts = null)
+    public async Task<bool> SetStatusAsync(Guid rootJobId, string status, DateTimeOffset? finishedAt, string? error, (long Total, long Completed, long Failed)? counts = null,
+        string? platform = null)
     {
         var fields = new List<HashEntry> { new(RootJobKeys.Status, status) };
         if (counts is { } c)
@@ -233,10 +234,34 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         var first = ended ? batch.HashSetAsync(RootJobKeys.Key(rootJobId), RootJobKeys.EndCounted, 1, When.NotExists) : Task.FromResult(false);
         var told = ended ? batch.PublishAsync(EndedChannel, Id(rootJobId)) : Task.CompletedTask;
         var removed = ended ? _running.RemoveAsync(batch, rootJobId) : Task.CompletedTask;
+        // The platform's last success, only ever raised (a root that ends late never makes it look older): require-fresh reads it.
+        var succeeded = platform is not null && finishedAt is { } at && status is JobStatus.Completed or JobStatus.CompletedWithFailures
+            ? batch.SortedSetAddAsync(RootJobKeys.LastSucceededKey, platform, at.ToUnixTimeMilliseconds(), SortedSetWhen.GreaterThan)
+            : Task.FromResult(false);
         batch.Execute();
-        await Task.WhenAll(written, first, told, removed);
+        await Task.WhenAll(written, first, told, removed, succeeded);
         return await first;
     }
+
+    /// <summary>Records the runs of one phase of the root's hooks (a redelivery writes the same) and, when a post hook failed, its error.</summary>
+    public async Task RecordHooksAsync(Guid rootJobId, JobHooksFinished finished)
+    {
+        var runs = finished.Outcomes.Select(o => new HookRunView(finished.Phase, o.Index, o.Name, o.Status, o.Error, o.Attempts, o.StartedAt, o.FinishedAt)).ToList();
+        var fields = new List<HashEntry>
+        {
+            new(finished.Phase == Jobs.Platforms.JobHooks.Pre ? RootJobKeys.PreHooks : RootJobKeys.PostHooks, JsonSerializer.Serialize(runs, HookJson)),
+        };
+        if (finished.Phase == Jobs.Platforms.JobHooks.Post && HookError(finished) is { } error) fields.Add(new(RootJobKeys.HookError, error));
+        await Database.HashSetAsync(RootJobKeys.Key(rootJobId), fields.ToArray());
+    }
+
+    /// <summary>The error a phase's hooks end with: the first that failed (named), or null.</summary>
+    public static string? HookError(JobHooksFinished finished) =>
+        finished.Outcomes.FirstOrDefault(o => o.Status == JobHookOutcome.Failed) is { } failed
+            ? $"{finished.Phase} hook {failed.Index} '{failed.Name}' failed: {failed.Error}"
+            : null;
+
+    private static readonly JsonSerializerOptions HookJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>Once the root has ended the per-child bookkeeping is only needed for late duplicates.</summary>
     public async Task ExpireBookkeepingAsync(Guid rootJobId, TimeSpan after)

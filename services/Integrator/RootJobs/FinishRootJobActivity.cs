@@ -23,7 +23,7 @@ public sealed class FinishRootJobActivity(JobLedger ledger, ILogger<FinishRootJo
             .SetTag(JobTracing.Children, job.Total).SetTag(JobTracing.Failed, job.Failed);
         // Counts only once every child has finished: a root that ended early keeps the ledger's live counts.
         if (await ledger.SetStatusAsync(job.CorrelationId, job.CurrentState, job.FinishedAt, job.Reason,
-                job.AllChildrenFinished ? (job.Total, job.Completed, job.Failed) : null))
+                job.AllChildrenFinished ? (job.Total, job.Completed, job.Failed) : null, job.Platform))
             JobMetrics.Ended(job.Platform, job.CurrentState, job.StartedAt, job.FinishedAt);
         await ledger.ExpireBookkeepingAsync(job.CorrelationId, KeepBookkeeping);
         using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = job.CorrelationId }))

@@ -38,6 +38,12 @@ public class RootJobState : SagaStateMachineInstance, ISagaVersion
 
     public string? Reason { get; set; }
 
+    /// <summary>While the post hooks run (state PostHooks): the status the root ends in once they have (its counts are final).</summary>
+    public string? Outcome { get; set; }
+
+    /// <summary>The error of the first post hook that failed: the root keeps its status and counts, marked with it.</summary>
+    public string? HookError { get; set; }
+
     /// <summary>
     /// Whether the root ended because every descendant had finished (its counts are final); false when it ended before
     /// (cancelled, or failed at once by a failed required task): then the ledger keeps counting what still reports.

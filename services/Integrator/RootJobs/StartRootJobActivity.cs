@@ -1,5 +1,4 @@
 using Jobs.JobTree;
-using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrator.Ledger;
 using System.Diagnostics;
@@ -8,7 +7,7 @@ using MassTransit;
 
 namespace Jobs.Integrator.RootJobs;
 
-/// <summary>Registers the root in the ledger and sends its entry run to the platform's queue.</summary>
+/// <summary>Registers the root in the ledger and sends its pre hooks, or its entry run when it has none, to the platform's queue.</summary>
 public sealed class StartRootJobActivity(JobLedger ledger, ILogger<StartRootJobActivity> logger)
     : IStateMachineActivity<RootJobState, BeginRootJob>
 {
@@ -20,12 +19,9 @@ public sealed class StartRootJobActivity(JobLedger ledger, ILogger<StartRootJobA
         {
             if (await ledger.StartAsync(job.CorrelationId, job.Platform, job.Schedule, job.StartedAt, FailurePolicy.Of(job.Settings), job.RetryOf))
                 JobMetrics.Started(job.Platform);
-            var entry = job.RetryOf is { } retryOf
-                ? TreeRules.Entry(job.CorrelationId).Run(IntegrationTasks.RetryFailed,
-                    JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["retry_of"] = retryOf }))
-                : TreeRules.Entry(job.CorrelationId).Run(IntegrationTasks.Entry, job.Settings);
-            var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(job.Platform));
-            await endpoint.Send(new RunChildJobs(job.CorrelationId, job.Platform, [entry]));
+            // Pre hooks first, when the job lists any: the entry run is sent once they have all passed (HooksFinishedActivity).
+            if (RootJobSteps.HasHooks(job, Jobs.Platforms.JobHooks.Pre)) await RootJobSteps.SendHooksAsync(context, job, Jobs.Platforms.JobHooks.Pre);
+            else await RootJobSteps.SendEntryAsync(context, job);
             logger.LogInformation("Root job started on platform {Platform}", job.Platform);
         }
 

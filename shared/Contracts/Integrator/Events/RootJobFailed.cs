@@ -1,5 +1,6 @@
 namespace Jobs.Contracts;
 
+/// <summary>The root failed for <see cref="Reason"/>; <see cref="HookError"/>: the error of the first of its post hooks that failed, if one did.</summary>
 public record RootJobFailed(
     Guid RootJobId,
     string Platform,
@@ -9,4 +10,5 @@ public record RootJobFailed(
     long Failed,
     string Reason,
     DateTimeOffset StartedAt,
-    DateTimeOffset FinishedAt);
+    DateTimeOffset FinishedAt,
+    string? HookError = null);
