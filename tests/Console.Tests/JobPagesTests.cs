@@ -27,6 +27,30 @@ public sealed class JobPagesTests(ConsoleFixture fixture)
     }
 
     [Fact]
+    public async Task A_job_page_lists_the_jobs_hook_runs_and_the_error_of_a_failed_post_hook()
+    {
+        // Loopback is outside the webhook client's outbound policy here: the post hook fails at once, the job keeps its status.
+        var id = await fixture.SubmitAsync(new
+        {
+            children = 2,
+            hooks = new { post = new[] { new { name = "webhook", settings = new { url = "http://127.0.0.1:9/hook", secret = "console-secret" } } } },
+        });
+        await fixture.WaitForEndAsync(id, JobTimeout);
+        await using var console = await ConsolePage.SignInAsync(fixture, fixture.AdminKey, $"#/jobs/{id}");
+        var page = console.Page;
+
+        await Assertions.Expect(page.Locator("#job-status")).ToHaveTextAsync("Completed");
+        var row = page.Locator("#job-hooks table tbody tr");
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+        await Assertions.Expect(row.Locator("td").Nth(2)).ToHaveTextAsync("webhook");
+        await Assertions.Expect(row.Locator("td.hook-status")).ToHaveTextAsync("failed");
+        await Assertions.Expect(page.Locator("#job-hook-error")).ToContainTextAsync("post hook 0 'webhook' failed");
+        await Assertions.Expect(page.Locator("#job-settings-json")).Not.ToContainTextAsync("console-secret");
+        await console.ScreenshotAsync("job-hooks");
+        ConsoleAssert.NoErrors(console);
+    }
+
+    [Fact]
     public async Task The_tree_of_a_job_opens_level_by_level_with_the_counts_of_each_subtree()
     {
         var id = await fixture.SubmitAsync(new { children = 3, grandchildren = 2, continuation = true });

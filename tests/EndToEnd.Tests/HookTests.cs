@@ -135,6 +135,25 @@ public sealed class HookTests(SystemFixture system) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cancelling_a_job_stops_its_running_pre_hook_and_no_child_runs()
+    {
+        var path = $"hang/{Guid.NewGuid():N}";
+        _receiver.Hang(path);
+        var id = await system.SubmitAsync(new { children = 3, hooks = new { pre = new[] { Webhook(_receiver.Url(path), "k") } } });
+        await Eventually.Until(() => Task.FromResult(_receiver.Of(path).Count), n => n == 1, TimeSpan.FromSeconds(30), "the pre hook's request");
+
+        Assert.True((await system.Api.DeleteAsync($"jobs/{id}")).IsSuccessStatusCode);
+
+        var job = await system.WaitForEndAsync(id, TimeSpan.FromSeconds(30));
+        Assert.Equal("Cancelled", job.GetProperty("status").GetString());
+        // The hook's request is dropped by the Integrations process (not left to its 5 s timeout and retried).
+        await Eventually.Until(() => Task.FromResult(_receiver.Aborted(path)), n => n == 1, TimeSpan.FromSeconds(4), "the aborted hook request");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Single(_receiver.Of(path));
+        Assert.Equal(0, await system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1", id));
+    }
+
+    [Fact]
     public async Task Require_fresh_skips_a_run_whose_platform_succeeded_within_the_minutes_it_names()
     {
         // The every-second schedule of this system keeps synthetic fresh.
@@ -230,6 +249,7 @@ public sealed class HookTests(SystemFixture system) : IAsyncLifetime
 
         private readonly ConcurrentDictionary<string, ConcurrentQueue<Delivery>> _deliveries = new();
         private readonly ConcurrentDictionary<string, Func<int, int>> _rules = new();
+        private readonly ConcurrentDictionary<string, int> _hanging = new();
         private WebApplication? _app;
         private Uri _address = null!;
 
@@ -243,12 +263,31 @@ public sealed class HookTests(SystemFixture system) : IAsyncLifetime
                 var queue = _deliveries.GetOrAdd(path, _ => new ConcurrentQueue<Delivery>());
                 queue.Enqueue(new Delivery(request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), buffer.ToArray(),
                     DateTimeOffset.UtcNow));
+                if (_hanging.ContainsKey(path))
+                {
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, request.HttpContext.RequestAborted);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        _hanging.AddOrUpdate(path, 1, (_, n) => n + 1);
+                    }
+
+                    return Results.StatusCode(499);
+                }
+
                 return Results.StatusCode(_rules.TryGetValue(path, out var rule) ? rule(queue.Count) : 404);
             });
             _address = await LoopbackHttp.StartAsync(_app);
         }
 
         public void Answer(string path, Func<int, int> statusForAttempt) => _rules[path] = statusForAttempt;
+
+        /// <summary>Requests to <paramref name="path"/> get no answer until the client drops them (counted by <see cref="Aborted"/>).</summary>
+        public void Hang(string path) => _hanging[path] = 0;
+
+        public int Aborted(string path) => _hanging.GetValueOrDefault(path);
 
         public Uri Url(string path) => new(_address, path);
 

@@ -23,6 +23,17 @@ public sealed class BadInputTests(ReportingFixture reporting) : IClassFixture<Re
         { "fraction for a count", """{"platform": "{platform}", "settings": {"children": 2.5}}""", HttpStatusCode.BadRequest, "settings.children" },
         { "a pattern that cannot run in linear time", """{"platform": "{platform}", "settings": {"filter": {"rules": [{"pattern": "ok"}, {"pattern": "(a+)\\1"}]}}}""",
             HttpStatusCode.BadRequest, "settings.filter.rules[1].pattern" },
+        { "an undefined hook", """{"platform": "{platform}", "settings": {"hooks": {"post": [{"name": "no-such-hook"}]}}}""", HttpStatusCode.BadRequest,
+            "settings.hooks.post[0].name" },
+        { "a hook in a phase it does not run in", """{"platform": "{platform}", "settings": {"hooks": {"post": [{"name": "{hook}", "settings": {"minutes": 5}}]}}}""",
+            HttpStatusCode.BadRequest, "runs only as a pre hook" },
+        { "a hook's setting outside its schema", """{"platform": "{platform}", "settings": {"hooks": {"pre": [{"name": "{hook}", "settings": {"minutes": 500}}]}}}""",
+            HttpStatusCode.BadRequest, "settings.hooks.pre[0].settings.minutes" },
+        { "a hook without its required setting", """{"platform": "{platform}", "settings": {"hooks": {"pre": [{"name": "{hook}"}]}}}""",
+            HttpStatusCode.BadRequest, "settings.hooks.pre[0].settings.minutes" },
+        { "an unknown hook phase", """{"platform": "{platform}", "settings": {"hooks": {"after": []}}}""", HttpStatusCode.BadRequest, "settings.hooks.after" },
+        { "a hook entry without a name", """{"platform": "{platform}", "settings": {"hooks": {"pre": [{"settings": {}}]}}}""", HttpStatusCode.BadRequest,
+            "settings.hooks.pre[0].name" },
         { "settings not an object", """{"platform": "{platform}", "settings": [1, 2]}""", HttpStatusCode.BadRequest, "settings" },
         { "huge body", """{"platform": "{platform}", "settings": {"api_token": "{huge}"}}""", HttpStatusCode.RequestEntityTooLarge, "at most" },
     };
@@ -32,7 +43,7 @@ public sealed class BadInputTests(ReportingFixture reporting) : IClassFixture<Re
     public async Task A_bad_job_request_is_refused_with_a_problem_that_says_why_and_nothing_is_published(string name, string body,
         HttpStatusCode expected, string mentions)
     {
-        var json = body.Replace("{platform}", reporting.Platform).Replace("{huge}", new string('x', 2 * (int)RequestLimits.DefaultMaxBytes));
+        var json = body.Replace("{platform}", reporting.Platform).Replace("{hook}", reporting.Hook).Replace("{huge}", new string('x', 2 * (int)RequestLimits.DefaultMaxBytes));
         var marker = Guid.NewGuid().ToString("N");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/jobs") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
         request.Headers.Add("Idempotency-Key", marker);
@@ -56,7 +67,7 @@ public sealed class BadInputTests(ReportingFixture reporting) : IClassFixture<Re
     public async Task After_every_bad_request_no_start_message_was_published()
     {
         foreach (var (_, body, _, _) in Cases().Select(c => ((string)c[0], (string)c[1], (HttpStatusCode)c[2], (string)c[3])))
-            await reporting.Client.PostAsync("/jobs", new StringContent(body.Replace("{platform}", reporting.Platform).Replace("{huge}", new string('x', 2 << 20)),
+            await reporting.Client.PostAsync("/jobs", new StringContent(body.Replace("{platform}", reporting.Platform).Replace("{hook}", reporting.Hook).Replace("{huge}", new string('x', 2 << 20)),
                 Encoding.UTF8, "application/json"));
         var good = await reporting.Client.PostAsJsonAsync("/jobs", new { platform = reporting.Platform });
         var id = (await good.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();

@@ -65,6 +65,20 @@ public sealed class ReportingApiTests(ReportingFixture reporting) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_job_naming_a_defined_hook_is_sent_with_the_hooks_settings_defaults_filled_in_and_GET_hooks_lists_it()
+    {
+        var id = await SubmitAsync(new { platform = reporting.Platform, settings = new { hooks = new { pre = new[] { new { name = reporting.Hook, settings = new { minutes = 5 } } } } } });
+
+        var hook = (await reporting.StartMessageAsync(id)).GetProperty("settings").GetProperty("hooks").GetProperty("pre")[0];
+        Assert.Equal(reporting.Hook, hook.GetProperty("name").GetString());
+        Assert.Equal((5, "strict"), (hook.GetProperty("settings").GetProperty("minutes").GetInt32(), hook.GetProperty("settings").GetProperty("mode").GetString()));
+        var listed = JsonDocument.Parse(await reporting.Client.GetStringAsync("/hooks")).RootElement.EnumerateArray()
+            .Single(h => h.GetProperty("name").GetString() == reporting.Hook);
+        Assert.Equal(["pre"], listed.GetProperty("phases").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(["minutes", "mode"], listed.GetProperty("settings").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+    }
+
+    [Fact]
     public async Task When_a_job_is_posted_without_settings_Should_send_every_default()
     {
         var id = await SubmitAsync(new { platform = reporting.Platform });
@@ -183,7 +197,7 @@ public sealed class ReportingApiTests(ReportingFixture reporting) : IClassFixtur
         var platform = Assert.Single(platforms.EnumerateArray(), p => p.GetProperty("name").GetString() == reporting.Platform);
         Assert.Equal("Test platform", platform.GetProperty("displayName").GetString());
         var settings = platform.GetProperty("settings").EnumerateArray().ToList();
-        Assert.Equal(["children", "grandchildren", "work_ms", "fail_ratio", "continuation", "since", "api_token", "filter"],
+        Assert.Equal(["children", "grandchildren", "work_ms", "fail_ratio", "continuation", "since", "api_token", "filter", "hooks"],
             settings.Select(s => s.GetProperty("name").GetString()));
         var children = settings[0];
         Assert.Equal("integer", children.GetProperty("type").GetString());

@@ -29,6 +29,9 @@ public sealed class ReportingFixture : IAsyncLifetime
 
     public string Platform { get; } = $"test-platform-{Guid.NewGuid():N}";
 
+    /// <summary>A pre hook published under this name for the fixture's life (settings <see cref="TestHookSettings"/>).</summary>
+    public string Hook { get; } = $"test-hook-{Guid.NewGuid():N}";
+
     public Uri VirtualHost { get; private set; } = null!;
 
     public IConnectionMultiplexer Redis { get; private set; } = null!;
@@ -76,7 +79,10 @@ public sealed class ReportingFixture : IAsyncLifetime
         var postgresUrl = _database;
         Redis = await ConnectionMultiplexer.ConnectAsync(Connections.RedisOptions(redisUrl));
         await new PlatformCatalog(Redis).PublishAsync([
-            new PlatformDescriptor(Platform, "Test platform", "Published by Reporting.Tests", SettingsSchema.For<TestPlatformSettings>()),
+            new PlatformDescriptor(Platform, "Test platform", "Published by Reporting.Tests", [.. SettingsSchema.For<TestPlatformSettings>(), JobHooks.Setting]),
+        ]);
+        await new HookCatalog(Redis).PublishAsync([
+            new HookDescriptor(Hook, "Published by Reporting.Tests", [JobHooks.Pre], SettingsSchema.For<TestHookSettings>()),
         ]);
 
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
@@ -106,6 +112,7 @@ public sealed class ReportingFixture : IAsyncLifetime
         {
             var db = Redis.GetDatabase();
             await db.HashDeleteAsync(PlatformCatalog.Key, Platform);
+            await db.HashDeleteAsync(HookCatalog.Key, Hook);
             foreach (var id in _jobs) await db.KeyDeleteAsync(RootJobKeys.Key(id));
             await Redis.DisposeAsync();
         }

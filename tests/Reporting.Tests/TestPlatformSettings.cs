@@ -35,3 +35,12 @@ public sealed class TestPlatformSettings
     [Jobs.Platforms.RegularExpressions("rules[].pattern")]
     public System.Text.Json.JsonElement? Filter { get; set; }
 }
+
+/// <summary>The settings of the fixture's test hook: one required number with a range.</summary>
+public sealed class TestHookSettings
+{
+    [Required, Range(1, 60)]
+    public int Minutes { get; set; }
+
+    public string Mode { get; set; } = "strict";
+}

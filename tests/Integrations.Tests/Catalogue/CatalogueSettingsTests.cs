@@ -16,7 +16,7 @@ public sealed class CatalogueSettingsTests
     [Fact]
     public void When_publishing_the_schema_Should_offer_snake_case_settings_with_defaults_and_the_two_modes()
     {
-        Assert.Equal(["mode", "vendors", "base_url", "vendor_definition", "sync_interval_hours", "link_cache_days", "storage", "failure_policy"], Schema.Select(s => s.Name));
+        Assert.Equal(["mode", "vendors", "base_url", "vendor_definition", "sync_interval_hours", "link_cache_days", "storage", "failure_policy", "hooks"], Schema.Select(s => s.Name));
         var mode = Schema.Single(s => s.Name == "mode");
         Assert.Equal(["sync", "sync-links"], mode.AllowedValues);
         Assert.Equal("sync", mode.Default?.GetString());

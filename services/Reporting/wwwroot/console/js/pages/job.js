@@ -20,6 +20,7 @@ export async function render(view, params, ctx) {
   const generations = h('div', { id: 'job-generations' });
   const tree = h('div', { id: 'job-tree' });
   const failures = h('div', { id: 'job-failures' });
+  const hooks = h('div', { id: 'job-hooks' });
   const datasets = h('div', { id: 'job-datasets' });
   const settings = h('div', { id: 'job-settings' });
   const events = h('div', { id: 'job-events' });
@@ -30,6 +31,7 @@ export async function render(view, params, ctx) {
     card('Generations', generations),
     card('Tree', tree),
     card('Failures', failures),
+    card('Hooks', hooks),
     h('div', { class: 'cards' }, card('Settings', settings), card('Datasets', datasets)),
     card('Audit events', events));
 
@@ -39,6 +41,7 @@ export async function render(view, params, ctx) {
     renderProgress(progress, job);
     renderFacts(facts, job, ctx);
     renderGenerations(generations, job);
+    renderHooks(hooks, job);
   };
   const reload = async () => {
     job = await api.get(`/jobs/${id}`);
@@ -127,6 +130,7 @@ function renderFacts(el, job, ctx) {
     job.retryOf ? ['Retry of', h('a', { href: `#/jobs/${job.retryOf}`, class: 'mono', id: 'job-retry-of' }, job.retryOf)] : null,
     job.retries?.length ? ['Retried as', job.retries.map(r => h('a', { href: `#/jobs/${r}`, class: 'mono' }, `${fmt.shortId(r)} `))] : null,
     job.error ? ['Error', h('span', { class: 'wrap', id: 'job-error' }, job.error)] : null,
+    job.hookError ? ['Hook error', h('span', { class: 'wrap', id: 'job-hook-error' }, job.hookError)] : null,
     job.data ? ['Table data', `loaded by ${job.data.loadedBy ?? '-'} at ${fmt.time(job.data.loadedAt)}`] : null,
     ctx.session.seqUrl ? ['Logs', h('a', { href: seqLink(ctx.session.seqUrl, job.id), target: '_blank', rel: 'noopener noreferrer' }, 'in Seq')] : null,
   ].filter(Boolean);
@@ -211,6 +215,23 @@ async function loadLevel(rootId, nodeId, list, page, preloaded) {
   if (level.waiting > 0) more.push(h('span', { class: 'muted' }, ` ${fmt.number(level.waiting)} not started yet`));
   if (!level.children.total && !level.waiting) more.push(h('span', { class: 'muted' }, 'no children'));
   if (more.length) list.append(h('li', { class: 'tree-more' }, more));
+}
+
+// The job's pre and post hook runs (settings.hooks): each a tracked step with its status, attempts and error.
+function renderHooks(el, job) {
+  const runs = job.hooks ?? [];
+  const named = job.settings?.hooks;
+  if (!runs.length) {
+    return fill(el, h('p', { class: 'muted' }, named && ((named.pre?.length ?? 0) + (named.post?.length ?? 0)) ? 'No hook has run yet.' : 'The job names no hooks.'));
+  }
+  fill(el, table(['Phase', '#', 'Hook', 'Status', 'Attempts', 'Finished', 'Error'], runs.map(r => h('tr', {},
+    h('td', {}, r.phase),
+    h('td', { class: 'num' }, r.index),
+    h('td', { class: 'mono' }, r.name),
+    h('td', { class: 'hook-status' }, h('span', { class: `badge s-${r.status === 'failed' ? 'Failed' : r.status === 'skipped' ? 'Cancelled' : 'Completed'}` }, r.status)),
+    h('td', { class: 'num' }, r.attempts),
+    h('td', {}, fmt.time(r.finishedAt)),
+    h('td', { class: 'wrap' }, r.error ?? '')))));
 }
 
 async function renderFailures(el, job, id, page) {
