@@ -303,6 +303,14 @@ SQL
     pg_psql -d postgres -c "ALTER DATABASE $PG_DB OWNER TO $PG_USER"
   fi
 
+  # One role per owner of tables (infra/postgres/roles.sql) and their privileges in template1 (so every database created
+  # from it, such as the tests' own) and in the jobs database (infra/postgres/database.sql).
+  pg_psql -d postgres -v owner="$PG_USER" -v password="$PG_PASSWORD" -f - < "$INFRA_DIR/postgres/roles.sql" >/dev/null
+  local db
+  for db in template1 "$PG_DB"; do
+    pg_psql -d "$db" -v owner="$PG_USER" -f - < "$INFRA_DIR/postgres/database.sql" >/dev/null
+  done
+
   PGPASSWORD="$PG_PASSWORD" psql -X -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d "$PG_DB" -tAc 'SELECT 1' >/dev/null \
     || { show_logs "$PG_LOG"; die "PostgreSQL: password login as $PG_USER@127.0.0.1:$PG_PORT/$PG_DB failed (check $hba)"; }
   log "PostgreSQL: ready on 127.0.0.1:$PG_PORT, role/database '$PG_USER'/'$PG_DB' ok ($((SECONDS - t0))s)"

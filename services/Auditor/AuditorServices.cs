@@ -9,7 +9,7 @@ public static class AuditorServices
 {
     public static WebApplicationBuilder AddAuditorServices(this WebApplicationBuilder builder)
     {
-        builder.AddPostgres().AddRedis();
+        builder.AddPostgres(owner: "auditor").AddRedis();
         builder.Services.AddAuditorOptions();
         builder.Services.AddSingleton<Jobs.Platforms.PlatformCatalog>();
         builder.Services.AddHostedService<StuckJobSweeper>();

@@ -37,6 +37,7 @@ public static class IntegrationsServices
         builder.Services.AddSingleton<IntegrationRegistry>();
         builder.Services.AddSingleton<PlatformCatalog>();
         builder.Services.AddSingleton<HookCatalog>();
+        builder.Services.AddSingleton<PlatformDatabases>();
         builder.Services.AddSingleton<ChildJobRunner>();
         builder.Services.AddSingleton<RunningJobs>();
         builder.Services.AddHostedService<PlatformRegistration>();

@@ -17,7 +17,7 @@ public static class ReportingServices
 
     public static WebApplicationBuilder AddReportingServices(this WebApplicationBuilder builder)
     {
-        builder.AddRedis().AddPostgres();
+        builder.AddRedis().AddPostgres(owner: "reporting");
         builder.Services.AddReportingOptions();
         builder.Services.AddHttpClient("diagnostics", client => client.Timeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton<SystemDiagnostics>();

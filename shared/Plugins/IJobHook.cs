@@ -87,6 +87,7 @@ public sealed class HookContext(
 
     public IDatabase Redis => redis.GetDatabase();
 
+    /// <summary>The job's platform's own database role (the role its runs use).</summary>
     public NpgsqlDataSource Postgres { get; } = postgres;
 
     /// <summary>A logger whose scope carries RootJobId.</summary>

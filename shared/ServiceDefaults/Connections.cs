@@ -57,6 +57,25 @@ public sealed class ConnectionOptions
 
     public string PostgresConnectionString => Connections.PostgresConnectionString(PostgresUrl);
 
+    /// <summary>Section <c>Postgres</c>: the connection of each owner of tables (<see cref="PostgresConnectionStringFor"/>).</summary>
+    [ConfigurationKeyName("Postgres")]
+    public PostgresRoleOptions PostgresRoles { get; set; } = new();
+
+    /// <summary>
+    /// The connection of <paramref name="owner"/> (an integration's name, <c>auditor</c>, <c>reporting</c>): <c>Postgres:Connections:&lt;owner&gt;</c>
+    /// when configured; else, for local runs, <c>POSTGRES_URL</c> as the role <c>&lt;its user&gt;_&lt;owner&gt;</c> with the same password
+    /// (<c>jobs_catalogue</c>), the role <c>infra/</c> creates; <c>POSTGRES_URL</c> itself when <c>Postgres:DeriveRoles</c> is false.
+    /// </summary>
+    public string PostgresConnectionStringFor(string owner)
+    {
+        if (PostgresRoles.Connections.TryGetValue(owner, out var configured) && !string.IsNullOrWhiteSpace(configured))
+            return Connections.PostgresConnectionString(configured);
+        var builder = new NpgsqlConnectionStringBuilder(PostgresConnectionString);
+        if (!PostgresRoles.DeriveRoles || string.IsNullOrEmpty(builder.Username)) return builder.ConnectionString;
+        builder.Username = $"{builder.Username}_{owner}";
+        return builder.ConnectionString;
+    }
+
     /// <summary>What is wrong with the addresses, each problem named by its key.</summary>
     public IEnumerable<string> Problems()
     {
@@ -66,6 +85,19 @@ public sealed class ConnectionOptions
         if (string.IsNullOrWhiteSpace(RedisUrl)) yield return $"{Connections.RedisKey}: is required";
         if (string.IsNullOrWhiteSpace(PostgresUrl)) yield return $"{Connections.PostgresKey}: is required";
     }
+}
+
+/// <summary>
+/// Section <c>Postgres</c>: one database role per owner of tables. Each integration owns its tables through its role and can touch no
+/// other's, the Auditor owns the audit tables, Reporting reads through a role that can write nothing (<c>infra/postgres/roles.sql</c>).
+/// </summary>
+public sealed class PostgresRoleOptions
+{
+    /// <summary>Connection strings (or <c>postgres://</c> URLs) by owner name, such as <c>Postgres:Connections:catalogue</c>.</summary>
+    public Dictionary<string, string> Connections { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Whether an owner without a configured connection uses the derived role <c>&lt;POSTGRES_URL user&gt;_&lt;owner&gt;</c> (true) or <c>POSTGRES_URL</c> as it is.</summary>
+    public bool DeriveRoles { get; set; } = true;
 }
 
 /// <summary>One RabbitMQ node of <c>RABBITMQ_URL</c>.</summary>

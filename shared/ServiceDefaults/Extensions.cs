@@ -134,12 +134,18 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>An <see cref="NpgsqlDataSource"/> for <c>POSTGRES_URL</c>, checked by /health/ready.</summary>
-    public static WebApplicationBuilder AddPostgres(this WebApplicationBuilder builder)
+    /// <summary>
+    /// An <see cref="NpgsqlDataSource"/>, checked by /health/ready: for <c>POSTGRES_URL</c>, or, given an <paramref name="owner"/>, for that
+    /// owner's own role (<see cref="ConnectionOptions.PostgresConnectionStringFor"/>).
+    /// </summary>
+    public static WebApplicationBuilder AddPostgres(this WebApplicationBuilder builder, string? owner = null)
     {
         builder.Services.AddConnectionOptions();
         builder.Services.AddSingleton(services =>
-            NpgsqlDataSource.Create(services.GetRequiredService<IOptions<ConnectionOptions>>().Value.PostgresConnectionString));
+        {
+            var connections = services.GetRequiredService<IOptions<ConnectionOptions>>().Value;
+            return NpgsqlDataSource.Create(owner is null ? connections.PostgresConnectionString : connections.PostgresConnectionStringFor(owner));
+        });
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [ReadyTag]);
         return builder;
     }

@@ -42,9 +42,13 @@ public static partial class Services
     [GeneratedRegex(@"\b(127\.0\.0\.1|localhost)\b")]
     public static partial Regex Loopback();
 
-    /// <summary>The root keys <see cref="ConnectionOptions"/> binds (<c>RABBITMQ_URL</c>, ..., <c>Urls</c>).</summary>
+    /// <summary>
+    /// The root keys of the addresses <see cref="ConnectionOptions"/> binds (<c>RABBITMQ_URL</c>, ..., <c>Urls</c>): its string settings; its
+    /// section <c>Postgres</c> (the per-owner roles) works with its defaults.
+    /// </summary>
     public static IEnumerable<string> ConnectionKeys() =>
         typeof(ConnectionOptions).GetProperties()
+            .Where(p => p.PropertyType == typeof(string))
             .Select(p => p.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name)
             .OfType<string>();
 

@@ -49,8 +49,9 @@ public sealed class EndStalledRootJobSpecs(RedisFixture fixture) : IClassFixture
     {
         var root = Guid.NewGuid();
         await _harness.Bus.Publish(new BeginRootJob(root, "synthetic", Settings, null, 0, DateTimeOffset.UtcNow));
-        Assert.True(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.RootJobId == root));
+        // The saga stored first (under a loaded machine that may take longer than the harness's inactivity), then its entry run sent.
         await WaitForStateAsync(root, JobStatus.Running);
+        Assert.True(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.RootJobId == root));
         return root;
     }
 

@@ -51,7 +51,30 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
     {
         var root = Guid.NewGuid();
         await _harness.Bus.Publish(new BeginRootJob(root, platform, settings ?? Settings, null, minSuccessPercent, DateTimeOffset.UtcNow));
+        await WaitForStateAsync(root, JobStatus.Running);
         Assert.True(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.RootJobId == root));
+        return root;
+    }
+
+    private static JsonElement WithHooks(string phase, params string[] names) => JsonSerializer.SerializeToElement(new Dictionary<string, object>
+    {
+        ["children"] = 2,
+        ["hooks"] = new Dictionary<string, object> { [phase] = names.Select(n => new { name = n, settings = new { minutes = 5 } }).ToArray() },
+    });
+
+    private static JobHookOutcome Hook(int index, string name, string status, string? error = null) =>
+        new(index, name, status, error, 1, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+
+    /// <summary>A root whose settings list pre hooks: they are sent to its platform's queue, its entry run is not (yet).</summary>
+    private async Task<Guid> StartWithPreHooksAsync(params string[] names)
+    {
+        var root = Guid.NewGuid();
+        await _harness.Bus.Publish(new BeginRootJob(root, "synthetic", WithHooks(JobHooks.Pre, names), null, 0, DateTimeOffset.UtcNow));
+        await WaitForStateAsync(root, "PreHooks");
+        var sent = (await _harness.Sent.SelectAsync<RunJobHooks>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
+        Assert.Equal(JobHooks.Pre, sent.Phase);
+        Assert.Equal(names, sent.Hooks.Select(h => h.Name));
+        Assert.Null(sent.Outcome);
         return root;
     }
 
@@ -334,5 +357,63 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
     {
         var state = new RootJobState { CorrelationId = Guid.NewGuid(), Platform = "synthetic", Settings = Settings, Total = 100_000, Completed = 99_999 };
         Assert.True(JsonSerializer.Serialize(state).Length < 600);
+    }
+
+    [Fact]
+    public async Task Pre_hooks_run_before_the_entry_run_which_is_sent_once_they_all_passed()
+    {
+        var root = await StartWithPreHooksAsync("require-fresh", "webhook");
+        Assert.False(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.RootJobId == root));
+
+        await _harness.Bus.Publish(new JobHooksFinished(root, "synthetic", JobHooks.Pre, [Hook(0, "require-fresh", "succeeded"), Hook(1, "webhook", "succeeded")]));
+
+        await WaitForStateAsync(root, JobStatus.Running);
+        Assert.True(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.RootJobId == root && m.Context.Message.Children[0].Task == "entry"));
+        var view = (await RootJobReader.GetAsync(fixture.Redis.GetDatabase(), root))!;
+        Assert.Equal(["pre:0:require-fresh:succeeded", "pre:1:webhook:succeeded"], view.Hooks!.Select(h => $"{h.Phase}:{h.Index}:{h.Name}:{h.Status}"));
+    }
+
+    [Fact]
+    public async Task A_failed_pre_hook_fails_the_root_with_no_child_and_a_skipping_one_completes_it_with_none()
+    {
+        var failed = await StartWithPreHooksAsync("webhook", "require-fresh");
+        var skipped = await StartWithPreHooksAsync("require-fresh");
+
+        await _harness.Bus.Publish(new JobHooksFinished(failed, "synthetic", JobHooks.Pre, [Hook(0, "webhook", "failed", "answered 500")]));
+        await _harness.Bus.Publish(new JobHooksFinished(skipped, "synthetic", JobHooks.Pre, [Hook(0, "require-fresh", "skipped", "fresh enough")]));
+
+        var state = await WaitForStateAsync(failed, JobStatus.Failed);
+        Assert.Equal("pre hook 0 'webhook' failed: answered 500", state.Reason);
+        var end = (await _harness.Published.SelectAsync<RootJobFailed>(m => m.Context.Message.RootJobId == failed).First()).Context.Message;
+        Assert.Equal((0L, 0L, 0L), (end.Total, end.Completed, end.Failed));
+        await WaitForStateAsync(skipped, JobStatus.Completed);
+        Assert.True(await _harness.Published.Any<RootJobCompleted>(m => m.Context.Message.RootJobId == skipped && m.Context.Message.Total == 0));
+        await _harness.InactivityTask;
+        Assert.False(_harness.Sent.Select<RunChildJobs>(m => m.Context.Message.RootJobId == failed || m.Context.Message.RootJobId == skipped).Any());
+    }
+
+    [Fact]
+    public async Task Post_hooks_run_with_the_final_counts_before_the_end_and_a_failed_one_marks_the_root_without_changing_its_status()
+    {
+        var root = Guid.NewGuid();
+        await _harness.Bus.Publish(new BeginRootJob(root, "synthetic", WithHooks(JobHooks.Post, "webhook"), null, 0, DateTimeOffset.UtcNow));
+        await WaitForStateAsync(root, JobStatus.Running);
+
+        await _harness.Bus.Publish(new RootJobChildrenFinished(root, 3, 2, 1, null));
+
+        await WaitForStateAsync(root, "PostHooks");
+        var sent = (await _harness.Sent.SelectAsync<RunJobHooks>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
+        Assert.Equal((JobHooks.Post, JobStatus.CompletedWithFailures, 3L, 2L, 1L),
+            (sent.Phase, sent.Outcome!.Status, sent.Outcome.Total, sent.Outcome.Completed, sent.Outcome.Failed));
+        Assert.False(_harness.Published.Select<RootJobCompleted>(m => m.Context.Message.RootJobId == root).Any());
+
+        await _harness.Bus.Publish(new JobHooksFinished(root, "synthetic", JobHooks.Post, [Hook(0, "webhook", "failed", "answered 503")]));
+
+        var state = await WaitForStateAsync(root, JobStatus.CompletedWithFailures);
+        Assert.Equal((3L, 2L, 1L, null), (state.Total, state.Completed, state.Failed, state.Reason));
+        var end = (await _harness.Published.SelectAsync<RootJobCompleted>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
+        Assert.Equal(("post hook 0 'webhook' failed: answered 503", JobStatus.CompletedWithFailures), (end.HookError, end.Status));
+        var view = (await RootJobReader.GetAsync(fixture.Redis.GetDatabase(), root))!;
+        Assert.Equal((JobStatus.CompletedWithFailures, "post hook 0 'webhook' failed: answered 503"), (view.Status, view.HookError));
     }
 }

@@ -5,7 +5,6 @@ using Jobs.Plugins;
 using Jobs.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using StackExchange.Redis;
 
 namespace Jobs.Integrations.Hooks;
@@ -17,7 +16,7 @@ namespace Jobs.Integrations.Hooks;
 /// failed or skipped the job. A hook this process does not define (the catalog changed since submit) fails with that reason.
 /// </summary>
 public sealed class RunJobHooksConsumer(
-    IEnumerable<IJobHook> hooks, RunningJobs running, IConnectionMultiplexer redis, NpgsqlDataSource postgres, IOptions<IntegrationsOptions> options,
+    IEnumerable<IJobHook> hooks, RunningJobs running, IConnectionMultiplexer redis, PlatformDatabases databases, IOptions<IntegrationsOptions> options,
     ILogger<RunJobHooksConsumer> logger) : IConsumer<RunJobHooks>
 {
     private readonly Dictionary<string, IJobHook> _hooks = hooks.ToDictionary(h => h.Name, StringComparer.Ordinal);
@@ -63,7 +62,7 @@ public sealed class RunJobHooksConsumer(
             timeout.CancelAfter(deadline);
             try
             {
-                var result = await hook.RunAsync(new HookContext(request, index, call.Settings, attempt, redis, postgres, logger, timeout.Token));
+                var result = await hook.RunAsync(new HookContext(request, index, call.Settings, attempt, redis, databases.For(request.Platform), logger, timeout.Token));
                 if (result.SkipReason is { } reason)
                 {
                     return request.Phase == JobHooks.Pre

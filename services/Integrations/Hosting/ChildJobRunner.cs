@@ -31,7 +31,8 @@ public sealed class ChildJobRunner(
     IOptions<IntegrationsOptions> options,
     ILogger<ChildJobRunner> logger,
     PoliteHttpFactory? http = null,
-    IOptions<TracingOptions>? tracing = null)
+    IOptions<TracingOptions>? tracing = null,
+    PlatformDatabases? databases = null)
 {
     private readonly double _childSpanRatio = tracing?.Value.ChildSpanRatio ?? 0;
 
@@ -152,7 +153,8 @@ public sealed class ChildJobRunner(
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(lease.Token);
             timeout.CancelAfter(deadline);
-            var context = new JobContext(rootJobId, job, _reports, redis, postgres, logger, timeout.Token, http?.For(platform));
+            // The platform's own database role (PlatformDatabases); the given data source where none is registered (in-process tests).
+            var context = new JobContext(rootJobId, job, _reports, redis, databases?.For(platform) ?? postgres, logger, timeout.Token, http?.For(platform));
             try
             {
                 // On the pool, so even a run that blocks before its first await hands back a task to wait for.

@@ -1,6 +1,5 @@
 using Jobs.Platforms;
 using Jobs.ServiceDefaults;
-using Npgsql;
 
 namespace Jobs.Integrations.Hosting;
 
@@ -9,7 +8,7 @@ namespace Jobs.Integrations.Hosting;
 /// their settings schemas to the catalog (so a platform is never offered before it can store its data), and the hooks it defines.
 /// </summary>
 public sealed class PlatformRegistration(
-    IntegrationRegistry registry, PlatformCatalog catalog, HookCatalog hookCatalog, IEnumerable<Jobs.Plugins.IJobHook> hooks, NpgsqlDataSource postgres,
+    IntegrationRegistry registry, PlatformCatalog catalog, HookCatalog hookCatalog, IEnumerable<Jobs.Plugins.IJobHook> hooks, PlatformDatabases databases,
     ILogger<PlatformRegistration> logger)
     : IHostedService
 {
@@ -17,7 +16,8 @@ public sealed class PlatformRegistration(
     {
         await StartupRetry.RunAsync(async token =>
         {
-            foreach (var integration in registry.Hosted) await integration.EnsureStorageAsync(postgres, token);
+            // Each through its own role, which so owns its tables.
+            foreach (var integration in registry.Hosted) await integration.EnsureStorageAsync(databases.For(integration.Name), token);
         }, "PostgreSQL", logger, cancellationToken);
         await StartupRetry.RunAsync(async _ =>
         {
