@@ -16,7 +16,7 @@ public sealed class RequireFreshSettings
 /// <c>require-fresh</c> (pre only): skips the job (it ends Completed with no child run, the hook listed as skipped with the reason) when the
 /// platform's last successful run (Completed or CompletedWithFailures, from the Integrator's read model) ended less than <c>minutes</c> ago.
 /// </summary>
-public sealed class RequireFreshHook(TimeProvider? clock = null) : JobHook<RequireFreshSettings>
+public sealed class RequireFreshHook : JobHook<RequireFreshSettings>
 {
     public const string HookName = "require-fresh";
 
@@ -30,7 +30,7 @@ public sealed class RequireFreshHook(TimeProvider? clock = null) : JobHook<Requi
     protected override async Task<HookResult> RunAsync(HookContext context, RequireFreshSettings settings)
     {
         var last = await RootJobReader.LastSucceededAsync(context.Redis, context.Platform);
-        var now = (clock ?? TimeProvider.System).GetUtcNow();
+        var now = DateTimeOffset.UtcNow;
         if (last is not { } at || now - at >= TimeSpan.FromMinutes(settings.Minutes)) return HookResult.Done;
         return HookResult.Skip($"the last successful run of {context.Platform} ended {(now - at).TotalMinutes:0.#} minutes ago, " +
                                $"within the {settings.Minutes} minutes require-fresh asks for");

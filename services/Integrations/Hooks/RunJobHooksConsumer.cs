@@ -19,7 +19,9 @@ public sealed class RunJobHooksConsumer(
     IEnumerable<IJobHook> hooks, RunningJobs running, IConnectionMultiplexer redis, PlatformDatabases databases, IOptions<IntegrationsOptions> options,
     ILogger<RunJobHooksConsumer> logger) : IConsumer<RunJobHooks>
 {
-    private readonly Dictionary<string, IJobHook> _hooks = hooks.ToDictionary(h => h.Name, StringComparer.Ordinal);
+    // With the phases each may run in, described once (a descriptor is built from the hook's settings type).
+    private readonly Dictionary<string, (IJobHook Hook, IReadOnlyList<string> Phases)> _hooks =
+        hooks.ToDictionary(h => h.Name, h => (h, h.Describe().Phases), StringComparer.Ordinal);
 
     public async Task Consume(ConsumeContext<RunJobHooks> context)
     {
@@ -48,9 +50,10 @@ public sealed class RunJobHooksConsumer(
         var call = request.Hooks[index];
         var startedAt = DateTimeOffset.UtcNow;
         JobHookOutcome Outcome(string status, string? error, int attempts) => new(index, call.Name, status, error, attempts, startedAt, DateTimeOffset.UtcNow);
-        if (!_hooks.TryGetValue(call.Name, out var hook))
+        if (!_hooks.TryGetValue(call.Name, out var defined))
             return Outcome(JobHookOutcome.Failed, $"hook '{call.Name}' is not defined in this Integrations process", 0);
-        if (!hook.Describe().Phases.Contains(request.Phase))
+        var hook = defined.Hook;
+        if (!defined.Phases.Contains(request.Phase))
             return Outcome(JobHookOutcome.Failed, $"hook '{call.Name}' does not run as a {request.Phase} hook", 0);
 
         var maxAttempts = Math.Max(1, options.Value.MaxAttempts);

@@ -79,7 +79,8 @@ public sealed class WebhookHook(PoliteHttpFactory http) : JobHook<WebhookSetting
         }
         catch (Exception ex) when (ex is HttpFetchException or OutboundRefusedException or RobotsDisallowedException)
         {
-            throw new HookFailedException($"webhook POST {UriDisplay.Shown(url)} failed: {ex.Message}", ex);
+            // Their messages name the URL already (secrets masked).
+            throw new HookFailedException($"webhook POST failed: {ex.Message}", ex);
         }
 
         using (response)
