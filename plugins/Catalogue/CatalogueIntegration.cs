@@ -46,6 +46,8 @@ public sealed class CatalogueIntegration(VendorCatalog vendors, IOptions<Catalog
     /// </summary>
     public override IReadOnlyList<string> RequiredTasks => [SyncLinksTask];
 
+    public override IReadOnlyList<string> Tasks => [JobTree.IntegrationTasks.Entry, SyncLinksTask, YearListTask, ProductTask, MeasureTask];
+
     public override string DisplayName => "Product catalogue";
 
     public override string Description =>

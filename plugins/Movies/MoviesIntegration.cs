@@ -38,6 +38,8 @@ public sealed class MoviesIntegration(PoliteHttpFactory http, IOptions<MoviesOpt
     /// <summary>Without the load the job delivered nothing: <c>movie_report</c> still holds another run's data.</summary>
     public override IReadOnlyList<string> RequiredTasks => [Load];
 
+    public override IReadOnlyList<string> Tasks => [JobTree.IntegrationTasks.Entry, DownloadAbstracts, DownloadMovies, Load];
+
     public override string DisplayName => "Movies ETL";
 
     public override string Description =>

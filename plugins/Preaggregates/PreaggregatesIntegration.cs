@@ -25,6 +25,8 @@ internal sealed class PreaggregatesIntegration(
     /// <summary>Only the synchronization publishes anything; a source that cannot be read is a result of its <c>read-source</c>, not a failure.</summary>
     public override IReadOnlyList<string> RequiredTasks => [Synchronize];
 
+    public override IReadOnlyList<string> Tasks => [JobTree.IntegrationTasks.Entry, ReadSource, Synchronize];
+
     public override string DisplayName => "Preaggregates metadata";
 
     public override string Description =>

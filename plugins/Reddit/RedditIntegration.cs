@@ -21,6 +21,8 @@ public sealed partial class RedditIntegration(IOptions<RedditOptions> options, S
 {
     public const string SubredditTask = "subreddit";
 
+    public override IReadOnlyList<string> Tasks => [JobTree.IntegrationTasks.Entry, SubredditTask];
+
     public override string Name => "reddit";
 
     public override string DisplayName => "Reddit submissions";

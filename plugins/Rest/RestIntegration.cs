@@ -18,6 +18,8 @@ public sealed class RestIntegration(IOptions<RestOptions> options, StorageTarget
 {
     public const string WindowTask = "window";
 
+    public override IReadOnlyList<string> Tasks => [JobTree.IntegrationTasks.Entry, WindowTask];
+
     public override string Name => "rest";
 
     public override string DisplayName => "REST API source";

@@ -14,6 +14,8 @@ public sealed class SyntheticIntegration : Integration<SyntheticSettings>
     public const string Grandchild = "grandchild";
     public const string Summary = "summary";
 
+    public override IReadOnlyList<string> Tasks => [JobTree.IntegrationTasks.Entry, Child, Grandchild, Summary];
+
     private static readonly Counter Failures = Metrics.CreateCounter("synthetic_failures_total",
         "Synthetic children that failed on purpose (fail_ratio)", "task");
 

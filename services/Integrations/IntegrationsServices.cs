@@ -39,6 +39,7 @@ public static class IntegrationsServices
         builder.Services.AddSingleton<HookCatalog>();
         builder.Services.AddSingleton<PlatformDatabases>();
         builder.Services.AddSingleton<ChildJobRunner>();
+        builder.Services.AddSingleton<HookRunner>();
         builder.Services.AddSingleton<RunningJobs>();
         builder.Services.AddHostedService<PlatformRegistration>();
         builder.Services.AddValidatedOptions<HeartbeatOptions>(HeartbeatOptions.Section);

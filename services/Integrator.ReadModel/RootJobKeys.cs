@@ -43,6 +43,9 @@ internal static class RootJobKeys
     /// <summary>The root's post hook runs, once they have run.</summary>
     public const string PostHooks = "hooks:post";
 
+    /// <summary>The root's task hooks (a JSON list of the shared TaskHook records), written at its start when it has any.</summary>
+    public const string TaskHooks = "hooks:tasks";
+
     /// <summary>The error of the first post hook that failed: the job keeps its status and counts, marked with it.</summary>
     public const string HookError = "hookError";
 

@@ -32,7 +32,11 @@ public sealed record HookRunView(string Phase, int Index, string Name, string St
     DateTimeOffset FinishedAt);
 
 /// <summary>What a batch of children needs to know of its root before it runs.</summary>
-public sealed record RootJobGate(string? Status, string? Failure, string? FailurePolicy);
+/// <param name="TaskHooks">The root's task hooks as the saga recorded them at its start (a JSON list of the shared <c>TaskHook</c>), or null.</param>
+/// <param name="Schedule">The schedule that started the root, or null; read with its task hooks for them.</param>
+/// <param name="StartedAt">When the root started, or null when it has not.</param>
+public sealed record RootJobGate(
+    string? Status, string? Failure, string? FailurePolicy, string? TaskHooks = null, string? Schedule = null, DateTimeOffset? StartedAt = null);
 
 /// <summary>
 /// The Integrator's root job read model, for every other service: readers only (the layout is internal, so nobody else
@@ -90,11 +94,14 @@ public static class RootJobReader
     public static async Task<string?> FailureAsync(IDatabaseAsync redis, Guid rootJobId) =>
         (string?)await redis.HashGetAsync(RootJobKeys.Key(rootJobId), RootJobKeys.Failure);
 
-    /// <summary>Status, failure and failure policy in one read; usable inside a caller's transaction or batch (one round trip).</summary>
+    /// <summary>Status, failure, failure policy and task hooks in one read; usable inside a caller's transaction or batch (one round trip).</summary>
     public static async Task<RootJobGate> GateAsync(IDatabaseAsync redis, Guid rootJobId)
     {
-        var fields = await redis.HashGetAsync(RootJobKeys.Key(rootJobId), [RootJobKeys.Status, RootJobKeys.Failure, RootJobKeys.FailurePolicy]);
-        return new RootJobGate((string?)fields[0], (string?)fields[1], (string?)fields[2]);
+        var fields = await redis.HashGetAsync(RootJobKeys.Key(rootJobId),
+            [RootJobKeys.Status, RootJobKeys.Failure, RootJobKeys.FailurePolicy, RootJobKeys.TaskHooks, RootJobKeys.Schedule, RootJobKeys.StartedAt]);
+        var schedule = (string?)fields[4];
+        return new RootJobGate((string?)fields[0], (string?)fields[1], (string?)fields[2], (string?)fields[3], string.IsNullOrEmpty(schedule) ? null : schedule,
+            DateTimeOffset.TryParse((string?)fields[5], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var started) ? started : null);
     }
 
     private static long Number(Dictionary<string, string> fields, string name) =>

@@ -67,9 +67,11 @@ public static class JobsEndpoints
         app.MapDelete("/jobs/{id:guid}", CancelAsync).WithName("CancelJob").RequireAuthorization(Operations.Run).ScopedToJob();
         app.MapGet("/platforms", async (PlatformCatalog catalog, System.Security.Claims.ClaimsPrincipal user) =>
                 Results.Ok((await catalog.ListAsync()).Where(p => KeyScope.Allows(user, p.Name)))).WithName("ListPlatforms")
+            .WithDescription("The platforms the key may see: name, texts, settings schema, time zone, requiredTasks and tasks (what a hook entry's task may name).")
             .RequireAuthorization(Operations.Read);
         app.MapGet("/hooks", async (HookCatalog hooks) => Results.Ok(await hooks.ListAsync())).WithName("ListHooks")
-            .WithDescription("The hooks jobs may name in settings.hooks.pre / settings.hooks.post: name, description, phases and settings schema.")
+            .WithDescription("The hooks jobs may name in settings.hooks.pre / settings.hooks.post (around the job, or around each run of one task with the entry's " +
+                             "task): name, description, phases and settings schema.")
             .RequireAuthorization(Operations.Read);
         app.MapGet("/system/alive", () => Results.Ok(new { alive = true })).WithName("Alive");
         app.MapPost("/system/alive", async (SystemDiagnostics diagnostics, CancellationToken cancellationToken) =>

@@ -46,7 +46,7 @@ public sealed class JobRequestValidator(PlatformCatalog catalog, HookCatalog? ho
         if (!errors.Keys.Any(k => k.StartsWith($"settings.{JobHooks.SettingName}", StringComparison.Ordinal)) &&
             validated.ValueKind == JsonValueKind.Object && validated.TryGetProperty(JobHooks.SettingName, out var named) && named.ValueKind == JsonValueKind.Object)
         {
-            var (normalized, problems) = await JobHooks.ValidateAsync(named, hooks, today);
+            var (normalized, problems) = await JobHooks.ValidateAsync(named, hooks, today, descriptor.Tasks);
             foreach (var (key, messages) in problems) errors[$"settings.{key}"] = messages;
             var node = JsonNode.Parse(validated.GetRawText())!.AsObject();
             node[JobHooks.SettingName] = JsonNode.Parse(normalized.GetRawText());

@@ -6,9 +6,13 @@ namespace Jobs.Platforms;
 /// The tasks whose failure fails the root job at once, with that task's error, whatever its failure policy (the entry run is
 /// always one): the steps without which the job delivered nothing (movies <c>load</c>).
 /// </param>
+/// <param name="Tasks">
+/// The tasks the platform's runs have (<c>entry</c> first): what a hook entry's <c>task</c> may name (<see cref="JobHooks"/>). Null when
+/// the publisher does not say (a task hook is then refused: nothing could say it ever runs).
+/// </param>
 public record PlatformDescriptor(
     string Name, string DisplayName, string Description, IReadOnlyList<SettingDescriptor> Settings, string TimeZone = "UTC",
-    IReadOnlyList<string>? RequiredTasks = null)
+    IReadOnlyList<string>? RequiredTasks = null, IReadOnlyList<string>? Tasks = null)
 {
     public bool IsRequired(string task) => RequiredTasks is { } tasks && tasks.Contains(task);
 }

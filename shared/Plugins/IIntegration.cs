@@ -44,12 +44,18 @@ public abstract class Integration<TSettings> : IIntegration where TSettings : cl
     /// </summary>
     public virtual IReadOnlyList<string> RequiredTasks => [];
 
+    /// <summary>
+    /// Every task this platform's runs have, <c>entry</c> first (the names <see cref="JobContext.SpawnChild"/> uses): published in
+    /// <see cref="PlatformDescriptor.Tasks"/>, they are what a job's task hooks (<c>hooks.pre[i].task</c>) may name.
+    /// </summary>
+    public abstract IReadOnlyList<string> Tasks { get; }
+
     /// <summary>The <c>failure_policy</c> a job of this platform has when its settings name none.</summary>
     public virtual string DefaultFailurePolicy => FailurePolicy.Continue;
 
     /// <summary>The schema from <typeparamref name="TSettings"/>, plus the <c>failure_policy</c> and <c>hooks</c> every platform has.</summary>
     public PlatformDescriptor Describe() =>
-        new(Name, DisplayName, Description, [.. SettingsSchema.For<TSettings>(), FailurePolicySetting(DefaultFailurePolicy), JobHooks.Setting], TimeZone, RequiredTasks);
+        new(Name, DisplayName, Description, [.. SettingsSchema.For<TSettings>(), FailurePolicySetting(DefaultFailurePolicy), JobHooks.Setting], TimeZone, RequiredTasks, Tasks);
 
     private static SettingDescriptor FailurePolicySetting(string defaultPolicy) => new(
         FailurePolicy.SettingName, "string",

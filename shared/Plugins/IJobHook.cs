@@ -52,10 +52,13 @@ public sealed record HookResult(string? SkipReason)
     public static HookResult Skip(string reason) => new(reason);
 }
 
-/// <summary>What a hook gets for one run: the job it runs for, its phase and place, its settings, the job's outcome (post hooks) and the stores.</summary>
+/// <summary>
+/// What a hook gets for one run: the job it runs for, its phase and place, its settings, the job's outcome (post hooks), the task run it
+/// wraps (task hooks) and the stores.
+/// </summary>
 public sealed class HookContext(
     RunJobHooks request, int index, JsonElement settings, int attempt, IConnectionMultiplexer redis, NpgsqlDataSource postgres, ILogger logger,
-    CancellationToken cancellationToken)
+    CancellationToken cancellationToken, HookTaskRun? task = null)
 {
     public Guid RootJobId => request.RootJobId;
 
@@ -76,14 +79,17 @@ public sealed class HookContext(
 
     public DateTimeOffset JobStartedAt => request.StartedAt;
 
-    /// <summary>The job's final status and counts: set for post hooks, null for pre hooks.</summary>
+    /// <summary>The job's final status and counts: set for the job's post hooks, null for pre hooks and task hooks.</summary>
     public HookJobOutcome? Outcome => request.Outcome;
 
+    /// <summary>The run of a task this hook wraps (a task hook: <c>hooks.pre[i].task</c>), with its outcome for a post hook; null for the job's own hooks.</summary>
+    public HookTaskRun? Task { get; } = task;
+
     /// <summary>
-    /// The same for every attempt and every redelivery of this hook of this job (a receiver can drop what it already has):
-    /// derived from the root job id, the phase and the index.
+    /// The same for every attempt and every redelivery of this hook of this job (or of this task run: a receiver can drop what it already
+    /// has): derived from the root job id (the child job id for a task hook), the phase and the index.
     /// </summary>
-    public Guid DeliveryId => Jobs.JobTree.JobIds.Hook(request.RootJobId, request.Phase == JobHooks.Post, Index);
+    public Guid DeliveryId => Jobs.JobTree.JobIds.Hook(Task?.ChildJobId ?? request.RootJobId, request.Phase == JobHooks.Post, Index);
 
     public IDatabase Redis => redis.GetDatabase();
 
@@ -95,6 +101,14 @@ public sealed class HookContext(
 
     public CancellationToken CancellationToken { get; } = cancellationToken;
 }
+
+/// <summary>
+/// The task run a task hook wraps: the child job, its task and settings, and (post hooks) how the run ended: <see cref="Succeeded"/>, the
+/// children it spawned, its error and attempts.
+/// </summary>
+public sealed record HookTaskRun(
+    Guid ChildJobId, Guid ParentJobId, int Generation, string Task, JsonElement Settings, bool? Succeeded = null, int? Spawned = null, string? Error = null,
+    int? Attempts = null);
 
 /// <summary>A hook's run failed for good (it already retried what it could, or retrying cannot help): not attempted again.</summary>
 public sealed class HookFailedException(string message, Exception? inner = null) : Exception(message, inner);

@@ -66,7 +66,7 @@ public sealed class HookTests(SystemFixture system) : IAsyncLifetime
         await Eventually.Until(() => system.ScalarAsync(
                 "SELECT count(*) FROM job_events WHERE root_job_id = $1 AND event_type IN ('RootJobCompleted', 'JobHooksFinished')", id),
             n => n == 2, TimeSpan.FromSeconds(30), "the audited end and hook runs");
-        var audit = await AuditTextAsync(id);
+        var audit = await system.AuditRowsAsync(id);
         Assert.Contains("***", await system.Api.GetStringAsync($"jobs/{id}"));
         Assert.All(new[] { audit, await system.Api.GetStringAsync($"jobs/{id}?full=true"), await system.Api.GetStringAsync("jobs?platform=synthetic&pageSize=500") },
             text => Assert.DoesNotContain(secret, text));
@@ -135,6 +135,56 @@ public sealed class HookTests(SystemFixture system) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Task_hooks_run_before_and_after_each_run_of_their_task_with_that_child_and_its_outcome()
+    {
+        var (pre, post) = ($"task-pre/{Guid.NewGuid():N}", $"task-post/{Guid.NewGuid():N}");
+        _receiver.Answer(pre, _ => 200);
+        _receiver.Answer(post, _ => 204);
+        object TaskWebhook(string path) => new { name = "webhook", task = "child", settings = new { url = _receiver.Url(path).ToString(), secret = "t" } };
+
+        var (id, job) = await RunAsync(new { children = 3, hooks = new { pre = new[] { TaskWebhook(pre) }, post = new[] { TaskWebhook(post) } } });
+
+        Assert.Equal("Completed", job.GetProperty("status").GetString());
+        Assert.Equal((3L, 3L), (job.GetProperty("children").GetProperty("total").GetInt64(), job.GetProperty("children").GetProperty("completed").GetInt64()));
+        // Task hooks are steps of the children they ran around, not of the root: the root lists no hook run of its own.
+        Assert.Empty(Hooks(job));
+        var starting = _receiver.Of(pre).Select(d => JsonDocument.Parse(d.Body).RootElement).ToList();
+        var finished = _receiver.Of(post).Select(d => JsonDocument.Parse(d.Body).RootElement).ToList();
+        Assert.Equal(3, starting.Count);
+        Assert.Equal(3, finished.Count);
+        Assert.All(starting, body => Assert.Equal(("task.starting", id, "child", JsonValueKind.Null),
+            (body.GetProperty("event").GetString(), body.GetProperty("job_id").GetGuid(), body.GetProperty("task").GetProperty("name").GetString(),
+                body.GetProperty("task").GetProperty("succeeded").ValueKind)));
+        Assert.All(finished, body => Assert.Equal(("task.finished", id, "child", true),
+            (body.GetProperty("event").GetString(), body.GetProperty("job_id").GetGuid(), body.GetProperty("task").GetProperty("name").GetString(),
+                body.GetProperty("task").GetProperty("succeeded").GetBoolean())));
+        // One delivery id per child and phase, and the children named are the audited runs of the task.
+        Assert.Equal(6, _receiver.Of(pre).Concat(_receiver.Of(post)).Select(d => d.Headers["X-Jobs-Delivery"]).Distinct().Count());
+        var children = starting.Select(b => b.GetProperty("task").GetProperty("child_job_id").GetGuid()).ToHashSet();
+        Assert.Equal(children, finished.Select(b => b.GetProperty("task").GetProperty("child_job_id").GetGuid()).ToHashSet());
+        await Eventually.Until(() => system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND task = 'child' AND child_job_id = ANY($2)",
+            id, children.ToArray()), n => n == 3, TimeSpan.FromSeconds(30), "the audited runs the task hooks named");
+    }
+
+    [Fact]
+    public async Task A_failing_task_pre_hook_fails_each_run_of_its_task_without_running_it_and_the_job_ends_with_those_failures()
+    {
+        var path = $"task-down/{Guid.NewGuid():N}";
+        _receiver.Answer(path, _ => 500);
+
+        var (id, job) = await RunAsync(new { children = 2, hooks = new { pre = new[] { new { name = "webhook", task = "child", settings = new { url = _receiver.Url(path).ToString(), secret = "t" } } } } });
+
+        Assert.Equal("CompletedWithFailures", job.GetProperty("status").GetString());
+        Assert.Equal((2L, 0L, 2L), (job.GetProperty("children").GetProperty("total").GetInt64(), job.GetProperty("children").GetProperty("completed").GetInt64(),
+            job.GetProperty("children").GetProperty("failed").GetInt64()));
+        // Each child's hook retried by the webhook client (MaxAttempts 3), then the child failed with the hook's error and its run never started.
+        Assert.Equal(6, _receiver.Of(path).Count);
+        await Eventually.Until(() => system.ScalarAsync(
+                "SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND task = 'child' AND status = 'Failed' AND attempts = 0 AND error LIKE '%pre hook 0 ''webhook'' of task child failed%'", id),
+            n => n == 2, TimeSpan.FromSeconds(30), "the two audited children failed by their pre hook");
+    }
+
+    [Fact]
     public async Task Cancelling_a_job_stops_its_running_pre_hook_and_no_child_runs()
     {
         var path = $"hang/{Guid.NewGuid():N}";
@@ -199,6 +249,14 @@ public sealed class HookTests(SystemFixture system) : IAsyncLifetime
         var phase = await system.Api.PostAsJsonAsync("jobs", new { platform = "synthetic", settings = new { hooks = new { post = new[] { new { name = "require-fresh", settings = new { minutes = 5 } } } } } });
         Assert.Contains("runs only as a pre hook", await phase.Content.ReadAsStringAsync());
 
+        var task = await system.Api.PostAsJsonAsync("jobs", new { platform = "synthetic", settings = new { hooks = new { pre = new[] { new { name = "webhook", task = "no-such-task", settings = new { url = "http://127.0.0.1:9/", secret = "k" } } } } } });
+        Assert.Equal(400, (int)task.StatusCode);
+        var taskProblem = await task.Content.ReadAsStringAsync();
+        Assert.Contains("settings.hooks.pre[0].task", taskProblem);
+        Assert.Contains("entry, child, grandchild, summary", taskProblem);
+        var synthetic = JsonDocument.Parse(await system.Api.GetStringAsync("platforms")).RootElement.EnumerateArray().Single(p => p.GetProperty("name").GetString() == "synthetic");
+        Assert.Equal(["entry", "child", "grandchild", "summary"], synthetic.GetProperty("tasks").EnumerateArray().Select(t => t.GetString()));
+
         var marker = $"no-such-hook-{Guid.NewGuid():N}";
         Assert.True(await system.PublishStartAsync(JsonSerializer.Serialize(new { platform = "synthetic", settings = new { hooks = new { pre = new[] { new { name = marker } } } } })));
         using var management = Infrastructure.Management(system.VirtualHost);
@@ -224,22 +282,6 @@ public sealed class HookTests(SystemFixture system) : IAsyncLifetime
         Assert.Equal(["pre"], hooks["require-fresh"].GetProperty("phases").EnumerateArray().Select(p => p.GetString()));
         Assert.Contains("e2e_mark", hooks["sql"].GetProperty("settings")[0].GetProperty("allowedValues").EnumerateArray().Select(v => v.GetString()));
         Assert.True(hooks["webhook"].GetProperty("settings").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "secret").GetProperty("secret").GetBoolean());
-    }
-
-    private async Task<string> AuditTextAsync(Guid id)
-    {
-        var text = new StringBuilder();
-        await using var connection = new NpgsqlConnection(system.AuditDatabase);
-        await connection.OpenAsync();
-        foreach (var sql in new[] { "SELECT payload::text FROM job_events WHERE root_job_id = $1", "SELECT row_to_json(r)::text FROM root_jobs r WHERE root_job_id = $1" })
-        {
-            await using var command = new NpgsqlCommand(sql, connection);
-            command.Parameters.Add(new NpgsqlParameter { Value = id });
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync()) text.AppendLine(reader.GetString(0));
-        }
-
-        return text.ToString();
     }
 
     /// <summary>A loopback HTTP server that records every request per path and answers each with the status its path's rule gives the n-th attempt.</summary>

@@ -105,22 +105,6 @@ public sealed class SecretsTests(SystemFixture system)
     {
         await Eventually.Until(() => system.ScalarAsync("SELECT count(*) FROM root_jobs WHERE root_job_id = $1 AND status = $2", id, status),
             n => n == 1, TimeSpan.FromSeconds(30), "the audited root");
-        var audit = new StringBuilder();
-        await using var connection = new NpgsqlConnection(system.AuditDatabase);
-        await connection.OpenAsync();
-        foreach (var sql in new[]
-                 {
-                     "SELECT payload::text FROM job_events WHERE root_job_id = $1",
-                     "SELECT row_to_json(r)::text FROM root_jobs r WHERE root_job_id = $1",
-                     "SELECT row_to_json(c)::text FROM child_jobs c WHERE root_job_id = $1",
-                 })
-        {
-            await using var command = new NpgsqlCommand(sql, connection);
-            command.Parameters.Add(new NpgsqlParameter { Value = id });
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync()) audit.AppendLine(reader.GetString(0));
-        }
-
-        return audit.ToString();
+        return await system.AuditRowsAsync(id);
     }
 }

@@ -135,6 +135,28 @@ public sealed class SystemFixture : IAsyncLifetime
         return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Every audit row of a job as text (its events, its root, its children): what a secret must never be in.</summary>
+    public async Task<string> AuditRowsAsync(Guid id)
+    {
+        var audit = new System.Text.StringBuilder();
+        await using var connection = new NpgsqlConnection(AuditDatabase);
+        await connection.OpenAsync();
+        foreach (var sql in new[]
+                 {
+                     "SELECT payload::text FROM job_events WHERE root_job_id = $1",
+                     "SELECT row_to_json(r)::text FROM root_jobs r WHERE root_job_id = $1",
+                     "SELECT row_to_json(c)::text FROM child_jobs c WHERE root_job_id = $1",
+                 })
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = id });
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) audit.AppendLine(reader.GetString(0));
+        }
+
+        return audit.ToString();
+    }
+
     public string Diagnostics() => _system.Diagnostics();
 }
 

@@ -20,6 +20,8 @@ public sealed class FlakyIntegration(int failuresBeforeSuccess) : Integration<Em
 
     public override string Name => Platform;
 
+    public override IReadOnlyList<string> Tasks => [Jobs.JobTree.IntegrationTasks.Entry];
+
     public override string DisplayName => "Flaky";
 
     public override string Description => "Fails a given number of times, then succeeds.";
@@ -42,6 +44,8 @@ public sealed class ProbeIntegration : Integration<EmptySettings>
     public const string Platform = "probe";
 
     public override string Name => Platform;
+
+    public override IReadOnlyList<string> Tasks => [Jobs.JobTree.IntegrationTasks.Entry];
 
     public override string DisplayName => "Probe";
 
@@ -67,6 +71,8 @@ public sealed class RequiredWriteIntegration : Integration<EmptySettings>
     private int _reads;
 
     public override string Name => Platform;
+
+    public override IReadOnlyList<string> Tasks => [Jobs.JobTree.IntegrationTasks.Entry];
 
     public override string DisplayName => "Required write";
 
@@ -96,6 +102,8 @@ public sealed class StubbornIntegration : Integration<EmptySettings>, IDisposabl
     private readonly ManualResetEventSlim _released = new();
 
     public override string Name => Platform;
+
+    public override IReadOnlyList<string> Tasks => [Jobs.JobTree.IntegrationTasks.Entry];
 
     public override string DisplayName => "Stubborn";
 
@@ -127,6 +135,8 @@ public sealed class TerminatedOnceIntegration : Integration<EmptySettings>
     private int _runs;
 
     public override string Name => Platform;
+
+    public override IReadOnlyList<string> Tasks => [Jobs.JobTree.IntegrationTasks.Entry];
 
     public override string DisplayName => "Terminated once";
 

@@ -13,7 +13,8 @@ public sealed class SqlHookStatement
 {
     /// <summary>
     /// The SQL (one statement or several separated by ';'). It may use the parameters <c>@root_job_id</c> (uuid), <c>@platform</c>,
-    /// <c>@schedule</c>, <c>@phase</c> and, after the job, <c>@status</c>, <c>@total</c>, <c>@completed</c>, <c>@failed</c>.
+    /// <c>@schedule</c>, <c>@phase</c> and, after the job, <c>@status</c>, <c>@total</c>, <c>@completed</c>, <c>@failed</c>; as a task hook,
+    /// <c>@child_job_id</c>, <c>@task</c> and, after the task's run, <c>@task_succeeded</c>, <c>@spawned</c>.
     /// </summary>
     public string Sql { get; set; } = "";
 
@@ -84,7 +85,8 @@ public sealed class SqlHook(IOptions<SqlHookOptions> options, NpgsqlDataSource p
 
     public override string Description =>
         "Runs a statement configured under Hooks:Sql:Statements by its name (such as REFRESH MATERIALIZED VIEW after a load) on its configured " +
-        "connection; parameters @root_job_id, @platform, @schedule, @phase and, after the job, @status, @total, @completed, @failed.";
+        "connection; parameters @root_job_id, @platform, @schedule, @phase and, after the job, @status, @total, @completed, @failed " +
+        "(as a task hook @child_job_id, @task and, after the run, @task_succeeded, @spawned).";
 
     public override HookDescriptor Describe()
     {
@@ -110,6 +112,8 @@ public sealed class SqlHook(IOptions<SqlHookOptions> options, NpgsqlDataSource p
         {
             ["root_job_id"] = context.RootJobId, ["platform"] = context.Platform, ["schedule"] = context.Schedule, ["phase"] = context.Phase,
             ["status"] = outcome?.Status, ["total"] = outcome?.Total, ["completed"] = outcome?.Completed, ["failed"] = outcome?.Failed,
+            ["child_job_id"] = context.Task?.ChildJobId, ["task"] = context.Task?.Task, ["task_succeeded"] = context.Task?.Succeeded,
+            ["spawned"] = context.Task?.Spawned,
         };
         foreach (var (parameter, value) in parameters.Where(p => statement.Sql.Contains("@" + p.Key, StringComparison.Ordinal)))
             command.Parameters.AddWithValue(parameter, value ?? DBNull.Value);

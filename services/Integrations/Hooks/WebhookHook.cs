@@ -43,10 +43,16 @@ public sealed class WebhookHook(PoliteHttpFactory http) : JobHook<WebhookSetting
         "POSTs a JSON summary of the job (its id, platform, phase and, after the job, its status, counts and reason) to 'url', signed with " +
         "HMAC-SHA256 of '<X-Jobs-Timestamp>.<body>' keyed by 'secret' in X-Jobs-Signature (sha256=<hex>); retried with backoff on 5xx, 429 and timeouts.";
 
-    /// <summary>The body of one delivery (snake_case on the wire); the outcome fields are null for a pre hook.</summary>
+    /// <summary>
+    /// The body of one delivery (snake_case on the wire); the outcome fields are null for a pre hook and for a task hook, whose run is in
+    /// <see cref="Task"/> (null for the job's own hooks).
+    /// </summary>
     public sealed record Payload(
         string Event, Guid DeliveryId, Guid JobId, string Platform, string? Schedule, string Phase, int HookIndex, DateTimeOffset StartedAt,
-        string? Status, long? Total, long? Completed, long? Failed, string? Reason, DateTimeOffset? FinishedAt);
+        string? Status, long? Total, long? Completed, long? Failed, string? Reason, DateTimeOffset? FinishedAt, TaskPayload? Task = null);
+
+    /// <summary>The task run a task hook wraps; its outcome fields (succeeded, spawned, error, attempts) are null before the run.</summary>
+    public sealed record TaskPayload(Guid ChildJobId, Guid ParentJobId, string Name, int Generation, bool? Succeeded, int? Spawned, string? Error, int? Attempts);
 
     /// <summary>The signature header's value for <paramref name="body"/> sent at <paramref name="timestamp"/> (unix seconds).</summary>
     public static string Sign(string secret, string timestamp, byte[] body)
@@ -60,10 +66,13 @@ public sealed class WebhookHook(PoliteHttpFactory http) : JobHook<WebhookSetting
         if (!Uri.TryCreate(settings.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
             throw new HookFailedException($"webhook url '{settings.Url}' is not an absolute http or https URL");
         var outcome = context.Outcome;
+        var task = context.Task is { } run
+            ? new TaskPayload(run.ChildJobId, run.ParentJobId, run.Task, run.Generation, run.Succeeded, run.Spawned, run.Error, run.Attempts)
+            : null;
         var body = JsonSerializer.SerializeToUtf8Bytes(new Payload(
-            context.Phase == JobHooks.Pre ? "job.starting" : "job.finished", context.DeliveryId, context.RootJobId, context.Platform, context.Schedule,
-            context.Phase, context.Index, context.JobStartedAt, outcome?.Status, outcome?.Total, outcome?.Completed, outcome?.Failed, outcome?.Reason,
-            outcome?.FinishedAt), Json);
+            (task is null ? "job." : "task.") + (context.Phase == JobHooks.Pre ? "starting" : "finished"), context.DeliveryId, context.RootJobId,
+            context.Platform, context.Schedule, context.Phase, context.Index, context.JobStartedAt, outcome?.Status, outcome?.Total, outcome?.Completed,
+            outcome?.Failed, outcome?.Reason, outcome?.FinishedAt, task), Json);
         HttpResponseMessage response;
         try
         {

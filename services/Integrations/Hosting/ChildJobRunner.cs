@@ -1,3 +1,7 @@
+using Jobs.Integrator.ReadModel;
+using Jobs.Integrations.Hooks;
+using Jobs.Platforms;
+using System.Text.Json;
 using Jobs.JobTree;
 using System.Diagnostics;
 using Jobs.Contracts;
@@ -22,6 +26,9 @@ public sealed record ChildRun(ChildJobOutcome Outcome, IReadOnlyList<RunChildJob
 /// </summary>
 public sealed record BatchRun(IReadOnlyList<ChildJob> Jobs, IReadOnlyList<ChildJobOutcome> Outcomes, IReadOnlyList<RunChildJobs> Spawned);
 
+/// <summary>A root's task hooks (run around the runs of their tasks), with what a hook is told of the root.</summary>
+public sealed record RootTaskHooks(IReadOnlyList<TaskHook> Hooks, string? Schedule, DateTimeOffset StartedAt);
+
 /// <summary>Runs one child job through its plugin, with retries, and sends the children it spawned.</summary>
 public sealed class ChildJobRunner(
     IntegrationRegistry registry,
@@ -32,7 +39,8 @@ public sealed class ChildJobRunner(
     ILogger<ChildJobRunner> logger,
     PoliteHttpFactory? http = null,
     IOptions<TracingOptions>? tracing = null,
-    PlatformDatabases? databases = null)
+    PlatformDatabases? databases = null,
+    HookRunner? hooks = null)
 {
     private readonly double _childSpanRatio = tracing?.Value.ChildSpanRatio ?? 0;
 
@@ -73,15 +81,17 @@ public sealed class ChildJobRunner(
     /// the rest of the batch is not started. The Integrator fails the root when the outcome reaches it, and every process stops.
     /// </para>
     /// </summary>
-    public async Task<BatchRun> RunBatchAsync(RunChildJobs batch, CancellationToken cancellationToken, bool failFast = false)
+    /// <param name="root">The root as the batch's gate read it: its task hooks run around the runs of their tasks.</param>
+    public async Task<BatchRun> RunBatchAsync(RunChildJobs batch, CancellationToken cancellationToken, bool failFast = false, RootJobGate? root = null)
     {
+        var taskHooks = TaskHooksOf(batch, root);
         var jobs = new List<ChildJob>(batch.Children.Count);
         var outcomes = new List<ChildJobOutcome>(batch.Children.Count);
         var inlineLeft = Math.Max(0, options.Value.InlineChildren);
         IReadOnlyList<ChildJob> next = batch.Children;
         while (true)
         {
-            var runs = await RunAllAsync(batch.RootJobId, batch.Platform, next, failFast, cancellationToken);
+            var runs = await RunAllAsync(batch.RootJobId, batch.Platform, next, failFast, taskHooks, cancellationToken);
             jobs.AddRange(next);
             outcomes.AddRange(runs.Select(r => r.Outcome));
             var spawned = runs.SelectMany(r => r.Spawned).ToList();
@@ -92,14 +102,14 @@ public sealed class ChildJobRunner(
         }
     }
 
-    private async Task<ChildRun[]> RunAllAsync(Guid rootJobId, string platform, IReadOnlyList<ChildJob> jobs, bool failFast,
+    private async Task<ChildRun[]> RunAllAsync(Guid rootJobId, string platform, IReadOnlyList<ChildJob> jobs, bool failFast, RootTaskHooks? taskHooks,
         CancellationToken cancellationToken)
     {
         var runs = new ChildRun[jobs.Count];
         var required = registry.Find(platform)?.RequiredTasks ?? [];
         async Task RunAsync(int i)
         {
-            runs[i] = await ExecuteAsync(rootJobId, platform, jobs[i], cancellationToken);
+            runs[i] = await ExecuteAsync(rootJobId, platform, jobs[i], cancellationToken, taskHooks);
             var outcome = runs[i].Outcome;
             if (outcome.Succeeded || outcome.StoppedByRoot || !(failFast || required.Contains(outcome.Task))) return;
             logger.LogWarning("Task {Task} of {ChildJobId} failed the root job{Policy}; stopping its other children here", outcome.Task, outcome.ChildJobId,
@@ -119,8 +129,12 @@ public sealed class ChildJobRunner(
         return runs;
     }
 
-    /// <summary>Runs the job through its plugin (with retries); the children it spawned are returned, not sent.</summary>
-    public async Task<ChildRun> ExecuteAsync(Guid rootJobId, string platform, ChildJob job, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the job through its plugin (with retries), inside the task hooks of its task when <paramref name="taskHooks"/> has any (see
+    /// <see cref="RunTaskHooksAsync"/>); the children it spawned are returned, not sent.
+    /// </summary>
+    public async Task<ChildRun> ExecuteAsync(Guid rootJobId, string platform, ChildJob job, CancellationToken cancellationToken,
+        RootTaskHooks? taskHooks = null)
     {
         var startedAt = DateTimeOffset.UtcNow;
         // A span per child only for the share Tracing:ChildSpanRatio asks for; the batch's span counts them all.
@@ -145,71 +159,137 @@ public sealed class ChildJobRunner(
         using var lease = running.Enter(rootJobId, cancellationToken);
         if (lease.CancelledByRequest)
             return Outcome(false, lease.RootFailed ? FailurePolicy.NotStartedError : RunChildJobsConsumer.CancelledBeforeStart, 0, stopped: true);
-        // Runs that met a store outage (PostgreSQL or Redis restarting): run again with back-off for TransientRetry.Step, not
-        // counted against MaxAttempts (a run must be repeatable: plugins spawn and write deterministically).
-        var outageRetries = 0;
-        var firstRun = Stopwatch.GetTimestamp();
-        for (var attempt = 1; ; attempt++)
+        var pre = taskHooks?.Hooks.Where(h => h.Task == job.Task && h.Phase == JobHooks.Pre).ToList() ?? [];
+        var post = taskHooks?.Hooks.Where(h => h.Task == job.Task && h.Phase == JobHooks.Post).ToList() ?? [];
+        if (pre.Count > 0)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(lease.Token);
-            timeout.CancelAfter(deadline);
-            // The platform's own database role (PlatformDatabases); the given data source where none is registered (in-process tests).
-            var context = new JobContext(rootJobId, job, _reports, redis, databases?.For(platform) ?? postgres, logger, timeout.Token, http?.For(platform));
-            try
+            var (stop, skipped) = await RunTaskHooksAsync(rootJobId, platform, job, JobHooks.Pre, pre, taskHooks!, lease, null);
+            if (skipped is not null)
             {
-                // On the pool, so even a run that blocks before its first await hands back a task to wait for.
-                var run = Task.Run(() => job.Task == IntegrationTasks.RetryFailed ? ChildDefinitions.SpawnAgainAsync(context) : integration.RunAsync(context),
-                    CancellationToken.None);
-                if (!await ReturnsInTimeAsync(run, timeout.Token))
+                logger.LogInformation("Task {Task} skipped by its pre hook: {Reason}", job.Task, skipped);
+                return Outcome(true, null, 0);
+            }
+
+            if (stop is not null) return Outcome(false, stop, 0, stopped: lease.CancelledByRequest);
+        }
+
+        var ran = await RunAttemptsAsync();
+        if (post.Count == 0 || ran.Outcome.StoppedByRoot) return ran;
+        var done = ran.Outcome;
+        var (failed, _) = await RunTaskHooksAsync(rootJobId, platform, job, JobHooks.Post, post, taskHooks!, lease,
+            new HookTaskRun(job.ChildJobId, job.ParentJobId, job.Generation, job.Task, job.Settings, done.Succeeded, done.Spawned, done.Error, done.Attempts));
+        if (failed is null) return ran;
+        // A failing post hook fails the child: nothing it spawned runs, its error says which hook (after the run's own error, if it had one).
+        return Outcome(false, done.Error is null ? failed : $"{done.Error}; {failed}", done.Attempts, stopped: lease.CancelledByRequest);
+
+        async Task<ChildRun> RunAttemptsAsync()
+        {
+            // Runs that met a store outage (PostgreSQL or Redis restarting): run again with back-off for TransientRetry.Step, not
+            // counted against MaxAttempts (a run must be repeatable: plugins spawn and write deterministically).
+            var outageRetries = 0;
+            var firstRun = Stopwatch.GetTimestamp();
+            for (var attempt = 1; ; attempt++)
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(lease.Token);
+                timeout.CancelAfter(deadline);
+                // The platform's own database role (PlatformDatabases); the given data source where none is registered (in-process tests).
+                var context = new JobContext(rootJobId, job, _reports, redis, databases?.For(platform) ?? postgres, logger, timeout.Token, http?.For(platform));
+                try
                 {
-                    Abandon(run, platform);
-                    if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
-                    logger.LogError("Task {Task} abandoned: it did not return {Grace} after its cancellation (deadline {Deadline})", job.Task,
-                        options.Value.AbandonGrace, deadline);
-                    return Outcome(false, lease.CancelledByRequest
-                        ? $"abandoned after the root job was cancelled: the run ignored cancellation for {Describe(options.Value.AbandonGrace)}"
-                        : $"abandoned after its deadline of {Describe(deadline)}: the run ignored cancellation", attempt);
+                    // On the pool, so even a run that blocks before its first await hands back a task to wait for.
+                    var run = Task.Run(() => job.Task == IntegrationTasks.RetryFailed ? ChildDefinitions.SpawnAgainAsync(context) : integration.RunAsync(context),
+                        CancellationToken.None);
+                    if (!await ReturnsInTimeAsync(run, timeout.Token))
+                    {
+                        Abandon(run, platform);
+                        if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
+                        logger.LogError("Task {Task} abandoned: it did not return {Grace} after its cancellation (deadline {Deadline})", job.Task,
+                            options.Value.AbandonGrace, deadline);
+                        return Outcome(false, lease.CancelledByRequest
+                            ? $"abandoned after the root job was cancelled: the run ignored cancellation for {Describe(options.Value.AbandonGrace)}"
+                            : $"abandoned after its deadline of {Describe(deadline)}: the run ignored cancellation", attempt);
+                    }
+
+                    await run;
+                }
+                catch (OperationCanceledException) when (lease.CancelledByRequest)
+                {
+                    logger.LogInformation("Task {Task} stopped: the root job was {Why}", job.Task, lease.RootFailed ? "failed" : "cancelled");
+                    return Outcome(false, lease.RootFailed ? StoppedRootFailed : "cancelled while running", attempt, stopped: true);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+                catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+                {
+                    logger.LogWarning("Task {Task} stopped at its deadline of {Deadline}", job.Task, deadline);
+                    return Outcome(false, $"timed out: stopped at its deadline of {Describe(deadline)} (Integrations:ChildDeadline / Deadlines)", attempt);
+                }
+                catch (Exception ex) when (TransientFaults.IsStoreOutage(ex) && Stopwatch.GetElapsedTime(firstRun) < TransientRetry.Step.Limit)
+                {
+                    outageRetries++;
+                    var delay = TransientRetry.Step.DelayBefore(outageRetries);
+                    logger.LogWarning("Task {Task} met a store outage ({Error}); running it again in {Delay:0.0} s", job.Task, ex.Message, delay.TotalSeconds);
+                    if (ex is Npgsql.NpgsqlException) Npgsql.NpgsqlConnection.ClearAllPools();
+                    await Task.Delay(delay, cancellationToken);
+                    continue;
+                }
+                catch (Exception ex) when (attempt - outageRetries < maxAttempts)
+                {
+                    logger.LogWarning(ex, "Task {Task} failed on attempt {Attempt} of {MaxAttempts}; retrying", job.Task, attempt, maxAttempts);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * Math.Pow(2, attempt - 1)), cancellationToken);
+                    continue;
+                }
+                catch (Exception ex)
+                {
+                    logger.LogWarning(ex, "Task {Task} failed after {Attempts} attempt(s): {Error}", job.Task, attempt, ex.Message);
+                    return Outcome(false, $"{ex.GetType().Name}: {ex.Message}", attempt);
                 }
 
-                await run;
+                return Outcome(true, null, attempt, Batches(rootJobId, platform, job, context), context.Children.Count, context.Continuation,
+                    context.Measurements);
             }
-            catch (OperationCanceledException) when (lease.CancelledByRequest)
-            {
-                logger.LogInformation("Task {Task} stopped: the root job was {Why}", job.Task, lease.RootFailed ? "failed" : "cancelled");
-                return Outcome(false, lease.RootFailed ? StoppedRootFailed : "cancelled while running", attempt, stopped: true);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-            {
-                logger.LogWarning("Task {Task} stopped at its deadline of {Deadline}", job.Task, deadline);
-                return Outcome(false, $"timed out: stopped at its deadline of {Describe(deadline)} (Integrations:ChildDeadline / Deadlines)", attempt);
-            }
-            catch (Exception ex) when (TransientFaults.IsStoreOutage(ex) && Stopwatch.GetElapsedTime(firstRun) < TransientRetry.Step.Limit)
-            {
-                outageRetries++;
-                var delay = TransientRetry.Step.DelayBefore(outageRetries);
-                logger.LogWarning("Task {Task} met a store outage ({Error}); running it again in {Delay:0.0} s", job.Task, ex.Message, delay.TotalSeconds);
-                if (ex is Npgsql.NpgsqlException) Npgsql.NpgsqlConnection.ClearAllPools();
-                await Task.Delay(delay, cancellationToken);
-                continue;
-            }
-            catch (Exception ex) when (attempt - outageRetries < maxAttempts)
-            {
-                logger.LogWarning(ex, "Task {Task} failed on attempt {Attempt} of {MaxAttempts}; retrying", job.Task, attempt, maxAttempts);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * Math.Pow(2, attempt - 1)), cancellationToken);
-                continue;
-            }
-            catch (Exception ex)
-            {
-                logger.LogWarning(ex, "Task {Task} failed after {Attempts} attempt(s): {Error}", job.Task, attempt, ex.Message);
-                return Outcome(false, $"{ex.GetType().Name}: {ex.Message}", attempt);
-            }
+        }
+    }
 
-            return Outcome(true, null, attempt, Batches(rootJobId, platform, job, context), context.Children.Count, context.Continuation,
-                context.Measurements);
+    /// <summary>
+    /// Runs the task hooks of one phase around a child's run, in order, each as a step (<see cref="HookRunner"/>): the first that does not
+    /// succeed stops them. Returns the error that fails the child (a hook failed, or no hook runner is registered), or, from a pre hook, why it
+    /// skipped the run.
+    /// </summary>
+    private async Task<(string? Failure, string? Skipped)> RunTaskHooksAsync(Guid rootJobId, string platform, ChildJob job, string phase,
+        IReadOnlyList<TaskHook> phaseHooks, RootTaskHooks root, RunningJobs.Lease lease, HookTaskRun? outcome)
+    {
+        if (hooks is null) return ($"{phase} hooks of task {job.Task}: no hook runner is registered in this process", null);
+        var request = new RunJobHooks(rootJobId, platform, root.Schedule, phase, phaseHooks.Select(h => new HookCall(h.Name, h.Settings)).ToList(),
+            root.StartedAt, null);
+        var run = outcome ?? new HookTaskRun(job.ChildJobId, job.ParentJobId, job.Generation, job.Task, job.Settings);
+        for (var i = 0; i < phaseHooks.Count; i++)
+        {
+            var result = await hooks.RunAsync(request, i, lease, run, shownIndex: phaseHooks[i].Index);
+            RunMetrics.TaskHooks.WithLabels(platform, phase, phaseHooks[i].Name, result.Status).Inc();
+            if (result.Status == JobHookOutcome.Skipped) return (null, result.Error);
+            if (result.Status != JobHookOutcome.Succeeded)
+                return ($"{phase} hook {phaseHooks[i].Index} '{phaseHooks[i].Name}' of task {job.Task} failed after {result.Attempts} attempt(s): {result.Error}", null);
+        }
+
+        return (null, null);
+    }
+
+    /// <summary>The root's task hooks, as its gate read them; null when it has none (or they cannot be read: the saga writes them, checked).</summary>
+    private RootTaskHooks? TaskHooksOf(RunChildJobs batch, RootJobGate? root)
+    {
+        if (root?.TaskHooks is not { Length: > 0 } json) return null;
+        try
+        {
+            var list = JsonSerializer.Deserialize<List<TaskHook>>(json);
+            return list is { Count: > 0 } ? new RootTaskHooks(list, root.Schedule, root.StartedAt ?? DateTimeOffset.UtcNow) : null;
+        }
+        catch (JsonException ex)
+        {
+            logger.LogError("Root job {RootJobId}: its task hooks cannot be read ({Error}); its children run without them", batch.RootJobId, ex.Message);
+            return null;
         }
     }
 

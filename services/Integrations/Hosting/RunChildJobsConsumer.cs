@@ -53,7 +53,7 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
         }
         else
         {
-            run = await runner.RunBatchAsync(message, context.CancellationToken, root.FailurePolicy == FailurePolicy.FailFast);
+            run = await runner.RunBatchAsync(message, context.CancellationToken, root.FailurePolicy == FailurePolicy.FailFast, root);
         }
 
         span?.SetTag("jobs.children_run", run.Outcomes.Count).SetTag(JobTracing.Failed, run.Outcomes.Count(o => !o.Succeeded))

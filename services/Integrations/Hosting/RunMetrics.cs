@@ -2,7 +2,7 @@ using Prometheus;
 
 namespace Jobs.Integrations.Hosting;
 
-/// <summary>Runs the host gave up on: abandoned after ignoring cancellation, and batches failed as poison.</summary>
+/// <summary>Runs the host gave up on (abandoned after ignoring cancellation, batches failed as poison), and the task hooks it ran.</summary>
 public static class RunMetrics
 {
     public static readonly Counter Abandoned = Metrics.CreateCounter("integrations_runs_abandoned_total",
@@ -13,4 +13,7 @@ public static class RunMetrics
 
     public static readonly Counter PoisonBatches = Metrics.CreateCounter("integrations_poison_batches_total",
         "Batches failed without running because they had started Integrations:MaxBatchStarts times without finishing", "platform");
+
+    public static readonly Counter TaskHooks = Metrics.CreateCounter("integrations_task_hooks_total",
+        "Task hook runs around child runs, by phase, hook and outcome (succeeded, failed, skipped)", "platform", "phase", "hook", "status");
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Integrator.ReadModel;
 using Jobs.JobTree;
+using Jobs.Platforms;
 using StackExchange.Redis;
 
 namespace Jobs.Integrator.Ledger;
@@ -51,6 +52,7 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         redis.call('HSET', KEYS[1], 'status', 'Running', 'platform', ARGV[2], 'schedule', ARGV[3], 'startedAt', ARGV[4],
           'total', 0, 'completed', 0, 'failed', 0, 'failurePolicy', ARGV[5])
         if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'retryOf', ARGV[6]) end
+        if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'hooks:tasks', ARGV[7]) end
         redis.call('SADD', KEYS[2], ARGV[1])
         redis.call('HSET', KEYS[3], ARGV[1], 1)
         return 1
@@ -140,13 +142,17 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         return [job, job + ":done", job + ":groups", job + ":early", job + ":conts", job + ":batches"];
     }
 
-    /// <summary>Registers the root with its single entry child, its <see cref="FailurePolicy"/> and the job it retries, if any. Idempotent.</summary>
+    /// <summary>
+    /// Registers the root with its single entry child, its <see cref="FailurePolicy"/>, the job it retries and its task hooks (read with each
+    /// batch's gate by the Integrations processes), if any. Idempotent.
+    /// </summary>
     public async Task<bool> StartAsync(Guid rootJobId, string platform, string? schedule, DateTimeOffset startedAt, string failurePolicy = FailurePolicy.Continue,
-        Guid? retryOf = null)
+        Guid? retryOf = null, IReadOnlyList<TaskHook>? taskHooks = null)
     {
         var keys = Keys(rootJobId);
         var started = (int)await Database.ScriptEvaluateAsync(InitScript, [keys[0], keys[1], keys[2]],
-            [Id(rootJobId), platform, schedule ?? "", startedAt.ToString("O", CultureInfo.InvariantCulture), failurePolicy, retryOf?.ToString() ?? ""]);
+            [Id(rootJobId), platform, schedule ?? "", startedAt.ToString("O", CultureInfo.InvariantCulture), failurePolicy, retryOf?.ToString() ?? "",
+             taskHooks is { Count: > 0 } ? JsonSerializer.Serialize(taskHooks) : ""]);
         // Also when the root had been registered: a start redelivered after a crash between the two calls indexes it then.
         await _running.AddAsync(rootJobId, startedAt);
         return started == 1;

@@ -17,6 +17,9 @@ public static class RootJobSteps
     public static IReadOnlyList<HookCall> Hooks(RootJobState job, string phase) =>
         job.RetryOf is not null ? [] : JobHooks.Of(job.Settings, phase).Select(h => new HookCall(h.Name, h.Settings)).ToList();
 
+    /// <summary>The root's task hooks (run around each run of their task by the Integrations processes); none for a retry, like its own hooks.</summary>
+    public static IReadOnlyList<TaskHook> TaskHooks(RootJobState job) => job.RetryOf is not null ? [] : JobHooks.TasksOf(job.Settings);
+
     public static bool HasHooks(RootJobState job, string phase) => Hooks(job, phase).Count > 0;
 
     /// <summary>Sends the entry run (or, for a retry, the run that spawns the failed children of the job it retries).</summary>

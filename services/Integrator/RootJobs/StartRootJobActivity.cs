@@ -17,7 +17,8 @@ public sealed class StartRootJobActivity(JobLedger ledger, ILogger<StartRootJobA
         Activity.Current?.SetTag(JobTracing.RootJobId, job.CorrelationId.ToString()).SetTag(JobTracing.Platform, job.Platform);
         using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = job.CorrelationId }))
         {
-            if (await ledger.StartAsync(job.CorrelationId, job.Platform, job.Schedule, job.StartedAt, FailurePolicy.Of(job.Settings), job.RetryOf))
+            if (await ledger.StartAsync(job.CorrelationId, job.Platform, job.Schedule, job.StartedAt, FailurePolicy.Of(job.Settings), job.RetryOf,
+                    RootJobSteps.TaskHooks(job)))
                 JobMetrics.Started(job.Platform);
             // Pre hooks first, when the job lists any: the entry run is sent once they have all passed (HooksFinishedActivity).
             if (RootJobSteps.HasHooks(job, Jobs.Platforms.JobHooks.Pre)) await RootJobSteps.SendHooksAsync(context, job, Jobs.Platforms.JobHooks.Pre);
