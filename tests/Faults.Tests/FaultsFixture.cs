@@ -47,6 +47,9 @@ public abstract class FaultSystem : IAsyncLifetime
         Api = _system.ApiClient(reporting);
     }
 
+    /// <summary>A client of one Reporting instance (the caller disposes it).</summary>
+    public HttpClient ApiOf(string reporting) => _system.ApiClient(reporting);
+
     public async Task InitializeAsync()
     {
         _system = await StartAsync();

@@ -132,6 +132,21 @@ public sealed class RestIntegrationTests(HostFixture host) : IClassFixture<HostF
     }
 
     [Fact]
+    public async Task When_a_90_day_pull_has_window_days_1_Should_run_90_children_of_one_day_each()
+    {
+        var first = new DateOnly(2026, 8, 1);
+        _rest.Api.Add(first, first.AddDays(90), 1);
+        var table = NewTable();
+
+        var run = await _rest.RunAsync(new { source = "reports", start_date = "2026-08-01", end_date = "2026-10-29", window_days = 1, table, auth = new { } });
+
+        Assert.True(run.Succeeded, run.Errors);
+        Assert.Equal(Enumerable.Range(0, 90).Select(i => (first.AddDays(i), first.AddDays(i))),
+            run.Children.Select(c => (c.Step.WindowStart!.Value, c.Step.WindowEnd!.Value)));
+        Assert.Equal(90, (await RowsAsync(table)).Count);
+    }
+
+    [Fact]
     public async Task When_dates_are_relative_Should_resolve_them_at_submit_and_record_them_resolved()
     {
         var settings = RestHarness.Validated(new { source = "reports", start_date = "4 days back", end_date = "yesterday" }, today: new DateOnly(2026, 12, 4));
