@@ -52,7 +52,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         var root = Guid.NewGuid();
         await _harness.Bus.Publish(new BeginRootJob(root, platform, settings ?? Settings, null, minSuccessPercent, DateTimeOffset.UtcNow));
         await WaitForStateAsync(root, JobStatus.Running);
-        Assert.True(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.RootJobId == root));
+        await SentAsync<RunChildJobs>(m => m.Context.Message.RootJobId == root);
         return root;
     }
 
@@ -71,7 +71,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         var root = Guid.NewGuid();
         await _harness.Bus.Publish(new BeginRootJob(root, "synthetic", WithHooks(JobHooks.Pre, names), null, 0, DateTimeOffset.UtcNow));
         await WaitForStateAsync(root, "PreHooks");
-        var sent = (await _harness.Sent.SelectAsync<RunJobHooks>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
+        var sent = (await SentAsync<RunJobHooks>(m => m.Context.Message.RootJobId == root)).Context.Message;
         Assert.Equal(JobHooks.Pre, sent.Phase);
         Assert.Equal(names, sent.Hooks.Select(h => h.Name));
         Assert.Null(sent.Outcome);
@@ -86,6 +86,19 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
 
     private async Task<RootJobState?> LoadAsync(Guid root) =>
         await _provider.GetRequiredService<ILoadSagaRepository<RootJobState>>().Load(root);
+
+    /// <summary>
+    /// The first published <typeparamref name="T"/> that <paramref name="filter"/> admits, waited for (not the harness's inactivity:
+    /// a saga publishes its end after it stored it, and on a busy machine the bus may look idle in between).
+    /// </summary>
+    private async Task<IPublishedMessage<T>> PublishedAsync<T>(FilterDelegate<IPublishedMessage<T>> filter) where T : class =>
+        (await TestSupport.Eventually.Until(() => Task.FromResult(_harness.Published.Select(filter).FirstOrDefault()), m => m is not null,
+            TimeSpan.FromSeconds(20), $"a published {typeof(T).Name}"))!;
+
+    /// <summary>The first sent <typeparamref name="T"/> that <paramref name="filter"/> admits, waited for as <see cref="PublishedAsync{T}"/>.</summary>
+    private async Task<ISentMessage<T>> SentAsync<T>(FilterDelegate<ISentMessage<T>> filter) where T : class =>
+        (await TestSupport.Eventually.Until(() => Task.FromResult(_harness.Sent.Select(filter).FirstOrDefault()), m => m is not null,
+            TimeSpan.FromSeconds(20), $"a sent {typeof(T).Name}"))!;
 
     private async Task<RootJobState> WaitForStateAsync(Guid root, string state) =>
         (await TestSupport.Eventually.Until(() => LoadAsync(root), s => s?.CurrentState == state, TimeSpan.FromSeconds(20), $"saga {root} {state}"))!;
@@ -107,7 +120,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
 
         var state = await WaitForStateAsync(root, JobStatus.Failed);
         Assert.Equal("required task 'load' failed: failed on purpose", state.Reason);
-        var failed = (await _harness.Published.SelectAsync<RootJobFailed>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
+        var failed = (await PublishedAsync<RootJobFailed>(m => m.Context.Message.RootJobId == root)).Context.Message;
         Assert.Equal("required task 'load' failed: failed on purpose", failed.Reason);
         var view = await fixture.Redis.GetDatabase().HashGetAsync(RootJobKeys.Key(root), [RootJobKeys.Status, RootJobKeys.Error, RootJobKeys.Failure]);
         Assert.Equal([JobStatus.Failed, failed.Reason, failed.Reason], view.Select(v => v.ToString()));
@@ -159,8 +172,8 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         await _harness.Bus.Publish(new ChildJobsFinished(root, RequiredPlatform, [Outcome(JobIds.Child(entry, 1), entry, entry, 1)]));
 
         var continuation = JobIds.Continuation(entry);
-        Assert.True(await _harness.Published.Any<ChildJobsClosed>(m =>
-            m.Context.Message.Outcomes.Any(o => o.ChildJobId == continuation && !o.Succeeded && o.Error == FailurePolicy.NotStartedError)));
+        await PublishedAsync<ChildJobsClosed>(m =>
+            m.Context.Message.Outcomes.Any(o => o.ChildJobId == continuation && !o.Succeeded && o.Error == FailurePolicy.NotStartedError));
         Assert.True(await _harness.Consumed.Any<RootJobChildrenFinished>(m => m.Context.Message.RootJobId == root));
         Assert.False(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.Children.Any(c => c.ChildJobId == continuation)));
         var counts = await fixture.Redis.GetDatabase().HashGetAsync(RootJobKeys.Key(root), [RootJobKeys.Total, RootJobKeys.Completed, RootJobKeys.Failed]);
@@ -179,7 +192,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
 
         var state = await WaitForStateAsync(root, JobStatus.Failed);
         Assert.Equal("task 'child' failed (failure policy fail_fast): failed on purpose", state.Reason);
-        var step = (await _harness.Published.SelectAsync<RootJobStepFailed>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
+        var step = (await PublishedAsync<RootJobStepFailed>(m => m.Context.Message.RootJobId == root)).Context.Message;
         Assert.Equal((JobIds.Child(entry, 1), "child", 3L, 1L, 1L), (step.ChildJobId, step.Task, step.Total, step.Completed, step.Failed));
         // What the Integrations read before starting a batch: the root is failing, so the third child is not started.
         Assert.Equal(state.Reason, (await fixture.Redis.GetDatabase().HashGetAsync(RootJobKeys.Key(root), RootJobKeys.Failure)).ToString());
@@ -190,7 +203,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
     {
         var root = await StartAsync();
 
-        var sent = (await _harness.Sent.SelectAsync<RunChildJobs>(m => m.Context.Message.RootJobId == root).First()).Context;
+        var sent = (await SentAsync<RunChildJobs>(m => m.Context.Message.RootJobId == root)).Context;
         Assert.Equal("integration-synthetic", sent.DestinationAddress!.AbsolutePath.Trim('/'));
         var entry = Assert.Single(sent.Message.Children);
         Assert.Equal((JobIds.Entry(root), root, root, 0, IntegrationTasks.Entry), (entry.ChildJobId, entry.ParentJobId, entry.GroupId, entry.Generation, entry.Task));
@@ -208,8 +221,8 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
 
         var state = await WaitForStateAsync(root, "Completed");
         Assert.Equal((2L, 2L, 0L), (state.Total, state.Completed, state.Failed));
-        Assert.True(await _harness.Published.Any<RootJobCompleted>(m =>
-            m.Context.Message.RootJobId == root && m.Context.Message.Total == 2 && m.Context.Message.Status == JobStatus.Completed));
+        await PublishedAsync<RootJobCompleted>(m =>
+            m.Context.Message.RootJobId == root && m.Context.Message.Total == 2 && m.Context.Message.Status == JobStatus.Completed);
         var view = await fixture.Redis.GetDatabase().HashGetAsync(RootJobKeys.Key(root), RootJobKeys.Status);
         Assert.Equal("Completed", view.ToString());
     }
@@ -225,7 +238,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
 
         var state = await WaitForStateAsync(root, JobStatus.CompletedWithFailures);
         Assert.Equal((2L, 1L, 1L), (state.Total, state.Completed, state.Failed));
-        var completed = (await _harness.Published.SelectAsync<RootJobCompleted>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
+        var completed = (await PublishedAsync<RootJobCompleted>(m => m.Context.Message.RootJobId == root)).Context.Message;
         Assert.Equal((JobStatus.CompletedWithFailures, 2L, 1L, 1L), (completed.Status, completed.Total, completed.Completed, completed.Failed));
         var view = await fixture.Redis.GetDatabase().HashGetAsync(RootJobKeys.Key(root), [RootJobKeys.Status, RootJobKeys.Total, RootJobKeys.Completed, RootJobKeys.Failed]);
         Assert.Equal([JobStatus.CompletedWithFailures, "2", "1", "1"], view.Select(v => v.ToString()));
@@ -277,7 +290,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
 
         var state = await WaitForStateAsync(root, "Failed");
         Assert.Contains("failed on purpose", state.Reason);
-        Assert.True(await _harness.Published.Any<RootJobFailed>(m => m.Context.Message.RootJobId == root));
+        await PublishedAsync<RootJobFailed>(m => m.Context.Message.RootJobId == root);
     }
 
     [Fact]
@@ -304,7 +317,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         Assert.True(await _harness.Consumed.Any<RootJobChildrenFinished>(m => m.Context.Message.RootJobId == root));
 
         Assert.Equal("Cancelled", (await LoadAsync(root))!.CurrentState);
-        Assert.True(await _harness.Published.Any<RootJobCancelled>(m => m.Context.Message.RootJobId == root));
+        await PublishedAsync<RootJobCancelled>(m => m.Context.Message.RootJobId == root);
         Assert.False(await _harness.Published.Any<RootJobCompleted>(m => m.Context.Message.RootJobId == root));
     }
 
@@ -315,8 +328,8 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         var request = new StartRootJob { Platform = "no-such-platform", Settings = Settings };
         await _harness.Bus.Publish(request);
 
-        Assert.True(await _harness.Published.Any<Fault<StartRootJob>>(m =>
-            m.Context.Message.Exceptions.Any(e => e.Message.Contains("unknown platform 'no-such-platform'"))));
+        await PublishedAsync<Fault<StartRootJob>>(m =>
+            m.Context.Message.Exceptions.Any(e => e.Message.Contains("unknown platform 'no-such-platform'")));
         Assert.False(await _harness.Published.Any<RootJobStarted>(m => m.Context.Message.Platform == "no-such-platform"));
     }
 
@@ -327,8 +340,8 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         var root = Guid.NewGuid();
         await _harness.Bus.Publish(new StartRootJob { RootJobId = root, Platform = "spec-platform", Settings = Settings, MinSuccessPercent = 150 });
 
-        Assert.True(await _harness.Published.Any<Fault<StartRootJob>>(m =>
-            m.Context.Message.Exceptions.Any(e => e.Message.Contains("minSuccessPercent: must be between 0 and 100"))));
+        await PublishedAsync<Fault<StartRootJob>>(m =>
+            m.Context.Message.Exceptions.Any(e => e.Message.Contains("minSuccessPercent: must be between 0 and 100")));
         Assert.False(await _harness.Published.Any<RootJobStarted>(m => m.Context.Message.RootJobId == root));
         Assert.False(await fixture.Redis.GetDatabase().KeyExistsAsync(RootJobKeys.Key(root)));
     }
@@ -341,7 +354,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         var root = Guid.NewGuid();
         await _harness.Bus.Publish(new StartRootJob { RootJobId = root, Platform = "spec-platform", Settings = JsonSerializer.SerializeToElement(new { size = 5 }) });
 
-        var started = (await _harness.Published.SelectAsync<RootJobStarted>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
+        var started = (await PublishedAsync<RootJobStarted>(m => m.Context.Message.RootJobId == root)).Context.Message;
         Assert.Equal(5, started.Settings.GetProperty("size").GetInt32());
         Assert.Equal("x", started.Settings.GetProperty("name").GetString());
     }
@@ -368,7 +381,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         await _harness.Bus.Publish(new JobHooksFinished(root, "synthetic", JobHooks.Pre, [Hook(0, "require-fresh", "succeeded"), Hook(1, "webhook", "succeeded")]));
 
         await WaitForStateAsync(root, JobStatus.Running);
-        Assert.True(await _harness.Sent.Any<RunChildJobs>(m => m.Context.Message.RootJobId == root && m.Context.Message.Children[0].Task == "entry"));
+        await SentAsync<RunChildJobs>(m => m.Context.Message.RootJobId == root && m.Context.Message.Children[0].Task == "entry");
         var view = (await RootJobReader.GetAsync(fixture.Redis.GetDatabase(), root))!;
         Assert.Equal(["pre:0:require-fresh:succeeded", "pre:1:webhook:succeeded"], view.Hooks!.Select(h => $"{h.Phase}:{h.Index}:{h.Name}:{h.Status}"));
     }
@@ -384,10 +397,10 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
 
         var state = await WaitForStateAsync(failed, JobStatus.Failed);
         Assert.Equal("pre hook 0 'webhook' failed: answered 500", state.Reason);
-        var end = (await _harness.Published.SelectAsync<RootJobFailed>(m => m.Context.Message.RootJobId == failed).First()).Context.Message;
+        var end = (await PublishedAsync<RootJobFailed>(m => m.Context.Message.RootJobId == failed)).Context.Message;
         Assert.Equal((0L, 0L, 0L), (end.Total, end.Completed, end.Failed));
         await WaitForStateAsync(skipped, JobStatus.Completed);
-        Assert.True(await _harness.Published.Any<RootJobCompleted>(m => m.Context.Message.RootJobId == skipped && m.Context.Message.Total == 0));
+        await PublishedAsync<RootJobCompleted>(m => m.Context.Message.RootJobId == skipped && m.Context.Message.Total == 0);
         await _harness.InactivityTask;
         Assert.False(_harness.Sent.Select<RunChildJobs>(m => m.Context.Message.RootJobId == failed || m.Context.Message.RootJobId == skipped).Any());
     }
@@ -402,7 +415,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
         await _harness.Bus.Publish(new RootJobChildrenFinished(root, 3, 2, 1, null));
 
         await WaitForStateAsync(root, "PostHooks");
-        var sent = (await _harness.Sent.SelectAsync<RunJobHooks>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
+        var sent = (await SentAsync<RunJobHooks>(m => m.Context.Message.RootJobId == root)).Context.Message;
         Assert.Equal((JobHooks.Post, JobStatus.CompletedWithFailures, 3L, 2L, 1L),
             (sent.Phase, sent.Outcome!.Status, sent.Outcome.Total, sent.Outcome.Completed, sent.Outcome.Failed));
         Assert.False(_harness.Published.Select<RootJobCompleted>(m => m.Context.Message.RootJobId == root).Any());
@@ -411,7 +424,7 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
 
         var state = await WaitForStateAsync(root, JobStatus.CompletedWithFailures);
         Assert.Equal((3L, 2L, 1L, null), (state.Total, state.Completed, state.Failed, state.Reason));
-        var end = (await _harness.Published.SelectAsync<RootJobCompleted>(m => m.Context.Message.RootJobId == root).First()).Context.Message;
+        var end = (await PublishedAsync<RootJobCompleted>(m => m.Context.Message.RootJobId == root)).Context.Message;
         Assert.Equal(("post hook 0 'webhook' failed: answered 503", JobStatus.CompletedWithFailures), (end.HookError, end.Status));
         var view = (await RootJobReader.GetAsync(fixture.Redis.GetDatabase(), root))!;
         Assert.Equal((JobStatus.CompletedWithFailures, "post hook 0 'webhook' failed: answered 503"), (view.Status, view.HookError));
