@@ -50,6 +50,15 @@ internal static class FanOutBench
         Console.WriteLine();
         Console.WriteLine($"1-child job, POST /jobs -> Completed, {latencyRuns} runs 100 ms apart: {Figures(latencies)}");
         Console.WriteLine($"1-child job, POST /jobs -> Completed, {latencyRuns} runs back to back:  {Figures(streamed)}");
+        // The reference, in the same run on the same machine (the five services up and idle): BullMQ's 1-child flow and 10,000 children.
+        if (BenchArgs.Value(args, "--bullmq", "on") != "off")
+        {
+            Console.WriteLine();
+            Console.WriteLine("reference: BullMQ (npm bullmq, its own Redis without persistence on another port, workers with concurrency 10) ...");
+            if (await BullMqBench.RunAsync(latencyRuns, 10_000, Console.Out) is { } reference)
+                foreach (var line in BullMqBench.Describe(reference, latencyRuns, 10_000)) Console.WriteLine(line);
+        }
+
         Console.WriteLine();
         Console.WriteLine("| children | wall s | children/s | msgs published/child | first child done s | all counted s | largest peak RSS so far | status |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---|---|");

@@ -15,7 +15,9 @@ foreach (var suite in suites)
         "console" => await ConsoleBench.RunAsync(args),
         "scaling" => await ScalingBench.RunAsync(args),
         "tracing" => await TracingBench.RunAsync(args),
-        _ => throw new ArgumentException($"unknown benchmark suite '{suite}'; known: fanout, movies, catalogue, rest, console, scaling, tracing"),
+        "bullmq" => await BullMqBench.RunStandaloneAsync(args),
+        "timeline" => await TimelineBench.RunAsync(args),
+        _ => throw new ArgumentException($"unknown benchmark suite '{suite}'; known: fanout, movies, catalogue, rest, console, scaling, tracing, timeline, bullmq"),
     };
     if (code != 0) return code;
     Console.WriteLine();

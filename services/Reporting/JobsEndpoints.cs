@@ -109,11 +109,14 @@ public static class JobsEndpoints
             }
         }
 
-        await AcceptedJobs.RecordAsync(redis.GetDatabase(), id, validation.Platform!.Name);
         var saga = await sender.GetSendEndpoint(IntegrationQueues.RootJobsAddress);
         System.Diagnostics.Activity.Current?.SetTag(JobTracing.RootJobId, id.ToString()).SetTag(JobTracing.Platform, validation.Platform.Name);
-        await saga.Send(new BeginRootJob(id, validation.Platform.Name, validation.Settings, null, request.MinSuccessPercent ?? 0,
-            DateTimeOffset.UtcNow));
+        // The record of the accepted job and the start are written at once: the job is not started later for a Redis round trip.
+        // Both have landed before the client hears of the job, and a reader prefers the Integrator's record when the start wins.
+        await Task.WhenAll(
+            AcceptedJobs.RecordAsync(redis.GetDatabase(), id, validation.Platform!.Name),
+            saga.Send(new BeginRootJob(id, validation.Platform.Name, validation.Settings, null, request.MinSuccessPercent ?? 0,
+                DateTimeOffset.UtcNow)));
         return Results.Accepted(links.GetPathByName(http, "GetJob", new { id }), new SubmitJobResponse(id));
     }
 

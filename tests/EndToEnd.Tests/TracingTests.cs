@@ -29,7 +29,11 @@ public sealed class TracingTests(SystemFixture system)
         Assert.Equal(("reporting", id.ToString()), (root.Service, root.Attribute("jobs.root_job_id")));
         Assert.Subset(trace.Select(s => s.Service).ToHashSet(), new HashSet<string> { "reporting", "integrator", "integrations" });
         Assert.Contains(trace, s => s.Service == "integrator" && s.Name == "ledger record");
-        Assert.Equal("Completed", Assert.Single(trace, s => s.Name == "root job end").Attribute("jobs.status"));
+        var end = Assert.Single(trace, s => s.Name == "root job end");
+        Assert.Equal("Completed", end.Attribute("jobs.status"));
+        // Each span's times as exported (the benchmark's per-hop timeline reads them): the job's end after its submission.
+        Assert.All(trace, s => Assert.True(s.StartUnixNano > 0 && s.EndUnixNano >= s.StartUnixNano, $"{s}: {s.StartUnixNano}-{s.EndUnixNano}"));
+        Assert.True(end.StartUnixNano > root.StartUnixNano, $"root job end at {end.StartUnixNano}, submitted at {root.StartUnixNano}");
         Assert.Equal(traceId, await AuditedTraceIdAsync(id));
         // The Integrator's log lines of the job carry its trace id.
         Assert.Contains($"trace={traceId}", system["Integrator"].Output());

@@ -47,10 +47,14 @@ public sealed class JobLedgerTests(RedisFixture fixture) : IClassFixture<RedisFi
         // being counted: that batch must tell the saga "no entry error", not the reason it just wrote.
         var root = await StartAsync();
         await _ledger.SetStatusAsync(root, JobStatus.Failed, DateTimeOffset.UtcNow, "required task 'load' failed: boom", (3, 2, 1));
-        Assert.Null(await _ledger.EntryErrorAsync(root));
+        Assert.Null((await _ledger.RecordAsync(root, Guid.NewGuid(), [Outcome(Guid.NewGuid(), root, root, 1)])).EntryError);
 
+        // The batch's result carries the entry's error, read in the same script, also when a redelivered batch is answered from its memo.
         await _ledger.RecordEntryErrorAsync(root, "bad settings");
-        Assert.Equal("bad settings", await _ledger.EntryErrorAsync(root));
+        var batch = Guid.NewGuid();
+        var child = Guid.NewGuid();
+        Assert.Equal("bad settings", (await _ledger.RecordAsync(root, batch, [Outcome(child, root, root, 1)])).EntryError);
+        Assert.Equal("bad settings", (await _ledger.RecordAsync(root, batch, [Outcome(child, root, root, 1)])).EntryError);
         Assert.Equal("required task 'load' failed: boom", (await RootJobReader.GetAsync(fixture.Redis.GetDatabase(), root))?.Error);
     }
 

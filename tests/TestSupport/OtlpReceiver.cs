@@ -18,6 +18,11 @@ public sealed record ReceivedSpan(
     IReadOnlyDictionary<string, object?> Attributes,
     IReadOnlyList<(string TraceId, string SpanId)> Links)
 {
+    /// <summary>When the span started and ended, in nanoseconds since the Unix epoch (the exporting host's clock).</summary>
+    public long StartUnixNano { get; init; }
+
+    public long EndUnixNano { get; init; }
+
     public string? Attribute(string key) => Attributes.TryGetValue(key, out var value) ? Convert.ToString(value, CultureInfo.InvariantCulture) : null;
 
     public override string ToString() => $"{Service}: {Name} {SpanId} <- {ParentSpanId ?? "(root)"}";
@@ -179,6 +184,7 @@ public static class OtlpTraces
         string traceId = "", spanId = "", name = "";
         string? parent = null;
         var kind = 0;
+        long start = 0, end = 0;
         var attributes = new Dictionary<string, object?>(StringComparer.Ordinal);
         var links = new List<(string, string)>();
         var reader = new WireReader(message);
@@ -194,6 +200,8 @@ public static class OtlpTraces
                     break;
                 case (5, WireReader.TypeBytes): name = reader.String(); break;
                 case (6, WireReader.TypeVarint): kind = (int)reader.Varint(); break;
+                case (7, WireReader.TypeFixed64): start = (long)reader.Fixed64(); break;
+                case (8, WireReader.TypeFixed64): end = (long)reader.Fixed64(); break;
                 case (9, WireReader.TypeBytes):
                     var (key, value) = KeyValue(reader.Bytes());
                     attributes[key] = value;
@@ -214,7 +222,7 @@ public static class OtlpTraces
             }
         }
 
-        return new ReceivedSpan(service, scope, traceId, spanId, parent, name, kind, attributes, links);
+        return new ReceivedSpan(service, scope, traceId, spanId, parent, name, kind, attributes, links) { StartUnixNano = start, EndUnixNano = end };
     }
 
     /// <summary>A KeyValue: key(1), value(2) = AnyValue { string(1), bool(2), int(3), double(4), bytes(7) } (arrays and maps as null).</summary>

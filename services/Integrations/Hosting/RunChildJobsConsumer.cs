@@ -59,9 +59,13 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
         span?.SetTag("jobs.children_run", run.Outcomes.Count).SetTag(JobTracing.Failed, run.Outcomes.Count(o => !o.Succeeded))
             .SetTag(JobTracing.Spawned, run.Spawned.Sum(s => s.Children.Count));
         if (notStarted is not null) span?.SetTag("jobs.not_started", notStarted);
-        await ChildDefinitions.RecordFinishedAsync(redis.GetDatabase(), message with { Children = run.Jobs }, run.Outcomes, delivery);
-        // Children and outcomes go out together; the message is acknowledged once both are confirmed.
+        // The batch's end is recorded. When a child failed, before its outcome goes out: a retry-failed of the root, once it has ended, finds
+        // its definition. Otherwise at the same time as the outcomes (the record only takes the children off the running ones). The message
+        // is acknowledged once all have landed; a crash before that runs the batch again: the ledger counts each child once.
+        var recorded = ChildDefinitions.RecordFinishedAsync(redis.GetDatabase(), message with { Children = run.Jobs }, run.Outcomes, delivery);
+        if (run.Outcomes.Any(o => !o.Succeeded)) await recorded;
         await Task.WhenAll(
+            recorded,
             ChildJobRunner.SendAsync(context, message.Platform, run.Spawned),
             context.Publish(new ChildJobsFinished(message.RootJobId, message.Platform, run.Outcomes)));
     }

@@ -79,8 +79,8 @@ public sealed class ChildJobsFinishedConsumer(JobLedger ledger, PlatformCatalog 
 
         if (result.RootFinished)
         {
-            await context.Publish(new RootJobChildrenFinished(batch.RootJobId, result.Total, result.Completed, result.Failed,
-                await ledger.EntryErrorAsync(batch.RootJobId), result.Failure));
+            await context.Publish(new RootJobChildrenFinished(batch.RootJobId, result.Total, result.Completed, result.Failed, result.EntryError,
+                result.Failure));
         }
     }
 }

@@ -18,8 +18,9 @@ public sealed record ContinuationDue(ExpectedJob Expected, ContinuationJob Job)
 /// <param name="FailedBy">The child of this batch whose failure first failed the root, if it was one of this batch.</param>
 /// <param name="CountedSucceeded">Children (generation 1 and deeper) this call counted as succeeded for the first time: 0 for a redelivered batch.</param>
 /// <param name="CountedFailed">Children this call counted as failed for the first time: 0 for a redelivered batch.</param>
+/// <param name="EntryError">Why the root's entry run failed (<see cref="RootJobKeys.EntryError"/>), if it did, read in the same script.</param>
 public sealed record LedgerResult(long Total, long Completed, long Failed, bool RootFinished, IReadOnlyList<ContinuationDue> Continuations,
-    string? Failure = null, Guid? FailedBy = null, long CountedSucceeded = 0, long CountedFailed = 0);
+    string? Failure = null, Guid? FailedBy = null, long CountedSucceeded = 0, long CountedFailed = 0, string? EntryError = null);
 
 /// <summary>
 /// Per-root bookkeeping of children in Redis, one script call per batch of outcomes.
@@ -63,8 +64,8 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         local batch, root = ARGV[1], ARGV[2]
         local memo = redis.call('HGET', batches, batch)
         if memo then
-          local c = redis.call('HMGET', job, 'total', 'completed', 'failed', 'failure')
-          return {c[1], c[2], c[3], memo, c[4], 0, 0}
+          local c = redis.call('HMGET', job, 'total', 'completed', 'failed', 'failure', 'entryError')
+          return {c[1], c[2], c[3], memo, c[4], 0, 0, c[5]}
         end
         local failFast = redis.call('HGET', job, 'failurePolicy') == 'fail_fast'
         local actions = {}
@@ -128,8 +129,8 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         local encoded = table.concat(actions, '\n')
         redis.call('HSET', batches, batch, encoded)
         redis.call('PEXPIRE', batches, ARGV[#ARGV])
-        local c = redis.call('HMGET', job, 'total', 'completed', 'failed', 'failure')
-        return {c[1], c[2], c[3], encoded, c[4], countedOk, countedFailed}
+        local c = redis.call('HMGET', job, 'total', 'completed', 'failed', 'failure', 'entryError')
+        return {c[1], c[2], c[3], encoded, c[4], countedOk, countedFailed, c[5]}
         """;
 
     private IDatabase Database => redis.GetDatabase();
@@ -150,12 +151,13 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         Guid? retryOf = null, IReadOnlyList<TaskHook>? taskHooks = null)
     {
         var keys = Keys(rootJobId);
-        var started = (int)await Database.ScriptEvaluateAsync(InitScript, [keys[0], keys[1], keys[2]],
+        var started = Database.ScriptEvaluateAsync(InitScript, [keys[0], keys[1], keys[2]],
             [Id(rootJobId), platform, schedule ?? "", startedAt.ToString("O", CultureInfo.InvariantCulture), failurePolicy, retryOf?.ToString() ?? "",
              taskHooks is { Count: > 0 } ? JsonSerializer.Serialize(taskHooks) : ""]);
-        // Also when the root had been registered: a start redelivered after a crash between the two calls indexes it then.
-        await _running.AddAsync(rootJobId, startedAt);
-        return started == 1;
+        // Pipelined with the script (the index is in another hash slot, so not in it), also when the root had been registered: a
+        // start redelivered after a crash indexes it then.
+        await Task.WhenAll(started, _running.AddAsync(rootJobId, startedAt));
+        return (int)await started == 1;
     }
 
     /// <summary>
@@ -210,7 +212,7 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         }
 
         return new LedgerResult(Number(result[0]), Number(result[1]), Number(result[2]), rootFinished, continuations, (string?)result[4], failedBy,
-            Number(result[5]), Number(result[6]));
+            Number(result[5]), Number(result[6]), (string?)result[7]);
     }
 
     private const string FailedAction = "failed|";
@@ -278,9 +280,6 @@ public sealed class JobLedger(IConnectionMultiplexer redis)
         batch.Execute();
         await Task.WhenAll(tasks);
     }
-
-    public async Task<string?> EntryErrorAsync(Guid rootJobId) =>
-        (string?)await Database.HashGetAsync(RootJobKeys.Key(rootJobId), RootJobKeys.EntryError);
 
     /// <summary>Why the root fails whatever its counts (<see cref="RootJobKeys.Failure"/>), or null.</summary>
     public async Task<string?> FailureAsync(Guid rootJobId) =>

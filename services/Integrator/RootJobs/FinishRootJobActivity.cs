@@ -22,10 +22,11 @@ public sealed class FinishRootJobActivity(JobLedger ledger, ILogger<FinishRootJo
         span?.SetTag(JobTracing.RootJobId, job.CorrelationId.ToString()).SetTag(JobTracing.Platform, job.Platform).SetTag(JobTracing.Status, job.CurrentState)
             .SetTag(JobTracing.Children, job.Total).SetTag(JobTracing.Failed, job.Failed);
         // Counts only once every child has finished: a root that ended early keeps the ledger's live counts.
-        if (await ledger.SetStatusAsync(job.CorrelationId, job.CurrentState, job.FinishedAt, job.Reason,
-                job.AllChildrenFinished ? (job.Total, job.Completed, job.Failed) : null, job.Platform))
-            JobMetrics.Ended(job.Platform, job.CurrentState, job.StartedAt, job.FinishedAt);
-        await ledger.ExpireBookkeepingAsync(job.CorrelationId, KeepBookkeeping);
+        // The bookkeeping's expiry goes out in the same round trip.
+        var first = ledger.SetStatusAsync(job.CorrelationId, job.CurrentState, job.FinishedAt, job.Reason,
+            job.AllChildrenFinished ? (job.Total, job.Completed, job.Failed) : null, job.Platform);
+        await Task.WhenAll(first, ledger.ExpireBookkeepingAsync(job.CorrelationId, KeepBookkeeping));
+        if (await first) JobMetrics.Ended(job.Platform, job.CurrentState, job.StartedAt, job.FinishedAt);
         using (logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = job.CorrelationId }))
             logger.LogInformation("Root job {Status}: {Completed} completed and {Failed} failed of {Total} children{Reason}",
                 job.CurrentState, job.Completed, job.Failed, job.Total, job.Reason is null ? "" : $" ({job.Reason})");
