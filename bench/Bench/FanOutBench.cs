@@ -12,8 +12,9 @@ internal static class FanOutBench
     {
         // Fan-out benchmark: the five services as processes (Release), synthetic root jobs with N no-op children,
         // from POST /jobs to status Completed. Prints wall seconds, children/s, messages published per child
-        // (RabbitMQ management counters of the benchmark's own virtual host), peak RSS per service, and the
-        // end-to-end latency of a 1-child job.
+        // (RabbitMQ management counters of the benchmark's own virtual host), how long after a job's end its audit trail is
+        // complete, peak RSS and CPU seconds per service, the end-to-end latency of a 1-child job on an idle system and while a
+        // big job runs (--mixed-children, 0 to skip).
         var sizes = BenchArgs.Value(args, "--children", "1000,10000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var latencyRuns = int.Parse(BenchArgs.Value(args, "--latency-runs", "50"), CultureInfo.InvariantCulture);
 
@@ -38,7 +39,12 @@ internal static class FanOutBench
         for (var i = 0; i < 200; i++) await RunAsync(1, settle: false);
 
         await IdleAsync();
+        // What the services and the infrastructure use with no job at all (timers, polls, health checks): the baseline of the figures below.
+        var idleBefore = system.CpuSeconds();
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var idle = CpuSince(idleBefore);
         var latencies = new List<double>();
+        var cpuBefore = system.CpuSeconds();
         for (var i = 0; i < latencyRuns; i++)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(100));
@@ -47,9 +53,15 @@ internal static class FanOutBench
         // And back to back, each job posted as soon as the previous one has ended: latency under a steady stream of small jobs.
         var streamed = new List<double>();
         for (var i = 0; i < latencyRuns; i++) streamed.Add((await RunAsync(1, settle: false)).Seconds * 1000);
+        // The trailing work of the last jobs (audit rows, the Scheduler's bookkeeping) counts too.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var latencyCpu = CpuSince(cpuBefore);
         Console.WriteLine();
         Console.WriteLine($"1-child job, POST /jobs -> Completed, {latencyRuns} runs 100 ms apart: {Figures(latencies)}");
         Console.WriteLine($"1-child job, POST /jobs -> Completed, {latencyRuns} runs back to back:  {Figures(streamed)}");
+        Console.WriteLine($"CPU per 1-child job (user + system, over both series, {2 * latencyRuns} jobs): {latencyCpu.Values.Sum() * 1000 / (2 * latencyRuns):F1} ms; "
+                          + string.Join(", ", latencyCpu.Select(c => $"{c.Key} {c.Value * 1000 / (2 * latencyRuns):F1}")));
+        Console.WriteLine($"CPU when idle, ms per second: {idle.Values.Sum() * 1000 / 5:F1}; " + string.Join(", ", idle.Select(c => $"{c.Key} {c.Value * 1000 / 5:F1}")));
         // The reference, in the same run on the same machine (the five services up and idle): BullMQ's 1-child flow and 10,000 children.
         if (BenchArgs.Value(args, "--bullmq", "on") != "off")
         {
@@ -60,13 +72,26 @@ internal static class FanOutBench
         }
 
         Console.WriteLine();
-        Console.WriteLine("| children | wall s | children/s | msgs published/child | first child done s | all counted s | largest peak RSS so far | status |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---|---|");
+        Console.WriteLine("| children | wall s | children/s | msgs published/child | first child done s | all counted s | audit complete s after the end | largest peak RSS so far | status |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---|---|");
+        var cpu = new List<(int Children, Dictionary<string, double> Seconds)>();
         foreach (var n in sizes)
         {
+            var before = system.CpuSeconds();
             var result = await RunAsync(n, settle: true);
-            Console.WriteLine($"| {n:N0} | {result.Seconds:F2} | {n / result.Seconds:N0} | {result.MessagesPerChild:F2} | {result.FirstDone:F2} | {result.AllCounted:F2} | {LargestPeak()} | {result.Status} ({result.Counted:N0} counted) |");
+            cpu.Add((n, CpuSince(before)));
+            Console.WriteLine($"| {n:N0} | {result.Seconds:F2} | {n / result.Seconds:N0} | {result.MessagesPerChild:F2} | {result.FirstDone:F2} | {result.AllCounted:F2} | {result.Audited} | {LargestPeak()} | {result.Status} ({result.Counted:N0} counted) |");
         }
+
+        // Mixed load: 1-child jobs back to back while a big job runs on the same queues (a small job must not wait behind its children).
+        var mixedChildren = int.Parse(BenchArgs.Value(args, "--mixed-children", "100000"), CultureInfo.InvariantCulture);
+        if (mixedChildren > 0) await MixedAsync(mixedChildren);
+
+        // Where the CPU went: from just before the POST to the settled message counters (the Auditor's trailing rows included).
+        Console.WriteLine();
+        Console.WriteLine("CPU seconds (user + system) per job, services and infrastructure:");
+        foreach (var (n, seconds) in cpu)
+            Console.WriteLine($"  {n,9:N0} children: {seconds.Values.Sum():F1} s; " + string.Join(", ", seconds.Select(c => $"{c.Key} {c.Value:F1}")));
 
         Console.WriteLine();
         Console.WriteLine("peak RSS (VmHWM) per service over the whole run:");
@@ -107,12 +132,61 @@ internal static class FanOutBench
             var seconds = watch.Elapsed.TotalSeconds;
             var counted = job.GetProperty("children").GetProperty("completed").GetInt64();
             double perChild = 0;
+            var audited = "-";
             if (settle)
             {
+                audited = await AuditedAsync(id, job.GetProperty("status").GetString()!, counted, seconds, watch);
                 perChild = (await SettledPublishedAsync() - before) / (double)children;
             }
 
-            return new Result(seconds, perChild, job.GetProperty("status").GetString()!, counted, firstDone, allCounted == 0 ? seconds : allCounted);
+            return new Result(seconds, perChild, job.GetProperty("status").GetString()!, counted, firstDone, allCounted == 0 ? seconds : allCounted, audited);
+        }
+
+        // How long after the job's end the Auditor's trail holds the root's end and a row for every counted child (read from its database).
+        async Task<string> AuditedAsync(Guid id, string status, long counted, double endedAt, Stopwatch watch)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(system.AuditDatabase);
+            await connection.OpenAsync();
+            while (true)
+            {
+                await using var command = new Npgsql.NpgsqlCommand("""
+                    SELECT (SELECT status FROM root_jobs WHERE root_job_id = $1),
+                           (SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation > 0 AND status = 'Completed')
+                    """, connection);
+                command.Parameters.Add(new() { Value = id });
+                await using var reader = await command.ExecuteReaderAsync();
+                await reader.ReadAsync();
+                var (auditStatus, rows) = (reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetInt64(1));
+                if (auditStatus == status && rows == counted) return $"{Math.Max(0, watch.Elapsed.TotalSeconds - endedAt):F2} ({rows:N0} rows)";
+                if (watch.Elapsed.TotalSeconds - endedAt > 120) return $"NOT within 120 ({auditStatus ?? "no root row"}, {rows:N0} of {counted:N0} rows)";
+                await Task.Delay(50);
+            }
+        }
+
+        async Task MixedAsync(int children)
+        {
+            await IdleAsync();
+            var watch = Stopwatch.StartNew();
+            var response = await api.PostAsJsonAsync("jobs", new { platform = "synthetic", settings = new { children, work_ms = 0 } });
+            response.EnsureSuccessStatusCode();
+            var big = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+            var small = new List<double>();
+            string bigStatus;
+            while (true)
+            {
+                var job = await api.GetFromJsonAsync<JsonElement>($"jobs/{big}/status");
+                bigStatus = job.GetProperty("status").GetString()!;
+                if (bigStatus is "Completed" or "CompletedWithFailures" or "Failed" or "Cancelled") break;
+                if (watch.Elapsed > TimeSpan.FromMinutes(15)) throw new TimeoutException($"job of {children} children did not finish:\n{system.Diagnostics()}");
+                small.Add((await RunAsync(1, settle: false)).Seconds * 1000);
+            }
+
+            var bigSeconds = watch.Elapsed.TotalSeconds;
+            Console.WriteLine();
+            Console.WriteLine(small.Count == 0
+                ? $"mixed load: the {children:N0}-child job ended ({bigStatus}, {bigSeconds:F2} s) before a 1-child job could run beside it"
+                : $"mixed load: {small.Count} 1-child jobs back to back while a {children:N0}-child job ran ({bigStatus} in {bigSeconds:F2} s, "
+                  + $"{children / bigSeconds:N0} children/s): {Figures(small)}");
         }
 
         // Waits until no queue of the benchmark's virtual host holds a message (the Auditor catching up, say).
@@ -145,8 +219,11 @@ internal static class FanOutBench
             return $"{largest.Bytes / (1024.0 * 1024.0):F0} MB ({largest.Name})";
         }
 
+        Dictionary<string, double> CpuSince(Dictionary<string, double> before) =>
+            system.CpuSeconds().ToDictionary(c => c.Key, c => c.Value - before.GetValueOrDefault(c.Key));
+
         static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
     }
 }
 
-internal sealed record Result(double Seconds, double MessagesPerChild, string Status, long Counted, double FirstDone, double AllCounted);
+internal sealed record Result(double Seconds, double MessagesPerChild, string Status, long Counted, double FirstDone, double AllCounted, string Audited = "-");

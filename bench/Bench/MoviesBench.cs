@@ -10,8 +10,8 @@ namespace Jobs.Bench;
 
 /// <summary>
 /// Movies ETL benchmark: generates a synthetic Wikipedia abstracts dump (real format, gzipped) of each size and
-/// a Kaggle-style metadata file, measures <c>gzip -dc &gt; /dev/null</c> on the dump (the decompression limit of this
-/// machine), then runs a <c>movies</c> job on them (file:// sources) through the five services, a fresh system per
+/// a Kaggle-style metadata file, measures <c>gzip -dc &gt; /dev/null</c> and .NET's <c>GZipStream</c> into a null stream on the
+/// dump (the limit: the ETL's own decompressor with nothing after it), then runs a <c>movies</c> job on them (file:// sources) through the five services, a fresh system per
 /// size, and reports the uncompressed MB/s of the abstracts pass and the Integrations process's peak RSS.
 /// </summary>
 internal static class MoviesBench
@@ -35,22 +35,25 @@ internal static class MoviesBench
             var compressed = new FileInfo(dump).Length;
             var gzipSeconds = Enumerable.Range(0, Runs).Select(_ => GzipSeconds(dump)).Min();
             var gzipRate = uncompressed / 1e6 / gzipSeconds;
-            Console.WriteLine($"{gib:0.##} GiB: gzip -dc > /dev/null {gzipSeconds:F2} s ({gzipRate:F0} MB/s); running the movies job {Runs} times on a fresh system ...");
+            var inflateSeconds = Enumerable.Range(0, Runs).Select(_ => GZipStreamSeconds(dump)).Min();
+            var inflateRate = uncompressed / 1e6 / inflateSeconds;
+            Console.WriteLine($"{gib:0.##} GiB: gzip -dc > /dev/null {gzipSeconds:F2} s ({gzipRate:F0} MB/s), GZipStream -> Stream.Null {inflateSeconds:F2} s "
+                              + $"({inflateRate:F0} MB/s); running the movies job {Runs} times on a fresh system ...");
 
             var (scanSeconds, wallSeconds, peak, matched) = await RunJobsAsync(dump, moviesCsv, directory);
             var rate = uncompressed / 1e6 / scanSeconds;
-            var share = rate / gzipRate;
+            var share = rate / inflateRate;
             var peakMb = peak / (1024.0 * 1024.0);
-            ok &= share >= 0.7 && peakMb < 250;
-            rows.Add($"| {gib:0.##} GiB | {uncompressed / 1e6:N0} | {compressed / 1e6:N0} | {gzipRate:F0} | {rate:F0} | {share:P0} | {wallSeconds:F1} | {matched:N0} | {peakMb:F0} MB |");
+            ok &= share >= 0.9 && peakMb < 250;
+            rows.Add($"| {gib:0.##} GiB | {uncompressed / 1e6:N0} | {compressed / 1e6:N0} | {gzipRate:F0} | {inflateRate:F0} | {rate:F0} | {share:P0} | {rate / gzipRate:P0} | {wallSeconds:F1} | {matched:N0} | {peakMb:F0} MB |");
         }
 
         Console.WriteLine();
-        Console.WriteLine("| abstracts (uncompressed) | XML MB | gzip MB | gzip -dc MB/s | movies ETL MB/s (XML) | of gzip -dc | job wall s | movies matched | Integrations peak RSS |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| abstracts (uncompressed) | XML MB | gzip MB | gzip -dc MB/s | GZipStream MB/s (the limit) | movies ETL MB/s (XML) | of GZipStream | of gzip -dc | job wall s | movies matched | Integrations peak RSS |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var row in rows) Console.WriteLine(row);
         Console.WriteLine();
-        Console.WriteLine($"targets (abstracts pass >= 70% of gzip -dc, peak RSS < 250 MB at every size): {(ok ? "met" : "NOT met")}");
+        Console.WriteLine($"targets (abstracts pass >= 90% of GZipStream into a null stream, peak RSS < 250 MB at every size): {(ok ? "met" : "NOT met")}");
         return 0;
     }
 
@@ -108,6 +111,16 @@ internal static class MoviesBench
     {
         var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal));
         return line is null ? 0 : double.Parse(line[(name.Length + 1)..], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The ETL's decompressor alone: .NET's GZipStream over the same file (read as the ETL reads it) copied into a null stream.</summary>
+    private static double GZipStreamSeconds(string dump)
+    {
+        var watch = Stopwatch.StartNew();
+        using var file = new FileStream(dump, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        gzip.CopyTo(Stream.Null, 1 << 16);
+        return watch.Elapsed.TotalSeconds;
     }
 
     private static double GzipSeconds(string dump)

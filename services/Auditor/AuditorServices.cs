@@ -15,6 +15,7 @@ public static class AuditorServices
         builder.Services.AddHostedService<StuckJobSweeper>();
         builder.Services.AddSingleton(services => new DataAudits(services.GetRequiredService<IOptions<AuditorOptions>>().Value.DataAudits));
         builder.Services.AddHostedService<AuditMigrator>();
+        builder.Services.AddSingleton<AuditWriter>();
         builder.AddBus(x => x.AddConsumer<JobEventsConsumer, JobEventsConsumerDefinition>());
         return builder;
     }

@@ -55,6 +55,7 @@ public sealed class AuditFixture : IAsyncLifetime
         }).Build());
         services.AddAuditorOptions();
         services.AddSingleton<StuckJobSweeper>();
+        services.AddSingleton<AuditWriter>();
         services.AddSingleton(new DataAudits([new DataAuditRule { Platform = AuditedPlatform, Dataset = "products", MaxDropShare = 0.2 }]));
         services.AddMassTransitTestHarness(x =>
         {

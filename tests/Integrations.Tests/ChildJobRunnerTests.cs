@@ -108,6 +108,24 @@ public sealed class ChildJobRunnerTests(HostFixture host) : IClassFixture<HostFi
         new(JobIds.Entry(root), root, root, 0, IntegrationTasks.Entry, settings);
 
     [Fact]
+    public async Task An_entry_that_fans_out_10_000_children_sends_100_batches_more_than_are_in_flight_at_once_each_child_once_in_order()
+    {
+        var root = Guid.NewGuid();
+        var entry = Entry(root, SyntheticSettings("""{"children": 10000}"""));
+        var sender = new RecordingSendEndpointProvider();
+
+        var outcome = await SyntheticRunner().RunAsync(root, "synthetic", entry, sender, CancellationToken.None);
+
+        Assert.Equal(10_000, outcome.Spawned);
+        var batches = sender.SentOf<RunChildJobs>();
+        Assert.True(batches.Count > ChildJobRunner.SendsInFlight);
+        Assert.Equal(100, batches.Count);
+        Assert.All(batches, b => Assert.Equal(JobLimits.MaxChildrenPerMessage, b.Children.Count));
+        var ids = batches.SelectMany(b => b.Children).Select(c => c.ChildJobId).ToList();
+        Assert.Equal(Enumerable.Range(0, 10_000).Select(i => JobIds.Child(entry.ChildJobId, i)), ids);
+    }
+
+    [Fact]
     public async Task When_the_entry_fans_out_250_children_Should_send_them_in_batches_of_100_100_50_grouped_under_the_root()
     {
         var root = Guid.NewGuid();

@@ -52,6 +52,28 @@ public sealed class ServiceProcess(string name, string dll, IReadOnlyDictionary<
                 + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
     }
 
+    /// <summary>CPU seconds of every process whose command name is <paramref name="command"/> (0 if none runs); one that exits meanwhile is skipped.</summary>
+    public static double CpuSecondsOfCommand(string command)
+    {
+        double total = 0;
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid)) continue;
+            try
+            {
+                if (File.ReadAllText(Path.Combine(directory, "comm")).TrimEnd('\n') == command) total += CpuSecondsOf(pid);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return total;
+    }
+
     public async Task StartAsync()
     {
         var info = new ProcessStartInfo("dotnet", [dll])

@@ -100,6 +100,18 @@ public sealed class ServiceSystem : IAsyncDisposable
             : $"{redis},defaultDatabase={database}";
     }
 
+    /// <summary>
+    /// User + system CPU seconds used so far by each running service and by the machine's RabbitMQ, Redis and PostgreSQL
+    /// (every process of that name, so all of PostgreSQL's backends and every Redis on the machine), from /proc.
+    /// </summary>
+    public Dictionary<string, double> CpuSeconds()
+    {
+        var seconds = _services.Values.Where(s => s.ProcessId is not null).ToDictionary(s => s.Name, s => s.CpuSeconds() ?? 0);
+        foreach (var (name, command) in new[] { ("RabbitMQ", "beam.smp"), ("Redis", "redis-server"), ("PostgreSQL", "postgres") })
+            seconds[name] = ServiceProcess.CpuSecondsOfCommand(command);
+        return seconds;
+    }
+
     public string Diagnostics() =>
         string.Join("\n", _services.Values.Select(s => $"--- {s.Name} (running: {s.IsRunning})\n{s.Tail(15)}"));
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Jobs.Contracts;
 using Jobs.Platforms;
@@ -9,10 +10,11 @@ using NpgsqlTypes;
 namespace Jobs.Auditor.Audit;
 
 /// <summary>
-/// Writes every job event into the audit trail in one transaction per message. The event row is keyed by
-/// the message id, so a redelivered message changes nothing.
+/// Writes every job event into the audit trail through the <see cref="AuditWriter"/> (events arriving together share a transaction,
+/// each in its own savepoint); a message is acknowledged once its event is committed. The event row is keyed by the message id, so a
+/// redelivered message changes nothing.
 /// </summary>
-public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatalog catalog, DataAudits dataAudits, ILogger<JobEventsConsumer> logger) :
+public sealed class JobEventsConsumer(AuditWriter writer, PlatformCatalog catalog, DataAudits dataAudits, ILogger<JobEventsConsumer> logger) :
     IConsumer<RootJobStarted>,
     IConsumer<ChildJobsFinished>,
     IConsumer<ChildJobsClosed>,
@@ -31,6 +33,9 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatal
         AuditMetrics.Track(context.Message.Platform);
         // Secrets never reach the audit trail: the stored settings and the stored event are masked.
         var masked = context.Message with { Settings = SecretMasking.Apply(context.Message.Settings, await catalog.FindAsync(context.Message.Platform)) };
+        // The root's trace: from the event (the saga's span that began it), else from the trace this delivery continues.
+        var traceParent = masked.TraceParent ?? JobTracing.CurrentTraceParent();
+        var traceId = JobTracing.TraceIdOf(traceParent);
         await RecordAsync(context, context.Message.RootJobId, async (connection, _) =>
         {
             var m = masked;
@@ -46,9 +51,6 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatal
             command.Parameters.Add(new() { Value = (object?)m.Schedule ?? DBNull.Value });
             command.Parameters.Add(new() { Value = m.Settings.GetRawText() });
             command.Parameters.Add(new() { Value = m.StartedAt });
-            // The root's trace: from the event (the saga's span that began it), else from the trace this delivery continues.
-            var traceParent = m.TraceParent ?? JobTracing.CurrentTraceParent();
-            var traceId = JobTracing.TraceIdOf(traceParent);
             command.Parameters.Add(new() { Value = (object?)traceId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             command.Parameters.Add(new() { Value = traceId is null ? DBNull.Value : traceParent!, NpgsqlDbType = NpgsqlDbType.Text });
             await command.ExecuteNonQueryAsync();
@@ -226,41 +228,23 @@ public sealed class JobEventsConsumer(NpgsqlDataSource dataSource, PlatformCatal
         };
     }
 
-    private async Task RecordAsync<T>(ConsumeContext<T> context, Guid rootJobId, Func<NpgsqlConnection, T, Task<Action?>> apply, T? stored = null)
+    private Task RecordAsync<T>(ConsumeContext<T> context, Guid rootJobId, Func<NpgsqlConnection, T, Task<Action?>> apply, T? stored = null)
         where T : class
     {
         var messageId = context.MessageId ?? throw new InvalidOperationException($"{typeof(T).Name} without a message id cannot be audited");
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RootJobId"] = rootJobId });
-        await using var connection = await dataSource.OpenConnectionAsync(context.CancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(context.CancellationToken);
-        await using (var insert = new NpgsqlCommand("""
-            INSERT INTO job_events (message_id, root_job_id, event_type, payload, received_at)
-            VALUES ($1, $2, $3, $4::jsonb, now()) ON CONFLICT (message_id) DO NOTHING
-            """, connection, transaction))
-        {
-            insert.Parameters.Add(new() { Value = messageId });
-            insert.Parameters.Add(new() { Value = rootJobId });
-            insert.Parameters.Add(new() { Value = typeof(T).Name });
-            insert.Parameters.Add(new() { Value = JsonSerializer.Serialize(stored ?? context.Message, Json) });
-            if (await insert.ExecuteNonQueryAsync(context.CancellationToken) == 0)
-            {
-                logger.LogInformation("{EventType} {MessageId} was already audited; ignoring the redelivery", typeof(T).Name, messageId);
-                return;
-            }
-        }
-
-        var afterCommit = await apply(connection, context.Message);
-        await transaction.CommitAsync(context.CancellationToken);
-        afterCommit?.Invoke();
+        var message = context.Message;
+        return writer.WriteAsync(new AuditEntry(messageId, rootJobId, typeof(T).Name, JsonSerializer.Serialize(stored ?? message, Json),
+            connection => apply(connection, message), Activity.Current?.Context ?? default), context.CancellationToken);
     }
 }
 
 public sealed class JobEventsConsumerDefinition : ConsumerDefinition<JobEventsConsumer>
 {
-    public JobEventsConsumerDefinition()
+    public JobEventsConsumerDefinition(Microsoft.Extensions.Options.IOptions<AuditorOptions> options)
     {
         EndpointName = "auditor-job-events";
-        ConcurrentMessageLimit = 8;
+        // As many events are consumed at once as the audit writer puts in one transaction: they wait for it together.
+        ConcurrentMessageLimit = options.Value.WriteBatchSize;
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,

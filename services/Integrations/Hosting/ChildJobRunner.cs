@@ -66,8 +66,23 @@ public sealed class ChildJobRunner(
     {
         if (spawned.Count == 0) return;
         var endpoint = await sender.GetSendEndpoint(IntegrationQueues.For(platform));
-        await Task.WhenAll(spawned.Select(message => endpoint.Send(message)));
+        // A few sends in flight at a time, each batch built as it goes: a million spawned children are never all in memory as
+        // messages at once (only the run's list of tasks and settings is).
+        var sending = new List<Task>(SendsInFlight);
+        foreach (var message in spawned)
+        {
+            sending.Add(endpoint.Send(message));
+            if (sending.Count < SendsInFlight) continue;
+            var sent = await Task.WhenAny(sending);
+            sending.Remove(sent);
+            await sent;
+        }
+
+        await Task.WhenAll(sending);
     }
+
+    /// <summary>Batches of spawned children being sent (and confirmed) at once.</summary>
+    public const int SendsInFlight = 32;
 
     /// <summary>
     /// Runs a delivered batch: its children in parallel (up to <see cref="IntegrationsOptions.ParallelChildrenPerMessage"/>),
@@ -94,8 +109,8 @@ public sealed class ChildJobRunner(
             var runs = await RunAllAsync(batch.RootJobId, batch.Platform, next, failFast, taskHooks, cancellationToken);
             jobs.AddRange(next);
             outcomes.AddRange(runs.Select(r => r.Outcome));
-            var spawned = runs.SelectMany(r => r.Spawned).ToList();
-            var count = spawned.Sum(s => s.Children.Count);
+            var spawned = SpawnedBatches.Concat(runs.Select(r => r.Spawned));
+            var count = SpawnedBatches.ChildrenIn(spawned);
             if (count == 0 || count > inlineLeft) return new BatchRun(jobs, outcomes, spawned);
             inlineLeft -= count;
             next = spawned.SelectMany(s => s.Children).ToList();
@@ -333,22 +348,62 @@ public sealed class ChildJobRunner(
 
     private static string Describe(TimeSpan span) => span.ToString(span.TotalDays >= 1 ? @"d\.hh\:mm\:ss" : @"hh\:mm\:ss\.FFF", System.Globalization.CultureInfo.InvariantCulture).TrimEnd('.');
 
-    /// <summary>The spawned children as messages; ids and groups come from <see cref="TreeRules"/>.</summary>
-    private static List<RunChildJobs> Batches(Guid rootJobId, string platform, ChildJob parent, JobContext context)
+    /// <summary>The spawned children as messages, each built when read; ids and groups come from <see cref="TreeRules"/>.</summary>
+    private static SpawnedBatches Batches(Guid rootJobId, string platform, ChildJob parent, JobContext context)
     {
-        var batches = new List<RunChildJobs>();
-        for (var start = 0; start < context.Children.Count; start += JobLimits.MaxChildrenPerMessage)
+        var children = context.Children;
+        var continued = context.Continuation is not null;
+        return new SpawnedBatches((children.Count + JobLimits.MaxChildrenPerMessage - 1) / JobLimits.MaxChildrenPerMessage, children.Count, index =>
         {
-            var batch = new List<ChildJob>(Math.Min(JobLimits.MaxChildrenPerMessage, context.Children.Count - start));
-            for (var i = start; i < Math.Min(start + JobLimits.MaxChildrenPerMessage, context.Children.Count); i++)
+            var start = index * JobLimits.MaxChildrenPerMessage;
+            var batch = new List<ChildJob>(Math.Min(JobLimits.MaxChildrenPerMessage, children.Count - start));
+            for (var i = start; i < Math.Min(start + JobLimits.MaxChildrenPerMessage, children.Count); i++)
             {
-                var (task, settings) = context.Children[i];
-                batch.Add(TreeRules.Child(parent.ChildJobId, parent.GroupId, parent.Generation, context.Continuation is not null, i, task, settings));
+                var (task, settings) = children[i];
+                batch.Add(TreeRules.Child(parent.ChildJobId, parent.GroupId, parent.Generation, continued, i, task, settings));
             }
 
-            batches.Add(new RunChildJobs(rootJobId, platform, batch));
-        }
+            return new RunChildJobs(rootJobId, platform, batch);
+        });
+    }
+}
 
-        return batches;
+/// <summary>
+/// A run's spawned children as <see cref="RunChildJobs"/> messages, each built when it is read (the same ids every time): a run that
+/// spawns a million children holds their tasks and settings, not ten thousand messages.
+/// </summary>
+public sealed class SpawnedBatches(int count, int children, Func<int, RunChildJobs> build) : IReadOnlyList<RunChildJobs>
+{
+    /// <summary>The children in all the batches.</summary>
+    public int Children => children;
+
+    public int Count => count;
+
+    public RunChildJobs this[int index] => (uint)index < (uint)count ? build(index) : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public IEnumerator<RunChildJobs> GetEnumerator()
+    {
+        for (var i = 0; i < count; i++) yield return build(i);
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>The children in <paramref name="batches"/>, without building them when they are spawned ones.</summary>
+    public static int ChildrenIn(IReadOnlyList<RunChildJobs> batches) => batches is SpawnedBatches spawned ? spawned.Children : batches.Sum(b => b.Children.Count);
+
+    /// <summary>Several runs' batches one after the other, still built when read.</summary>
+    public static IReadOnlyList<RunChildJobs> Concat(IEnumerable<IReadOnlyList<RunChildJobs>> parts)
+    {
+        var nonEmpty = parts.Where(p => p.Count > 0).ToList();
+        if (nonEmpty.Count <= 1) return nonEmpty.Count == 0 ? [] : nonEmpty[0];
+        var starts = new int[nonEmpty.Count];
+        for (var i = 1; i < nonEmpty.Count; i++) starts[i] = starts[i - 1] + nonEmpty[i - 1].Count;
+        return new SpawnedBatches(starts[^1] + nonEmpty[^1].Count, nonEmpty.Sum(ChildrenIn), index =>
+        {
+            var part = Array.BinarySearch(starts, index);
+            // Between two starts: the part that begins before it (parts are non-empty, so starts are distinct).
+            if (part < 0) part = ~part - 1;
+            return nonEmpty[part][index - starts[part]];
+        });
     }
 }

@@ -57,7 +57,7 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
         }
 
         span?.SetTag("jobs.children_run", run.Outcomes.Count).SetTag(JobTracing.Failed, run.Outcomes.Count(o => !o.Succeeded))
-            .SetTag(JobTracing.Spawned, run.Spawned.Sum(s => s.Children.Count));
+            .SetTag(JobTracing.Spawned, SpawnedBatches.ChildrenIn(run.Spawned));
         if (notStarted is not null) span?.SetTag("jobs.not_started", notStarted);
         // The batch's end is recorded. When a child failed, before its outcome goes out: a retry-failed of the root, once it has ended, finds
         // its definition. Otherwise at the same time as the outcomes (the record only takes the children off the running ones). The message
