@@ -142,23 +142,18 @@ internal static class FanOutBench
             return new Result(seconds, perChild, job.GetProperty("status").GetString()!, counted, firstDone, allCounted == 0 ? seconds : allCounted, audited);
         }
 
-        // How long after the job's end the Auditor's trail holds the root's end and a row for every counted child (read from its database).
+        // How long after the job's end the Auditor's trail holds the root's end and a row for every counted child (read through its read model).
         async Task<string> AuditedAsync(Guid id, string status, long counted, double endedAt, Stopwatch watch)
         {
-            await using var connection = new Npgsql.NpgsqlConnection(system.AuditDatabase);
-            await connection.OpenAsync();
+            await using var dataSource = Npgsql.NpgsqlDataSource.Create(system.AuditDatabase);
+            var audit = new Jobs.Auditor.ReadModel.AuditTrailReader(dataSource);
             while (true)
             {
-                await using var command = new Npgsql.NpgsqlCommand("""
-                    SELECT (SELECT status FROM root_jobs WHERE root_job_id = $1),
-                           (SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation > 0 AND status = 'Completed')
-                    """, connection);
-                command.Parameters.Add(new() { Value = id });
-                await using var reader = await command.ExecuteReaderAsync();
-                await reader.ReadAsync();
-                var (auditStatus, rows) = (reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetInt64(1));
-                if (auditStatus == status && rows == counted) return $"{Math.Max(0, watch.Elapsed.TotalSeconds - endedAt):F2} ({rows:N0} rows)";
-                if (watch.Elapsed.TotalSeconds - endedAt > 120) return $"NOT within 120 ({auditStatus ?? "no root row"}, {rows:N0} of {counted:N0} rows)";
+                var rows = (await audit.GenerationsAsync(id, CancellationToken.None)).Sum(g => g.Children - g.Failed);
+                var ended = rows == counted && (await audit.RootJobsAsync(
+                    new Jobs.Auditor.ReadModel.AuditedRootJobFilter(null, status, null, null, null, 1, 1, Text: id.ToString()), CancellationToken.None)).Total == 1;
+                if (ended) return $"{Math.Max(0, watch.Elapsed.TotalSeconds - endedAt):F2} ({rows:N0} rows)";
+                if (watch.Elapsed.TotalSeconds - endedAt > 120) return $"NOT within 120 ({rows:N0} of {counted:N0} rows)";
                 await Task.Delay(50);
             }
         }

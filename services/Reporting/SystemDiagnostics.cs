@@ -65,9 +65,9 @@ public sealed class SystemDiagnostics(
             response.EnsureSuccessStatusCode();
             return "management API answers";
         }));
-        foreach (var platform in await catalog.ListAsync())
+        // Both queues of every platform (bulk and interactive): a platform is served only while both have a consumer.
+        foreach (var (platform, queue) in (await catalog.ListAsync()).SelectMany(p => Jobs.JobTree.IntegrationQueues.QueueNames(p.Name).Select(q => (p, q))))
         {
-            var queue = Jobs.JobTree.IntegrationQueues.QueueName(platform.Name);
             checks.Add(await CheckAsync($"queue {queue}", async () =>
             {
                 using var response = await management.GetAsync($"api/queues/{vhost}/{queue}", cancellationToken);

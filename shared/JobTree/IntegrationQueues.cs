@@ -26,10 +26,32 @@ public static class IntegrationQueues
     /// <summary>The queues above: each exists before anyone sends to it when <see cref="SendThroughExchanges"/> is on.</summary>
     public static IReadOnlyList<string> WellKnown { get; } = [StartJobs, RootJobs, SchedulerCommands, EndStalledRootJobs];
 
-    /// <summary>The queue of one integration; only that integration consumes it.</summary>
+    /// <summary>
+    /// The queue of one integration; only that integration consumes it. Its bulk work: the batches of a run that spawned more than
+    /// a few children, and everything those batches spawn in turn.
+    /// </summary>
     public static string QueueName(string platform) => $"integration-{platform}";
 
+    /// <summary>What follows an integration's name in its <see cref="InteractiveQueueName"/> (a dot: an integration's name has none, the Integrations host refuses one).</summary>
+    public const string InteractiveSuffix = ".interactive";
+
+    /// <summary>
+    /// The integration's queue for the work a root waits on step by step: its entry run and hooks, continuations, and the small
+    /// spawns of runs taken from this queue. Consumed beside <see cref="QueueName"/> with slots of its own, so a small job never
+    /// waits behind a big one's batches (fairness between roots on one platform).
+    /// </summary>
+    public static string InteractiveQueueName(string platform) => QueueName(platform) + InteractiveSuffix;
+
+    /// <summary>Both queues of an integration, the bulk one first.</summary>
+    public static IReadOnlyList<string> QueueNames(string platform) => [QueueName(platform), InteractiveQueueName(platform)];
+
+    /// <summary>Whether <paramref name="address"/> (an endpoint's input address) is an integration's interactive queue.</summary>
+    public static bool IsInteractive(Uri? address) => address?.AbsolutePath.TrimEnd('/').EndsWith(InteractiveSuffix, StringComparison.Ordinal) == true;
+
     public static Uri For(string platform) => Address(QueueName(platform));
+
+    /// <summary>The interactive queue of <paramref name="platform"/> when <paramref name="interactive"/>, else its bulk one.</summary>
+    public static Uri For(string platform, bool interactive) => Address(interactive ? InteractiveQueueName(platform) : QueueName(platform));
 
     /// <summary>
     /// Off (classic queues, the default): a send goes to <c>queue:name</c>, which declares the queue on the first send, so a message

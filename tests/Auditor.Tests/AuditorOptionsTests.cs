@@ -45,6 +45,8 @@ public sealed class AuditorOptionsTests
     [Theory]
     [InlineData("Auditor:ChildTimeout", "00:00:00")]
     [InlineData("Auditor:SweepInterval", "-00:00:01")]
+    [InlineData("Auditor:WriteWindow", "00:00:06")]
+    [InlineData("Auditor:WriteBatchSize", "0")]
     [InlineData("Auditor:DataAudits:0:MaxDropShare", "1.5")]
     [InlineData("Auditor:DataAudits:0:Platform", "")]
     public void With_an_invalid_value_Should_refuse_to_start_and_name_the_setting(string key, string value)

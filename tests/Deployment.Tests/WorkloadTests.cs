@@ -160,7 +160,7 @@ public sealed partial class WorkloadTests
 
     [Theory]
     [MemberData(nameof(Manifests.Renders), MemberType = typeof(Manifests))]
-    public void Every_integration_queue_scales_a_deployment_that_hosts_only_its_platform(string render)
+    public void Both_queues_of_every_integration_scale_a_deployment_that_hosts_only_its_platform(string render)
     {
         var objects = Manifests.Render(render);
         var platforms = Services.Platforms();
@@ -170,8 +170,12 @@ public sealed partial class WorkloadTests
         foreach (var platform in platforms)
         {
             var scaler = Assert.Single(scaled, s => s["spec"]!["triggers"]!.AsArray().Any(t => t!["metadata"]!["queueName"].Str() == $"integration-{platform}"));
-            var trigger = Assert.Single(scaler["spec"]!["triggers"]!.AsArray())!;
-            Assert.Equal(("rabbitmq", "QueueLength"), (trigger["type"].Str(), trigger["metadata"]!["mode"].Str()));
+            // Its two queues, bulk and interactive (IntegrationQueues), each a trigger.
+            var triggers = scaler["spec"]!["triggers"]!.AsArray().Select(t => t!).ToList();
+            Assert.Equal([$"integration-{platform}", $"integration-{platform}.interactive"], triggers.Select(t => t["metadata"]!["queueName"].Str()));
+            Assert.All(triggers, t => Assert.Equal(("rabbitmq", "QueueLength"), (t["type"].Str(), t["metadata"]!["mode"].Str())));
+            Assert.Single(triggers.Select(t => t["authenticationRef"]!["name"].Str()).Distinct());
+            var trigger = triggers[0];
             Assert.True(scaler["spec"]!["minReplicaCount"]!.GetValue<long>() >= 1, "a platform needs a consumer on its queue to be usable");
             var deployment = objects.Named("Deployment", scaler["spec"]!["scaleTargetRef"]!["name"].Str());
             Assert.Equal("Integrations", Services.Of(deployment).Service);

@@ -127,7 +127,9 @@ public sealed class HookTests(SystemFixture system) : IAsyncLifetime
         var starting = JsonDocument.Parse(before.Body).RootElement;
         Assert.Equal(("job.starting", id, JsonValueKind.Null), (starting.GetProperty("event").GetString(), starting.GetProperty("job_id").GetGuid(),
             starting.GetProperty("status").ValueKind));
-        // The pre hook ran before any child started, the post hook after the last finished.
+        // The pre hook ran before any child started, the post hook after the last finished (the audit rows may land just after the end).
+        await Eventually.Until(() => system.ScalarAsync("SELECT count(*) FROM child_jobs WHERE root_job_id = $1 AND generation > 0", id), n => n == 2,
+            TimeSpan.FromSeconds(30), "both children audited");
         var firstChild = await system.ScalarAsync("SELECT (extract(epoch FROM min(started_at)) * 1000)::bigint FROM child_jobs WHERE root_job_id = $1", id);
         var lastChild = await system.ScalarAsync("SELECT (extract(epoch FROM max(finished_at)) * 1000)::bigint FROM child_jobs WHERE root_job_id = $1", id);
         Assert.True(before.At.ToUnixTimeMilliseconds() <= firstChild, $"pre hook at {before.At:O}, first child at {firstChild}");

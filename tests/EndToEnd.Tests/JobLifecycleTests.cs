@@ -28,6 +28,28 @@ public sealed class JobLifecycleTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task A_one_child_job_posted_while_a_big_jobs_batches_fill_the_platform_queue_ends_before_the_big_job_is_half_done()
+    {
+        // 3,000 children of 100 ms: 30 batches on the bulk queue, far more than the 8 slots and 16 prefetched of an Integrations process,
+        // so in one first-in-first-out queue a job posted now would start only once most of them had (some 2,000 children done).
+        const int big = 3000;
+        var bigId = await system.SubmitAsync(new { children = big, work_ms = 100 });
+        await Eventually.Until(() => system.GetJobAsync(bigId), j => j.GetProperty("children").GetProperty("total").GetInt64() == big, JobTimeout,
+            "the big job's children registered (its batches sent)");
+
+        var small = await system.SubmitAsync(new { children = 1 });
+        var smallJob = await system.WaitForEndAsync(small, JobTimeout);
+        var bigThen = await system.GetJobAsync(bigId);
+
+        Assert.Equal("Completed", smallJob.GetProperty("status").GetString());
+        Assert.Equal("Running", bigThen.GetProperty("status").GetString());
+        var done = bigThen.GetProperty("children").GetProperty("completed").GetInt64();
+        Assert.True(done < big / 2, $"the 1-child job ended only after {done} of the big job's {big} children");
+        var bigJob = await system.WaitForEndAsync(bigId, JobTimeout);
+        Assert.Equal(("Completed", (long)big), (bigJob.GetProperty("status").GetString(), bigJob.GetProperty("children").GetProperty("completed").GetInt64()));
+    }
+
+    [Fact]
     public async Task With_fail_ratio_0_1_the_job_ends_CompletedWithFailures_and_the_failed_count_equals_the_failures_the_integration_reported()
     {
         var before = await FailuresReportedAsync();
@@ -214,23 +236,26 @@ public sealed class JobLifecycleTests(SystemFixture system)
     }
 
     [Fact]
-    public async Task Diagnostics_find_every_dependency_healthy_and_the_synthetic_queue_consumed()
+    public async Task Diagnostics_find_every_dependency_healthy_and_both_synthetic_queues_consumed()
     {
         // The broker's consumer counts come from its statistics, a few seconds behind: right after another test restarted the
-        // Integrations process they may still show none, so the report is asked again until the queue shows its consumer.
+        // Integrations process they may still show none, so the report is asked again until both queues show their consumer.
         var report = await Eventually.Until(async () =>
             {
                 var response = await system.Api.PostAsync("system/alive", null);
                 return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
-            }, r => SyntheticQueue(r).GetProperty("ok").GetBoolean(), TimeSpan.FromSeconds(30), "a consumer on integration-synthetic in the diagnostics");
+            }, r => SyntheticQueues(r).All(q => q.GetProperty("ok").GetBoolean()), TimeSpan.FromSeconds(30),
+            "a consumer on integration-synthetic and integration-synthetic.interactive in the diagnostics");
 
-        var synthetic = SyntheticQueue(report);
-        Assert.True(synthetic.GetProperty("ok").GetBoolean(), synthetic.ToString());
+        Assert.All(SyntheticQueues(report), q => Assert.True(q.GetProperty("ok").GetBoolean(), q.ToString()));
         Assert.All(report.GetProperty("checks").EnumerateArray().Where(c => !c.GetProperty("name").GetString()!.StartsWith("queue ", StringComparison.Ordinal)),
             c => Assert.True(c.GetProperty("ok").GetBoolean(), c.ToString()));
 
-        static JsonElement SyntheticQueue(JsonElement report) =>
-            report.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "queue integration-synthetic");
+        static JsonElement[] SyntheticQueues(JsonElement report) =>
+        [
+            report.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "queue integration-synthetic"),
+            report.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "queue integration-synthetic.interactive"),
+        ];
     }
 
     [Fact]

@@ -21,6 +21,7 @@ public sealed class PoisonMessageTests(FaultsFixture system)
         // The Integrator's start and saga queues, the integrations', the Auditor's and the Scheduler's at least.
         Assert.Contains("jobs.start", consumed);
         Assert.Contains("integration-synthetic", consumed);
+        Assert.Contains("integration-synthetic.interactive", consumed);
         Assert.Contains("scheduler-commands", consumed);
         Assert.True(consumed.Count >= 5, string.Join(", ", consumed));
         var before = await MovedAsideAsync(consumed);

@@ -108,6 +108,16 @@ public sealed class ChildJobRunnerTests(HostFixture host) : IClassFixture<HostFi
         new(JobIds.Entry(root), root, root, 0, IntegrationTasks.Entry, settings);
 
     [Fact]
+    public void An_integration_whose_name_is_not_lower_case_letters_digits_and_hyphens_is_refused_naming_it()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            new IntegrationRegistry([new SyntheticIntegration(), new DottedNameIntegration()], Options.Create(new IntegrationsOptions())));
+
+        Assert.Contains("shop.interactive", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("synthetic", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_entry_that_fans_out_10_000_children_sends_100_batches_more_than_are_in_flight_at_once_each_child_once_in_order()
     {
         var root = Guid.NewGuid();

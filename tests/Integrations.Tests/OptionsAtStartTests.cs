@@ -19,6 +19,8 @@ public sealed class OptionsAtStartTests
     [InlineData("Integrations:Deadlines:movies", "-00:00:01", "Integrations:Deadlines:movies")]
     [InlineData("Integrations:AbandonGrace", "-00:00:01", "Integrations:AbandonGrace")]
     [InlineData("Integrations:MaxBatchStarts", "0", "Integrations:MaxBatchStarts")]
+    [InlineData("Integrations:InteractiveConcurrentMessageLimit", "0", "Integrations:InteractiveConcurrentMessageLimit")]
+    [InlineData("Integrations:InteractiveSpawnLimit", "-1", "Integrations:InteractiveSpawnLimit")]
     [InlineData("Integrations:Heartbeat:Interval", "00:00:00", "Integrations:Heartbeat:Interval")]
     [InlineData("Integrations:Heartbeat:RateWindow", "00:00:00", "Integrations:Heartbeat:RateWindow")]
     [InlineData("Integrations:Http:Hosts:shop.example:Outbound:AllowedHosts:0", "shop.example", "Integrations:Http:Hosts:shop.example:Outbound")]

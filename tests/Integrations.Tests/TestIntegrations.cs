@@ -151,3 +151,17 @@ public sealed class TerminatedOnceIntegration : Integration<EmptySettings>
         await command.ExecuteScalarAsync(context.CancellationToken);
     }
 }
+
+/// <summary>An integration whose name cannot name its queues (a dot would make its bulk queue another's interactive one).</summary>
+public sealed class DottedNameIntegration : Integration<EmptySettings>
+{
+    public override string Name => "shop.interactive";
+
+    public override IReadOnlyList<string> Tasks => [Jobs.JobTree.IntegrationTasks.Entry];
+
+    public override string DisplayName => "Dotted";
+
+    public override string Description => "Refused by the Integrations host.";
+
+    public override Task RunAsync(JobContext context) => Task.CompletedTask;
+}

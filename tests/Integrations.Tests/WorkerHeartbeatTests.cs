@@ -26,7 +26,7 @@ public sealed class WorkerHeartbeatTests(HostFixture host) : IClassFixture<HostF
         var id = IdOf(integrations.Process);
         var idle = await Eventually.Until(() => HeartbeatAsync(id), h => h is not null, TimeSpan.FromSeconds(30), $"the heartbeat of {id}");
         Assert.Equal(["synthetic"], idle!.Platforms);
-        Assert.Equal([IntegrationQueues.QueueName("synthetic")], idle.Queues);
+        Assert.Equal(["integration-synthetic", "integration-synthetic.interactive"], idle.Queues);
         Assert.Equal((0L, integrations.Process.ProcessId, Environment.MachineName), (idle.InFlight, (int?)idle.Pid, idle.Host));
 
         var root = Guid.NewGuid();

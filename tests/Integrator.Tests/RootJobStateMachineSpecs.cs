@@ -199,12 +199,12 @@ public sealed class RootJobStateMachineSpecs(RedisFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task When_a_root_job_starts_Should_send_its_entry_run_to_the_platform_queue()
+    public async Task When_a_root_job_starts_Should_send_its_entry_run_to_the_platform_interactive_queue()
     {
         var root = await StartAsync();
 
         var sent = (await SentAsync<RunChildJobs>(m => m.Context.Message.RootJobId == root)).Context;
-        Assert.Equal("integration-synthetic", sent.DestinationAddress!.AbsolutePath.Trim('/'));
+        Assert.Equal("integration-synthetic.interactive", sent.DestinationAddress!.AbsolutePath.Trim('/'));
         var entry = Assert.Single(sent.Message.Children);
         Assert.Equal((JobIds.Entry(root), root, root, 0, IntegrationTasks.Entry), (entry.ChildJobId, entry.ParentJobId, entry.GroupId, entry.Generation, entry.Task));
         Assert.Equal("Running", (await WaitForStateAsync(root, "Running")).CurrentState);

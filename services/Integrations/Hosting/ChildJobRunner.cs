@@ -59,13 +59,14 @@ public sealed class ChildJobRunner(
     }
 
     /// <summary>
-    /// Sends spawned children. The caller may publish the parent's outcome at the same time: the incoming
-    /// message is acknowledged only after both are confirmed, and a redelivery re-sends the same child ids.
+    /// Sends spawned children, to the platform's bulk queue or, when <paramref name="interactive"/>, to its interactive one. The caller
+    /// may publish the parent's outcome at the same time: the incoming message is acknowledged only after both are confirmed, and a
+    /// redelivery re-sends the same child ids.
     /// </summary>
-    public static async Task SendAsync(ISendEndpointProvider sender, string platform, IReadOnlyList<RunChildJobs> spawned)
+    public static async Task SendAsync(ISendEndpointProvider sender, string platform, IReadOnlyList<RunChildJobs> spawned, bool interactive = false)
     {
         if (spawned.Count == 0) return;
-        var endpoint = await sender.GetSendEndpoint(IntegrationQueues.For(platform));
+        var endpoint = await sender.GetSendEndpoint(IntegrationQueues.For(platform, interactive));
         // A few sends in flight at a time, each batch built as it goes: a million spawned children are never all in memory as
         // messages at once (only the run's list of tasks and settings is).
         var sending = new List<Task>(SendsInFlight);

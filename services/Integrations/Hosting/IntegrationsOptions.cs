@@ -15,6 +15,20 @@ public sealed class IntegrationsOptions
 
     public int PrefetchCount { get; set; } = 16;
 
+    /// <summary>
+    /// Messages of one integration's interactive queue (<c>integration-&lt;name&gt;.interactive</c>: entry runs, hooks, continuations,
+    /// small spawns) processed at once by this process, besides <see cref="ConcurrentMessageLimit"/>; as many are prefetched.
+    /// </summary>
+    [Range(1, 1000, ErrorMessage = "Integrations:InteractiveConcurrentMessageLimit must be 1 to 1000")]
+    public int InteractiveConcurrentMessageLimit { get; set; } = 4;
+
+    /// <summary>
+    /// A run taken from the interactive queue that spawns at most this many children sends them to the interactive queue too (a small
+    /// job stays interactive from its entry to its end); a bigger spawn goes to the bulk queue, with everything it spawns in turn.
+    /// </summary>
+    [Range(0, 100_000, ErrorMessage = "Integrations:InteractiveSpawnLimit must be 0 to 100000")]
+    public int InteractiveSpawnLimit { get; set; } = 100;
+
     /// <summary>Children of one message run in parallel up to this many.</summary>
     public int ParallelChildrenPerMessage { get; set; } = 16;
 

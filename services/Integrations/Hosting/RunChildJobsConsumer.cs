@@ -66,9 +66,16 @@ public sealed class RunChildJobsConsumer(ChildJobRunner runner, IConnectionMulti
         if (run.Outcomes.Any(o => !o.Succeeded)) await recorded;
         await Task.WhenAll(
             recorded,
-            ChildJobRunner.SendAsync(context, message.Platform, run.Spawned),
+            ChildJobRunner.SendAsync(context, message.Platform, run.Spawned, SpawnsInteractive(context, run.Spawned)),
             context.Publish(new ChildJobsFinished(message.RootJobId, message.Platform, run.Outcomes)));
     }
+
+    /// <summary>
+    /// A batch taken from the interactive queue whose runs spawned few children (<see cref="IntegrationsOptions.InteractiveSpawnLimit"/>)
+    /// keeps them interactive; a bigger spawn, and whatever a bulk batch spawns, goes to the bulk queue.
+    /// </summary>
+    private bool SpawnsInteractive(ConsumeContext context, IReadOnlyList<RunChildJobs> spawned) =>
+        IntegrationQueues.IsInteractive(context.ReceiveContext.InputAddress) && SpawnedBatches.ChildrenIn(spawned) <= options.Value.InteractiveSpawnLimit;
 
     /// <summary>
     /// Every child of the batch failed with <paramref name="reason"/>, none run; <paramref name="stoppedByRoot"/>: because the root

@@ -41,7 +41,7 @@ public sealed class WorkerHeartbeats(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var platforms = registry.Hosted.Select(i => i.Name).Order(StringComparer.Ordinal).ToList();
-        var queues = platforms.Select(IntegrationQueues.QueueName).ToList();
+        var queues = platforms.SelectMany(IntegrationQueues.QueueNames).ToList();
         // Samples of (when, finished so far) within the rate window; the oldest is the base of the rate.
         var samples = new Queue<(long At, long Finished)>();
         samples.Enqueue((Stopwatch.GetTimestamp(), running.Finished));

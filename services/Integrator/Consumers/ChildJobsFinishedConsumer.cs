@@ -68,7 +68,8 @@ public sealed class ChildJobsFinishedConsumer(JobLedger ledger, PlatformCatalog 
             }
             else
             {
-                var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(batch.Platform));
+                // A continuation is one run its root waits on: the interactive queue.
+                var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(batch.Platform, interactive: true));
                 foreach (var job in jobs)
                 {
                     logger.LogInformation("Children of {SpawnerJobId} finished; starting continuation {Task}", job.ParentJobId, job.Task);

@@ -29,7 +29,8 @@ public static class RootJobSteps
             ? TreeRules.Entry(job.CorrelationId).Run(IntegrationTasks.RetryFailed,
                 JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["retry_of"] = retryOf }))
             : TreeRules.Entry(job.CorrelationId).Run(IntegrationTasks.Entry, job.Settings);
-        var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(job.Platform));
+        // The interactive queue: a new root's first step never waits behind another root's batches.
+        var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(job.Platform, interactive: true));
         await endpoint.Send(new RunChildJobs(job.CorrelationId, job.Platform, [entry]));
     }
 
@@ -39,7 +40,7 @@ public static class RootJobSteps
         var outcome = phase == JobHooks.Post
             ? new HookJobOutcome(job.Outcome ?? JobStatus.Completed, job.Total, job.Completed, job.Failed, job.Reason, job.FinishedAt ?? DateTimeOffset.UtcNow)
             : null;
-        var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(job.Platform));
+        var endpoint = await context.GetSendEndpoint(IntegrationQueues.For(job.Platform, interactive: true));
         await endpoint.Send(new RunJobHooks(job.CorrelationId, job.Platform, job.Schedule, phase, Hooks(job, phase), job.StartedAt, outcome));
     }
 
