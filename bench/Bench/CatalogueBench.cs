@@ -44,9 +44,11 @@ internal static class CatalogueBench
         var warm = await CrawlAsync(warmShop);
         Console.WriteLine($"warm-up: {warmUp.Count:N0} products in {warm.Seconds:F2} s ({warm.Status})");
 
-        var cpuBefore = CpuSeconds();
+        var cpuBefore = system.CpuSeconds();
+        var benchBefore = ServiceProcess.CpuSecondsOf(Environment.ProcessId);
         var first = await CrawlAsync(shop);
-        var cpuAfter = CpuSeconds();
+        var cpuDuring = system.CpuSeconds().Since(cpuBefore);
+        cpuDuring["bench + shop"] = ServiceProcess.CpuSecondsOf(Environment.ProcessId) - benchBefore;
         var stored = await StoredAsync();
         var productRequests = shop.CountOf(p => p.StartsWith("/product/", StringComparison.Ordinal));
         shop.ClearRequests();
@@ -60,7 +62,7 @@ internal static class CatalogueBench
         Console.WriteLine($"| second (within sync interval) | - | {second.Seconds:F2} | - | {shop.CountOf(p => p.StartsWith("/product/", StringComparison.Ordinal)):N0} | {shop.CountOf(p => p.StartsWith("/product-category/", StringComparison.Ordinal)):N0} | {second.Status}, {second.Failed} failed |");
         Console.WriteLine();
         Console.WriteLine("CPU seconds during the first crawl: " + string.Join(", ",
-            cpuAfter.Select(c => $"{c.Key} {c.Value - cpuBefore.GetValueOrDefault(c.Key):F1}")));
+            cpuDuring.Select(c => $"{c.Key} {c.Value:F1}")));
         Console.WriteLine();
         Console.WriteLine("peak RSS (VmHWM) over the whole run:");
         foreach (var service in system.Services)
@@ -95,14 +97,6 @@ internal static class CatalogueBench
         // Through the catalogue plugin's own query, the distinct SKUs per vendor: (vendor, sku) is unique, so their sum is the rows.
         async Task<long> StoredAsync() =>
             (await api.GetFromJsonAsync<JsonElement>("data/catalogue/vendors")).EnumerateArray().Sum(v => v.GetProperty("skus").GetInt64());
-
-        // User + system CPU of each service, of RabbitMQ, Redis and PostgreSQL, and of the bench (the shop).
-        Dictionary<string, double> CpuSeconds()
-        {
-            var seconds = system.CpuSeconds();
-            seconds["bench + shop"] = ServiceProcess.CpuSecondsOf(Environment.ProcessId);
-            return seconds;
-        }
 
         static long PeakRss()
         {

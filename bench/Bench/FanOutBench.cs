@@ -214,8 +214,7 @@ internal static class FanOutBench
             return $"{largest.Bytes / (1024.0 * 1024.0):F0} MB ({largest.Name})";
         }
 
-        Dictionary<string, double> CpuSince(Dictionary<string, double> before) =>
-            system.CpuSeconds().ToDictionary(c => c.Key, c => c.Value - before.GetValueOrDefault(c.Key));
+        Dictionary<string, double> CpuSince(CpuSnapshot before) => system.CpuSeconds().Since(before);
 
         static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
     }

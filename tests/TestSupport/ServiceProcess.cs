@@ -52,16 +52,16 @@ public sealed class ServiceProcess(string name, string dll, IReadOnlyDictionary<
                 + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
     }
 
-    /// <summary>CPU seconds of every process whose command name is <paramref name="command"/> (0 if none runs); one that exits meanwhile is skipped.</summary>
-    public static double CpuSecondsOfCommand(string command)
+    /// <summary>CPU seconds of every process whose command name is <paramref name="command"/>, by pid; one that exits meanwhile is skipped.</summary>
+    public static IEnumerable<(int Pid, double Seconds)> CpuSecondsOfCommand(string command)
     {
-        double total = 0;
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(directory), out var pid)) continue;
+            double? seconds = null;
             try
             {
-                if (File.ReadAllText(Path.Combine(directory, "comm")).TrimEnd('\n') == command) total += CpuSecondsOf(pid);
+                if (File.ReadAllText(Path.Combine(directory, "comm")).TrimEnd('\n') == command) seconds = CpuSecondsOf(pid);
             }
             catch (IOException)
             {
@@ -69,9 +69,9 @@ public sealed class ServiceProcess(string name, string dll, IReadOnlyDictionary<
             catch (UnauthorizedAccessException)
             {
             }
-        }
 
-        return total;
+            if (seconds is { } used) yield return (pid, used);
+        }
     }
 
     public async Task StartAsync()

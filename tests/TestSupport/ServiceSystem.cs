@@ -101,15 +101,17 @@ public sealed class ServiceSystem : IAsyncDisposable
     }
 
     /// <summary>
-    /// User + system CPU seconds used so far by each running service and by the machine's RabbitMQ, Redis and PostgreSQL
-    /// (every process of that name, so all of PostgreSQL's backends and every Redis on the machine), from /proc.
+    /// User + system CPU seconds used so far by each running service and by the machine's RabbitMQ, Redis and PostgreSQL (every
+    /// process of that name: all of PostgreSQL's backends, Redis's rewrite children), from /proc; <see cref="CpuSnapshot.Since"/> gives
+    /// what each used in between.
     /// </summary>
-    public Dictionary<string, double> CpuSeconds()
+    public CpuSnapshot CpuSeconds()
     {
-        var seconds = _services.Values.Where(s => s.ProcessId is not null).ToDictionary(s => s.Name, s => s.CpuSeconds() ?? 0);
+        var processes = _services.Values.Where(s => s.ProcessId is not null)
+            .Select(s => (s.Name, Pid: s.ProcessId!.Value, Seconds: s.CpuSeconds() ?? 0)).ToList();
         foreach (var (name, command) in new[] { ("RabbitMQ", "beam.smp"), ("Redis", "redis-server"), ("PostgreSQL", "postgres") })
-            seconds[name] = ServiceProcess.CpuSecondsOfCommand(command);
-        return seconds;
+            processes.AddRange(ServiceProcess.CpuSecondsOfCommand(command).Select(p => (name, p.Pid, p.Seconds)));
+        return new CpuSnapshot(processes);
     }
 
     public string Diagnostics() =>
@@ -138,4 +140,24 @@ public sealed class ServiceSystem : IAsyncDisposable
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Microservices.sln"))) directory = directory.Parent;
         return directory?.FullName ?? throw new InvalidOperationException("Microservices.sln not found above the program's directory");
     }
+}
+
+/// <summary>CPU seconds used so far by named processes (a service, or one of a server's processes), each known by its pid.</summary>
+public sealed class CpuSnapshot(IReadOnlyList<(string Name, int Pid, double Seconds)> processes)
+{
+    /// <summary>
+    /// CPU seconds per name since <paramref name="before"/>, in the order the names first appear: a process running now counts what it
+    /// used since then (all it used, if it started since, such as a new PostgreSQL backend); one that exited in between is left out,
+    /// what it used gone with it (a Redis rewrite child), so no figure is ever negative.
+    /// </summary>
+    public Dictionary<string, double> Since(CpuSnapshot before)
+    {
+        var earlier = before.Processes.ToDictionary(p => (p.Name, p.Pid), p => p.Seconds);
+        var since = new Dictionary<string, double>();
+        foreach (var (name, pid, seconds) in Processes)
+            since[name] = since.GetValueOrDefault(name) + Math.Max(0, seconds - earlier.GetValueOrDefault((name, pid)));
+        return since;
+    }
+
+    public IReadOnlyList<(string Name, int Pid, double Seconds)> Processes { get; } = processes;
 }
