@@ -44,11 +44,9 @@ internal static class CatalogueBench
         var warm = await CrawlAsync(warmShop);
         Console.WriteLine($"warm-up: {warmUp.Count:N0} products in {warm.Seconds:F2} s ({warm.Status})");
 
-        var cpuBefore = system.CpuSeconds();
-        var benchBefore = ServiceProcess.CpuSecondsOf(Environment.ProcessId);
+        var cpuBefore = system.CpuSeconds(self: "bench + shop");
         var first = await CrawlAsync(shop);
-        var cpuDuring = system.CpuSeconds().Since(cpuBefore);
-        cpuDuring["bench + shop"] = ServiceProcess.CpuSecondsOf(Environment.ProcessId) - benchBefore;
+        var cpuDuring = system.CpuSeconds(self: "bench + shop").Since(cpuBefore);
         var stored = await StoredAsync();
         var productRequests = shop.CountOf(p => p.StartsWith("/product/", StringComparison.Ordinal));
         shop.ClearRequests();

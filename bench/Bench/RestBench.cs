@@ -50,9 +50,9 @@ internal static class RestBench
         var warm = await PullAsync(null, $"{table}_warm", first, first);
         Console.WriteLine($"warm-up: one day into PostgreSQL in {warm.Seconds:F2} s ({warm.Status})");
 
-        var cpuBefore = CpuSeconds();
+        var cpuBefore = system.CpuSeconds(self: "bench + API");
         var intoPostgres = await PullAsync(null, table, first, first.AddDays(days - 1));
-        var cpuAfter = CpuSeconds();
+        var cpuDuring = system.CpuSeconds(self: "bench + API").Since(cpuBefore);
         var inPostgres = await PostgresCountAsync(table);
         var intoMySql = await PullAsync("mariadb", table, first, first.AddDays(days - 1));
         var inMySql = await MySqlCountAsync(table);
@@ -68,7 +68,7 @@ internal static class RestBench
         Console.WriteLine($"{days} window children, {Math.Ceiling(reports.Count / (double)days / pageSize) + 1:N0} page requests each (the last one short or empty); "
                           + $"{api.Listings.Count:N0} listing requests in all");
         Console.WriteLine("CPU seconds during the PostgreSQL pull: " + string.Join(", ",
-            cpuAfter.Select(c => $"{c.Key} {c.Value - cpuBefore.GetValueOrDefault(c.Key):F1}")));
+            cpuDuring.Select(c => $"{c.Key} {c.Value:F1}")));
         Console.WriteLine();
         Console.WriteLine("peak RSS (VmHWM) over the whole run:");
         foreach (var service in system.Services)
@@ -231,14 +231,6 @@ internal static class RestBench
             await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(
                 Jobs.ServiceDefaults.Connections.RedisOptions(await Infrastructure.RedisAsync()));
             await RedisKeys.DeleteByPrefixAsync(redis, prefix);
-        }
-
-        // User + system CPU of each service and of the bench (the report API).
-        Dictionary<string, double> CpuSeconds()
-        {
-            var seconds = system.Services.Where(s => s.ProcessId is not null).ToDictionary(s => s.Name, s => s.CpuSeconds() ?? 0);
-            seconds["bench + API"] = ServiceProcess.CpuSecondsOf(Environment.ProcessId);
-            return seconds;
         }
     }
 }

@@ -103,14 +103,15 @@ public sealed class ServiceSystem : IAsyncDisposable
     /// <summary>
     /// User + system CPU seconds used so far by each running service and by the machine's RabbitMQ, Redis and PostgreSQL (every
     /// process of that name: all of PostgreSQL's backends, Redis's rewrite children), from /proc; <see cref="CpuSnapshot.Since"/> gives
-    /// what each used in between.
+    /// what each used in between. Given <paramref name="self"/>, the calling process too, under that name (a benchmark and what it serves).
     /// </summary>
-    public CpuSnapshot CpuSeconds()
+    public CpuSnapshot CpuSeconds(string? self = null)
     {
         var processes = _services.Values.Where(s => s.ProcessId is not null)
             .Select(s => (s.Name, Pid: s.ProcessId!.Value, Seconds: s.CpuSeconds() ?? 0)).ToList();
         foreach (var (name, command) in new[] { ("RabbitMQ", "beam.smp"), ("Redis", "redis-server"), ("PostgreSQL", "postgres") })
             processes.AddRange(ServiceProcess.CpuSecondsOfCommand(command).Select(p => (name, p.Pid, p.Seconds)));
+        if (self is not null) processes.Add((self, Environment.ProcessId, ServiceProcess.CpuSecondsOf(Environment.ProcessId)));
         return new CpuSnapshot(processes);
     }
 
